@@ -1,0 +1,3 @@
+from omar_cli.cli.app import main
+
+main()

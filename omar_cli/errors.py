@@ -1,0 +1,110 @@
+"""Exit codes and the error family every layer raises.
+
+Adapters translate vendor exceptions (openai, TinyDB/JSON, PDF, audio) into these where
+they are raised; only the CLI boundary turns them into a one-line message and an exit code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # unexpected internal error
+    USAGE = 2  # bad arguments (Typer's own code too)
+    NOT_FOUND = 3  # unknown fault/alarm/parameter code, session, message or document
+    CONFIG = 4  # bad config file or setting
+    STORE = 5  # session store corrupt, locked too long, or not writable
+    INPUT = 6  # bad input file (PDF, image, audio) or empty question
+    NO_API_KEY = 9  # an online-only action was asked for and no key is configured
+    AUTH = 10  # key rejected (401/403)
+    RATE_LIMIT = 11  # 429 after the retries
+    SERVER = 12  # 5xx after the retries
+    TIMEOUT = 13  # request timed out
+    NETWORK = 14  # endpoint unreachable
+    INCOMPLETE = 15  # stream cut before the answer finished; partial answer kept
+    BAD_REQUEST = 16  # endpoint refused the request (unknown model, too long, 400/404/422)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class OmarError(Exception):
+    """Base of every error OMAR reports to the user: a message, a hint and an exit code."""
+
+    code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(OmarError):
+    code = ExitCode.USAGE
+
+
+class NotFoundError(OmarError):
+    code = ExitCode.NOT_FOUND
+
+
+class ConfigError(OmarError):
+    code = ExitCode.CONFIG
+
+
+class StoreError(OmarError):
+    code = ExitCode.STORE
+
+
+class InputError(OmarError):
+    code = ExitCode.INPUT
+
+
+class NoApiKeyError(OmarError):
+    code = ExitCode.NO_API_KEY
+
+
+class ApiError(OmarError):
+    """A failure talking to the chat/vision/transcription endpoint."""
+
+    code = ExitCode.ERROR
+    #: whether the request may succeed later unchanged, so a question can stay pending
+    retryable = False
+
+
+class AuthError(ApiError):
+    code = ExitCode.AUTH
+
+
+class RateLimitError(ApiError):
+    code = ExitCode.RATE_LIMIT
+    retryable = True
+
+
+class ServerError(ApiError):
+    code = ExitCode.SERVER
+    retryable = True
+
+
+class TimeoutError_(ApiError):
+    code = ExitCode.TIMEOUT
+    retryable = True
+
+
+class NetworkError(ApiError):
+    code = ExitCode.NETWORK
+    retryable = True
+
+
+class BadRequestError(ApiError):
+    code = ExitCode.BAD_REQUEST
+
+
+class IncompleteAnswerError(ApiError):
+    """The stream stopped before a finish reason; ``partial`` holds what arrived."""
+
+    code = ExitCode.INCOMPLETE
+    retryable = True
+
+    def __init__(self, message: str, partial: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.partial = partial
