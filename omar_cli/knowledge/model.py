@@ -15,8 +15,9 @@ LANGS: tuple[Lang, ...] = ("es", "en")
 
 #: acs150 = read in an ACS150 document; family = read in a sibling ABB drive's manual
 #: (shown as "verify on your drive's manual"); unsure = sources disagree or inferred.
-Confidence = Literal["acs150", "family", "unsure"]
-CONFIDENCES: tuple[str, ...] = ("acs150", "family", "unsure")
+#: user = from a document the user added with `omar knowledge add`.
+Confidence = Literal["acs150", "family", "unsure", "user"]
+CONFIDENCES: tuple[str, ...] = ("acs150", "family", "unsure", "user")
 
 KINDS: tuple[str, ...] = (
     "fault",
@@ -27,6 +28,7 @@ KINDS: tuple[str, ...] = (
     "procedure",
     "safety",
     "topic",
+    "document",  # a chunk of a user's own document (PDF, Markdown, text)
 )
 
 
@@ -71,4 +73,4 @@ class Entry:
 
     @property
     def needs_verification(self) -> bool:
-        return self.confidence != "acs150"
+        return self.confidence in ("family", "unsure")
