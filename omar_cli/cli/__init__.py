@@ -1,0 +1,1 @@
+"""The Typer/Rich shell: parse, prompt, render. Nothing outside this package imports it."""

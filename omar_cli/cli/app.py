@@ -1,0 +1,112 @@
+"""The root command: global options, the error boundary, and the sub-commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from omar_cli import __version__
+from omar_cli.cli.context import AppState
+from omar_cli.errors import ExitCode, OmarError
+
+
+class OmarGroup(TyperGroup):
+    """Turns every OmarError into one line on stderr and its exit code: the one boundary."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OmarError as exc:
+            report_error(ctx, exc)
+            raise typer.Exit(int(exc.code)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\nomar: interrupted\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            error = OmarError(
+                f"internal error: {type(exc).__name__}: {exc}",
+                hint="run again with --debug for the traceback and report it",
+            )
+            report_error(ctx, error)
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _debug(ctx: Any) -> bool:
+    obj = ctx.obj
+    return isinstance(obj, AppState) and obj.debug
+
+
+def report_error(ctx: Any, exc: OmarError) -> None:
+    obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    out = obj.output
+    if out.json_mode:
+        error: dict[str, Any] = {
+            "code": int(exc.code),
+            "type": exc.code.name.lower(),
+            "message": exc.message,
+            "hint": exc.hint,
+        }
+        suggestions = getattr(exc, "suggestions", None)
+        if suggestions is not None:
+            error["suggestions"] = list(suggestions)
+        out.emit_json(ctx.invoked_subcommand or "omar", {"error": error}, ok=False)
+    out.error_lines(exc)
+
+
+app = typer.Typer(
+    cls=OmarGroup,
+    name="omar",
+    help="OMAR: field assistant for ABB ACS150 drives. Offline look-ups and grounded answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"omar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """OMAR: field assistant for ABB ACS150 drives.
+
+    Example: omar fault F0002
+    """
+    if ctx.obj is None:
+        ctx.obj = AppState()
+    ctx.obj.debug = debug
+
+
+def _register() -> None:
+    # Each command lives in its own small module; importing them is cheap (no heavy deps).
+    from omar_cli.cli import ask, config, knowledge, lookup, status, sync
+
+    for module in (ask, lookup, sync, status):
+        module.register(app)
+    app.add_typer(config.app, name="config")
+    app.add_typer(knowledge.app, name="knowledge")
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="omar")

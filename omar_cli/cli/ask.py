@@ -1,0 +1,174 @@
+"""`omar ask`: a question in, a streamed and stored answer out."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from omar_cli.cli.context import AppState, state
+from omar_cli.cli.output import Output
+from omar_cli.errors import OmarError
+
+if TYPE_CHECKING:
+    from omar_cli.assistant import AskResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ask")(ask)
+
+
+def ask(
+    ctx: typer.Context,
+    question: Annotated[
+        list[str] | None, typer.Argument(help="The question, or - to read it from stdin.")
+    ] = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a new session.")] = False,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Continue this session id.")
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Answer from the built-in knowledge only.")
+    ] = False,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="With an offline answer, keep the question for omar sync."),
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Ask about an ACS150: faults, parameters, wiring, ratings. Answers cite the knowledge.
+
+    Without a question on a terminal, starts an interactive chat. Without an API key (or with
+    --offline) the answer comes from the built-in knowledge and says so.
+
+    Example: omar ask "El variador muestra F0002 al frenar"
+    """
+    st = state(ctx, json_mode=json_out)
+    text = _read_question(question)
+    if text is None:
+        if not sys.stdin.isatty() or json_out:
+            raise typer.BadParameter("no question given (pass it as an argument or with -)")
+        _chat_loop(st, session=session, new=new, offline=offline)
+        return
+    result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
+    if result.error is not None:
+        raise typer.Exit(int(result.error.code))
+
+
+def _read_question(words: list[str] | None) -> str | None:
+    if words == ["-"] or (not words and not sys.stdin.isatty()):
+        return sys.stdin.read()
+    return " ".join(words) if words else None
+
+
+def _ask_once(
+    st: AppState, text: str, *, session: str | None, new: bool, offline: bool, queue: bool
+) -> AskResult:
+    out = st.output
+    svc = st.svc
+    if not offline and svc.chat() is None:
+        out.note("no API key configured: answering offline from the built-in knowledge")
+    stream = _Streamer(out) if not out.json_mode else None
+    with stream or nullcontext():
+        result = svc.assistant.ask(
+            text,
+            session_id=session,
+            new_session=new,
+            offline=offline,
+            queue=queue,
+            on_delta=stream.write if stream else None,
+        )
+    _render(out, result, streamed=bool(stream and stream.started))
+    return result
+
+
+def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
+    if out.json_mode:
+        out.emit_json("ask", result, ok=result.error is None)
+    else:
+        if not streamed:
+            _print_answer(out, result.answer)
+        cited = [s for s in result.sources if s.cited] or list(result.sources)
+        if cited and result.mode == "online":
+            out.out("\n" + "Sources: " + "; ".join(f"[{s.id}] {s.source}" for s in cited))
+    if result.error is not None:
+        out.error_lines(result.error)
+    if result.queued:
+        out.note(f"question {result.question_id} kept pending; run `omar sync` when online")
+
+
+def _print_answer(out: Output, text: str) -> None:
+    if out.rich_stdout:
+        from rich.markdown import Markdown
+
+        out.console().print(Markdown(text))
+    else:
+        out.out(text)
+
+
+class _Streamer:
+    """Shows the answer as it arrives: rendered Markdown on a terminal, raw text when piped."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.text = ""
+        self.started = False
+        self._live: object | None = None
+        self._status: object | None = None
+
+    def __enter__(self) -> _Streamer:
+        if self.out.rich_stderr:
+            self._status = self.out.err_console().status("thinking…")
+            self._status.__enter__()  # type: ignore[attr-defined]
+        return self
+
+    def write(self, delta: str) -> None:
+        if not self.started:
+            self._stop_status()
+            self.started = True
+            if self.out.rich_stdout:
+                from rich.live import Live
+                from rich.markdown import Markdown
+
+                self._live = Live(Markdown(""), console=self.out.console(), auto_refresh=False)
+                self._live.__enter__()
+        self.text += delta
+        if self._live is not None:
+            from rich.markdown import Markdown
+
+            self._live.update(Markdown(self.text), refresh=True)  # type: ignore[attr-defined]
+        else:
+            self.out.out(delta, end="")
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_status()
+        if self._live is not None:
+            self._live.__exit__(None, None, None)  # type: ignore[attr-defined]
+        elif self.started and not self.text.endswith("\n"):
+            self.out.out("")
+
+    def _stop_status(self) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self._status = None
+
+
+def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -> None:
+    out = st.output
+    out.note("interactive chat: empty line or Ctrl-D to leave")
+    while True:
+        try:
+            text = input("omar> " if sys.stderr.isatty() else "")
+        except EOFError:
+            out.err("")
+            return
+        if not text.strip() or text.strip() in ("exit", "quit", "salir"):
+            return
+        try:
+            result = _ask_once(st, text, session=session, new=new, offline=offline, queue=False)
+        except OmarError as exc:
+            out.error_lines(exc)
+            continue
+        session, new = result.session_id, False

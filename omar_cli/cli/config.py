@@ -1,0 +1,81 @@
+"""`omar config show|set|unset|path`: the TOML config file in the user's config dir."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from omar_cli.cli.context import state
+
+app = typer.Typer(help="Show or change settings (the API key is read only from OPENAI_API_KEY).")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show every setting, its value and where it came from (default, config, env, flag).
+
+    Example: omar config show
+    """
+    from omar_cli.settings import SETTINGS
+
+    st = state(ctx, json_mode=json_out)
+    settings = st.svc.settings
+    rows = {
+        s.key: {"value": getattr(settings, s.key), "origin": settings.origins.get(s.key), "env": s.env}
+        for s in SETTINGS
+    }
+    key_info = {"value": settings.masked_key(), "origin": "env", "env": "OPENAI_API_KEY"}
+    if json_out:
+        st.output.emit_json("config show", {"file": str(settings.paths.config_file), "settings": rows, "api_key": key_info})
+        return
+    for key, row in {**rows, "api_key": key_info}.items():
+        st.output.out(f"{key} = {row['value']!r}  ({row['origin']}; ${row['env']})")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Setting name, e.g. model.")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Set one setting in the config file.
+
+    Example: omar config set model gpt-4o
+    """
+    from omar_cli.settings import write_config_value
+
+    st = state(ctx)
+    path = st.svc.settings.paths.config_file
+    stored = write_config_value(path, key, value)
+    st.output.out(f"{key} = {stored!r}  (written to {path})")
+
+
+@app.command("unset")
+def unset(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Setting name.")],
+) -> None:
+    """Remove one setting from the config file, back to its default.
+
+    Example: omar config unset model
+    """
+    from omar_cli.settings import write_config_value
+
+    st = state(ctx)
+    path = st.svc.settings.paths.config_file
+    write_config_value(path, key, None)
+    st.output.out(f"{key} removed from {path}")
+
+
+@app.command("path")
+def path(ctx: typer.Context) -> None:
+    """Print the config file's path.
+
+    Example: omar config path
+    """
+    st = state(ctx)
+    st.output.out(str(st.svc.settings.paths.config_file))

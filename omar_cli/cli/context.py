@@ -1,0 +1,38 @@
+"""What every command receives through ``ctx.obj``: the services and the output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from omar_cli.cli.output import Output
+
+if TYPE_CHECKING:
+    from omar_cli.services import Services
+
+
+@dataclass
+class AppState:
+    services: Services | None = None
+    output: Output = field(default_factory=Output)
+    debug: bool = False
+
+    @property
+    def svc(self) -> Services:
+        if self.services is None:
+            from omar_cli.services import Services
+            from omar_cli.settings import load_settings
+
+            self.services = Services(load_settings())
+            self.output.secrets = tuple(filter(None, [self.services.settings.api_key]))
+        return self.services
+
+
+def state(ctx: typer.Context, *, json_mode: bool = False) -> AppState:
+    """The shared state; commands call this first, saying whether they print JSON."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    obj.output.json_mode = json_mode
+    return obj

@@ -1,0 +1,97 @@
+"""Where results and messages go: stdout for results only, stderr for everything else.
+
+Rich is used only when the stream is a terminal (and it honours NO_COLOR); piped output is
+plain text. `--json` output is one object per command: the payload's keys at top level plus
+``schema`` (envelope version), ``command`` and ``ok``. A contract test pins this shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from omar_cli.errors import OmarError
+
+JSON_SCHEMA = 1
+
+
+@dataclass
+class Output:
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    json_mode: bool = False
+    #: strings that must never be printed (the API key); replaced before anything is written
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def rich_stdout(self) -> bool:
+        return _isatty(self.stdout) and not self.json_mode
+
+    @property
+    def rich_stderr(self) -> bool:
+        return _isatty(self.stderr)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "****")
+        return text
+
+    def out(self, text: str = "", end: str = "\n") -> None:
+        self.stdout.write(self.redact(text) + end)
+        self.stdout.flush()
+
+    def err(self, text: str) -> None:
+        self.stderr.write(self.redact(text) + "\n")
+        self.stderr.flush()
+
+    def error_lines(self, exc: OmarError) -> None:
+        self.err(f"omar: error: {exc.message}")
+        if exc.hint:
+            self.err(f"omar: hint: {exc.hint}")
+
+    def note(self, text: str) -> None:
+        self.err(f"omar: {text}")
+
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stdout, no_color="NO_COLOR" in os.environ, highlight=False)
+
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
+
+    def emit_json(self, command: str, payload: Any, *, ok: bool = True) -> None:
+        body = {"schema": JSON_SCHEMA, "command": command, "ok": ok, **to_jsonable(payload)}
+        self.out(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def to_jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return to_jsonable(value.to_dict())
+        return to_jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__fspath__"):
+        return os.fspath(value)
+    return value
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

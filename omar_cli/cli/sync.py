@@ -1,0 +1,45 @@
+"""`omar sync`: send the questions that waited for the network."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from omar_cli.cli.context import state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sync")(sync)
+
+
+def sync(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Send pending questions (asked offline or when the network failed), oldest first.
+
+    Stops at the first network failure; what was not sent stays pending.
+
+    Example: omar sync
+    """
+    st = state(ctx, json_mode=json_out)
+    out = st.output
+
+    def progress(done: int, total: int) -> None:
+        if total and out.rich_stderr:
+            out.err(f"omar: sending {min(done + 1, total)}/{total}…")
+
+    report = st.svc.assistant.sync(on_progress=progress)
+    if json_out:
+        out.emit_json("sync", report, ok=report.error is None)
+    else:
+        for item in report.items:
+            line = f"{item.question_id}: {item.status}"
+            out.out(line + (f" ({item.error})" if item.error else ""))
+        out.out(
+            f"answered {report.answered}, failed {report.failed}, still pending {report.remaining}"
+        )
+    if report.error is not None:
+        out.error_lines(report.error)
+        raise typer.Exit(int(report.error.code))

@@ -1,0 +1,116 @@
+"""Short extractive answers from the built-in knowledge alone, for when there is no network.
+
+Nothing is generated: every sentence comes from an entry, with its id, its source and,
+where the entry has one, its safety note, so an offline answer is as grounded as the base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from omar_cli.knowledge.model import Entry
+
+if TYPE_CHECKING:
+    from omar_cli.knowledge.index import Hit
+
+LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "header": "Respuesta sin conexión, de la base de conocimiento de OMAR",
+        "causes": "Causas posibles",
+        "checks": "Qué comprobar, en orden",
+        "facts": "Datos",
+        "related": "Parámetros/códigos relacionados",
+        "gaps": "No está en la base",
+        "source": "Fuente",
+        "verify": "dato de un variador hermano de la familia ABB: verifíquelo en el manual de su variador",
+        "user": "documento añadido por el usuario",
+        "see_also": "Ver también",
+        "safety": "SEGURIDAD",
+        "none": "No encontré nada en la base de conocimiento para esta pregunta. "
+        "Consulte el manual del usuario del ACS150 (ABB 3AFE68576032) o pruebe con el código "
+        "que muestra el panel (p. ej. F0002) o el número de parámetro.",
+        "general_safety": "Antes de trabajar en el variador, el motor o los cables: "
+        "seccione y bloquee la alimentación, espere al menos 5 minutos a que se descarguen los "
+        "condensadores del bus de continua y mida que no hay tensión.",
+    },
+    "en": {
+        "header": "Offline answer, from OMAR's knowledge base",
+        "causes": "Possible causes",
+        "checks": "What to check, in order",
+        "facts": "Facts",
+        "related": "Related parameters/codes",
+        "gaps": "Not in the knowledge base",
+        "source": "Source",
+        "verify": "taken from a sibling ABB drive: verify on your drive's manual",
+        "user": "document added by the user",
+        "see_also": "See also",
+        "safety": "SAFETY",
+        "none": "I found nothing in the knowledge base for this question. See the ACS150 "
+        "user's manual (ABB 3AFE68576032), or try the code the panel shows (e.g. F0002) or "
+        "the parameter number.",
+        "general_safety": "Before working on the drive, motor or cables: isolate and lock out "
+        "the supply, wait at least 5 minutes for the DC-link capacitors to discharge, and "
+        "measure that no voltage is present.",
+    },
+}
+
+#: kinds whose advice means opening the drive or touching terminals and cables
+_HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "rating", "topic"})
+
+
+def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2) -> str:
+    """The best entry in full, a few more as pointers, and every safety note they carry."""
+    labels = LABELS.get(lang, LABELS["en"])
+    if not hits:
+        return f"{labels['header']}.\n\n{labels['none']}"
+    best, rest = hits[0].entry, [h.entry for h in hits[1 : 1 + see_also]]
+    parts = [f"{labels['header']}.", describe_entry(best, lang)]
+    if rest:
+        pointers = [f"- [{e.id}] {e.name}: {e.text_in(lang).title}" for e in rest]
+        parts.append(f"{labels['see_also']}:\n" + "\n".join(pointers))
+    safety = _safety_notes([best, *rest], lang)
+    if not safety and best.kind in _HANDS_ON_KINDS:
+        safety = [labels["general_safety"]]
+    parts += [f"⚠ {labels['safety']}: {note}" for note in safety]
+    return "\n\n".join(parts)
+
+
+def describe_entry(entry: Entry, lang: str) -> str:
+    """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance."""
+    labels = LABELS.get(lang, LABELS["en"])
+    body = entry.text_in(lang)
+    lines = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
+    if body.causes:
+        lines.append(f"{labels['causes']}:")
+        lines += [f"- {c}" for c in body.causes]
+    if body.checks:
+        lines.append(f"{labels['checks']}:")
+        lines += [f"{i}. {c}" for i, c in enumerate(body.checks, 1)]
+    if entry.facts:
+        lines.append(f"{labels['facts']}: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items()))
+    if entry.related:
+        lines.append(f"{labels['related']}: " + ", ".join(entry.related))
+    if entry.gaps:
+        lines.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
+    lines.append(f"{labels['source']}: {provenance(entry, lang)}")
+    return "\n".join(lines)
+
+
+def provenance(entry: Entry, lang: str) -> str:
+    labels = LABELS.get(lang, LABELS["en"])
+    text = "; ".join(s.label() for s in entry.sources)
+    if entry.needs_verification:
+        text += f" ({labels['verify']})"
+    elif entry.confidence == "user":
+        text += f" ({labels['user']})"
+    return text
+
+
+def _safety_notes(entries: Sequence[Entry], lang: str) -> list[str]:
+    notes: list[str] = []
+    for entry in entries:
+        note = entry.text_in(lang).safety
+        if note and note not in notes:
+            notes.append(note)
+    return notes

@@ -1,0 +1,83 @@
+"""Builds the collaborators every command needs from the settings, lazily.
+
+Nothing here imports openai, TinyDB or SQLite until a command actually asks for them, so
+`omar --help` and the offline look-ups stay quick. Tests replace any of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from omar_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from omar_cli.assistant import Assistant
+    from omar_cli.knowledge.index import KnowledgeIndex
+    from omar_cli.knowledge.userdocs import UserLibrary
+    from omar_cli.llm.openai_client import OpenAIChat
+    from omar_cli.store import SessionStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    #: set by tests to a fake chat client; otherwise built from the settings on first use
+    chat_override: OpenAIChat | None = field(default=None, repr=False)
+
+    @cached_property
+    def store(self) -> SessionStore:
+        from omar_cli.store import SessionStore
+
+        return SessionStore(self.settings.paths.store, clock=self.clock)
+
+    @cached_property
+    def library(self) -> UserLibrary:
+        from omar_cli.knowledge.userdocs import UserLibrary
+
+        return UserLibrary(self.settings.paths.user_knowledge, clock=self.clock)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeIndex:
+        from omar_cli.knowledge.index import KnowledgeIndex
+        from omar_cli.knowledge.loader import builtin_dir, load_entries
+
+        entries = [*load_entries(builtin_dir()), *self.library.entries()]
+        return KnowledgeIndex.open(entries, self.settings.paths.cache / "index")
+
+    def chat(self) -> OpenAIChat | None:
+        """The chat client, or None when no endpoint is configured (no key, no base URL)."""
+        if self.chat_override is not None:
+            return self.chat_override
+        if not self.settings.api_key and not self.settings.base_url:
+            return None
+        from omar_cli.llm.openai_client import ApiConfig, OpenAIChat
+
+        return OpenAIChat(
+            ApiConfig(
+                api_key=self.settings.api_key,
+                base_url=self.settings.base_url,
+                timeout=self.settings.timeout,
+                max_retries=self.settings.max_retries,
+            )
+        )
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        from omar_cli.assistant import Assistant
+
+        return Assistant(
+            store=self.store,
+            knowledge=lambda: self.knowledge,
+            chat=self.chat,
+            settings=self.settings,
+            clock=self.clock,
+        )

@@ -1,0 +1,66 @@
+"""What `omar status` reports: configuration, endpoint health and the store's numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from omar_cli.errors import OmarError
+
+if TYPE_CHECKING:
+    from omar_cli.services import Services
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    api_key: str | None  # masked
+    endpoint: str
+    models: dict[str, str]
+    endpoint_ok: bool | None  # None: not checked
+    endpoint_latency_ms: float | None
+    endpoint_error: str | None
+    paths: dict[str, str]
+    store: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
+    settings = svc.settings
+    ok: bool | None = None
+    latency: float | None = None
+    problem: str | None = None
+    chat = svc.chat()
+    if check_endpoint and chat is not None:
+        try:
+            latency = round(chat.ping(), 1)
+            ok = True
+        except OmarError as exc:
+            ok, problem = False, exc.message
+    elif check_endpoint:
+        problem = "no API key configured (set OPENAI_API_KEY); offline answers only"
+    stats = svc.store.stats()
+    return StatusReport(
+        api_key=settings.masked_key(),
+        endpoint=settings.base_url or "https://api.openai.com/v1 (default)",
+        models={
+            "chat": settings.model,
+            "vision": settings.vision_model,
+            "transcription": settings.transcription_model,
+            "transcription_language": settings.language,
+        },
+        endpoint_ok=ok,
+        endpoint_latency_ms=latency,
+        endpoint_error=problem,
+        paths={k: str(v) for k, v in settings.paths.__dict__.items()},
+        store={
+            "path": str(stats.path),
+            "size_bytes": stats.size_bytes,
+            "sessions": stats.sessions,
+            "messages": stats.messages,
+            "pending": stats.pending,
+            "answered": stats.answered,
+            "avg_latency_ms": stats.avg_latency_ms,
+        },
+    )
