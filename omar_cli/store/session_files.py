@@ -1,0 +1,180 @@
+"""One session's folder: a small ``session.json`` plus messages in chunks of 256.
+
+TinyDB rewrites a whole file on every write, so the cost of a write follows the file's size.
+Keeping at most 256 messages per chunk file bounds an append to one chunk plus the small
+session file, whatever the history holds. ``session.json`` carries the counters (messages,
+pending user questions, status counts, latency totals), so status never reads messages.
+
+Crash safety across the two files: each write bumps ``rev`` and names the message it
+touches in ``last_write``; the session file is written first, then the chunk, and the
+message stores the same ``rev``. If the process dies in between, the next locked operation
+finds the message's ``rev`` out of step and recounts the session from its chunks, which are
+the truth. That recount is the only operation that reads a whole session, and only after a
+crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.table import Document, Table
+
+from omar_cli.errors import NotFoundError
+from omar_cli.store.storage import open_db
+
+CHUNK_SIZE = 256
+SESSION_FILE = "session.json"
+_SESSION_TABLE = "session"
+_MESSAGES_TABLE = "messages"
+_CHUNK_FILE = re.compile(r"messages-([0-9]{4,})\.json")
+
+Doc = dict[str, Any]
+
+
+def chunk_index(seq: int) -> int:
+    return (seq - 1) // CHUNK_SIZE
+
+
+def chunk_name(index: int) -> str:
+    return f"messages-{index:04d}.json"
+
+
+def new_session_doc(session_id: str, now: str, title: str | None, meta: Mapping[str, Any]) -> Doc:
+    return {
+        "id": session_id,
+        "created_at": now,
+        "updated_at": now,
+        "title": title,
+        "meta": dict(meta),
+        **_zero_counters(),
+        "rev": 0,
+        "last_write": None,
+    }
+
+
+def _zero_counters() -> Doc:
+    return {
+        "message_count": 0,
+        "pending_seqs": [],  # user questions still to answer; small, so kept as a list
+        "counts": {},  # role -> status -> number of messages
+        "latency_total_ms": 0,
+        "latency_n": 0,
+    }
+
+
+def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one message's share of the session counters."""
+    role, status = doc["role"], doc["status"]
+    by_status = state["counts"].setdefault(role, {})
+    by_status[status] = by_status.get(status, 0) + sign
+    if by_status[status] == 0:
+        del by_status[status]
+    pending = set(state["pending_seqs"])
+    if role == "user" and status == "pending":
+        pending = pending | {seq} if sign > 0 else pending - {seq}
+    state["pending_seqs"] = sorted(pending)
+    if doc.get("latency_ms") is not None:
+        state["latency_total_ms"] += sign * int(doc["latency_ms"])
+        state["latency_n"] += sign
+
+
+class SessionFiles:
+    """A session's files, opened for one operation (TinyDB instances cache what they read)."""
+
+    def __init__(self, sessions_dir: Path, session_id: str) -> None:
+        self.id = session_id
+        self.dir = sessions_dir / session_id
+        self._meta_db: TinyDB | None = None
+        self._chunks: dict[int, TinyDB] = {}
+
+    def _meta_table(self) -> Table:
+        if self._meta_db is None:
+            self._meta_db = open_db(self.dir / SESSION_FILE)
+        return self._meta_db.table(_SESSION_TABLE)
+
+    def _chunk_table(self, index: int) -> Table:
+        if index not in self._chunks:
+            self._chunks[index] = open_db(self.dir / chunk_name(index))
+        return self._chunks[index].table(_MESSAGES_TABLE)
+
+    def read_state(self) -> Doc | None:
+        doc = self._meta_table().get(doc_id=1)
+        return None if doc is None else dict(doc)
+
+    def state(self) -> Doc:
+        state = self.read_state()
+        if state is None:
+            raise NotFoundError(
+                f"no session {self.id!r}",
+                hint="`omar sessions` lists the sessions kept on this machine.",
+            )
+        return state
+
+    def create(self, state: Doc) -> None:
+        self.dir.mkdir(parents=True)  # FileExistsError tells the caller to pick another id
+        self._meta_table().insert(Document(state, doc_id=1))
+
+    def write_state(self, state: Doc) -> None:
+        self._meta_table().update(state, doc_ids=[1])
+
+    def get(self, seq: int) -> Doc | None:
+        doc = self._chunk_table(chunk_index(seq)).get(doc_id=seq)
+        return None if doc is None else dict(doc)
+
+    def insert(self, seq: int, doc: Doc) -> None:
+        self._chunk_table(chunk_index(seq)).insert(Document(doc, doc_id=seq))
+
+    def replace(self, seq: int, doc: Doc) -> None:
+        self._chunk_table(chunk_index(seq)).update(doc, doc_ids=[seq])
+
+    def iter_messages(self, message_count: int) -> Iterator[tuple[int, Doc]]:
+        """Messages in order, reading only the chunks the counter says exist."""
+        for index in range(chunk_index(message_count) + 1 if message_count else 0):
+            yield from self._chunk_items(index)
+
+    def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
+        for doc in sorted(self._chunk_table(index).all(), key=lambda d: d.doc_id):
+            yield doc.doc_id, dict(doc)
+
+    def _scan_all(self) -> Iterator[tuple[int, Doc]]:
+        # Lists the folder instead of trusting the counter, which is what is being repaired.
+        indexes = sorted(
+            int(match.group(1))
+            for match in map(_CHUNK_FILE.fullmatch, (p.name for p in self.dir.iterdir()))
+            if match is not None
+        )
+        for index in indexes:
+            yield from self._chunk_items(index)
+
+    def verified_state(self) -> Doc:
+        """The session's state, recounted first if a crash left the two files out of step.
+
+        Call with the store lock held.
+        """
+        state = self.state()
+        last = state["last_write"]
+        if last is not None:
+            doc = self.get(last)
+            if doc is None or doc.get("rev") != state["rev"]:
+                return self.recount(state)
+        # A message past the counter means a chunk reached the disk and the session file did
+        # not (only possible after a power cut); without this the next add would collide.
+        if self.get(state["message_count"] + 1) is not None:
+            return self.recount(state)
+        return state
+
+    def recount(self, state: Doc) -> Doc:
+        fresh = {**state, **_zero_counters(), "last_write": None}
+        last_activity = state["created_at"]
+        for seq, doc in self._scan_all():
+            fresh["message_count"] = max(fresh["message_count"], seq)
+            count_message(fresh, seq, doc, 1)
+            fresh["rev"] = max(fresh["rev"], int(doc.get("rev", 0)))
+            last_activity = max(last_activity, doc["created_at"])
+        fresh["updated_at"] = last_activity
+        self.write_state(fresh)
+        return fresh

@@ -1,0 +1,145 @@
+"""A TinyDB storage that never leaves a half-written file, and never overwrites a bad one.
+
+TinyDB's own JSONStorage truncates the file and writes in place, so a crash mid-write
+leaves a torn file. Here every write goes to a temporary file in the same directory, is
+flushed and fsynced, then renamed over the old one with ``os.replace`` (atomic on POSIX and
+Windows), and the directory is fsynced so the rename itself survives a power cut.
+
+Each instance also caches what it read: the store opens a fresh TinyDB per operation while
+holding the inter-process lock, so within that operation the cache cannot go stale, and
+TinyDB's read-before-every-write does not parse the same file twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from omar_cli.errors import StoreError
+
+# How long a rename may keep failing on Windows, where a reader that has the target open
+# makes os.replace raise PermissionError for a moment.
+_REPLACE_RETRY_SECONDS = 2.0
+
+
+def corrupt_error(path: Path, why: str) -> StoreError:
+    return StoreError(
+        f"session store file is corrupt: {path} ({why})",
+        hint=(
+            f"Move it aside (rename it to {path.name}.corrupt) and run again; OMAR never "
+            "overwrites a damaged file, and other sessions are unaffected."
+        ),
+    )
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The file's top-level object, None when absent; StoreError when it is damaged."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            hint="Check the file's permissions.",
+        ) from exc
+    if not raw.strip():
+        # Our writes never produce an empty file, so one means damage (or a foreign tool).
+        raise corrupt_error(path, "empty file")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise corrupt_error(path, f"not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise corrupt_error(path, "not a TinyDB table map")
+    return data
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable; a no-op where unsupported."""
+    if sys.platform == "win32":
+        return  # Windows cannot open a directory; NTFS journals the rename itself.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (network shares) refuse fsync on directories
+    finally:
+        os.close(fd)
+
+
+def _replace(src: str, dst: Path) -> None:
+    deadline = time.monotonic() + _REPLACE_RETRY_SECONDS
+    while True:
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` so that readers see the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace(tmp, path)
+    except BaseException as exc:
+        # BaseException too: a Ctrl-C mid-write must not leave temp files behind.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StoreError(
+                f"cannot write {path}: {exc.strerror or exc}",
+                hint="Check free disk space and that the folder is writable.",
+            ) from exc
+        raise
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    write_bytes_atomic(path, payload)
+
+
+class AtomicJSONStorage(Storage):  # type: ignore[misc]  # tinydb ships no type hints
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any] | None:
+        if self._cache is None:
+            self._cache = read_json(self.path)
+        return self._cache
+
+    def write(self, data: dict[str, Any]) -> None:
+        # Forget the cache first: if the write fails, TinyDB has already mutated it.
+        self._cache = None
+        write_json_atomic(self.path, data)
+        self._cache = data
+
+    def close(self) -> None:
+        self._cache = None
+
+
+def open_db(path: Path) -> TinyDB:
+    """A TinyDB on one file, meant to live for one operation (see the module docstring)."""
+    return TinyDB(path, storage=AtomicJSONStorage)
