@@ -1,0 +1,78 @@
+"""The CLI's shape: help text everywhere, a light start-up, one JSON envelope."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from omar_cli.cli.app import app
+from omar_cli.cli.output import JSON_SCHEMA, Output
+
+HEAVY = (
+    "openai",
+    "httpx",
+    "numpy",
+    "PIL",
+    "sounddevice",
+    "soundfile",
+    "pypdf",
+    "tinydb",
+    "sqlite3",
+)
+
+
+def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix + (c.name or c.callback.__name__,) for c in group.registered_commands]  # type: ignore[union-attr]
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None and sub.name
+        found += _commands(sub.typer_instance, prefix + (sub.name,))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(app))
+def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example: omar " in result.output
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from omar_cli.cli.app import app\n"
+        "try:\n    app(['--help'], prog_name='omar')\nexcept SystemExit:\n    pass\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY=\n" in proc.stderr or proc.stderr.rstrip().endswith("HEAVY="), proc.stderr
+
+
+def test_version_flag() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("omar ")
+
+
+def test_json_envelope_contract() -> None:
+    import io
+
+    buf = io.StringIO()
+    Output(stdout=buf, stderr=io.StringIO()).emit_json("demo", {"answer": "x", "n": 1})
+    doc = json.loads(buf.getvalue())
+    assert doc == {"schema": JSON_SCHEMA, "command": "demo", "ok": True, "answer": "x", "n": 1}
+
+
+def test_secrets_are_redacted_from_output() -> None:
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    o = Output(stdout=out, stderr=err, secrets=("sk-secret-key-123",))
+    o.out("key is sk-secret-key-123")
+    o.err("omar: error: sk-secret-key-123 rejected")
+    assert "sk-secret-key-123" not in out.getvalue() + err.getvalue()
