@@ -1,0 +1,186 @@
+"""Turn codes as technicians write them into knowledge ids.
+
+Faults are ``F0001``, alarms ``A2010``, parameters ``2202``. People write ``F1``, ``fallo 16``,
+``0016``, ``22.02``, ``par 2202``, ``2310h`` (the fieldbus code of F0001) or just ``2310``.
+A bare number is ambiguous, so :func:`candidates` returns every reading in the order a
+technician most likely meant it, and the caller keeps the first one its knowledge holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass
+
+from omar_cli.knowledge.lang import fold
+
+FAULT, ALARM, PARAMETER = "fault", "alarm", "parameter"
+CODE_KINDS = (FAULT, ALARM, PARAMETER)
+
+_FAULT_WORDS = r"f|fallo|falla|fault|error|err|trip|codigo de fallo|codigo de falla|fault code"
+_ALARM_WORDS = r"a|alarma|alarm|aviso|warning|advertencia|codigo de alarma|alarm code"
+_PARAM_WORDS = r"p|par|param|parametro|parameter"
+_NUMBER = r"(?P<num>\d{1,2}(?:[.,]|\s+)\d{2}|\d{1,4})"
+_NO = r"(?:n[o°º]\.?\s*|#\s*|num(?:ero)?\.?\s*)?"
+
+_RAW_HEX = re.compile(r"(?:hex\s*)?(?:0x\s*(?P<a>[0-9a-f]{4})|(?P<b>[0-9a-f]{4})\s*h)")
+_RAW_CODE = re.compile(
+    rf"(?:(?P<f>{_FAULT_WORDS})|(?P<al>{_ALARM_WORDS})|(?P<p>{_PARAM_WORDS})|codigo|code)?"
+    rf"\s*[-.:]?\s*{_NO}{_NUMBER}"
+)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    kind: str | None  # None: written without a word or letter saying what it is
+    digits: str  # "0016", "2202", "16"; dotted forms already joined ("22.02" -> "2202")
+    dotted: bool = False
+
+
+def candidates(
+    raw: str, kind: str | None = None, *, hex_map: Mapping[str, str] | None = None
+) -> list[str]:
+    """Ids a code written as ``raw`` may mean, most likely first; ``[]`` if it is no code.
+
+    ``kind`` ("fault", "alarm", "parameter") restricts the readings, e.g. for ``omar fault 16``.
+    ``hex_map`` maps fieldbus hex codes ("2310") to ids; hex readings need it.
+    """
+    if kind is not None and kind not in CODE_KINDS:
+        return []
+    text = fold(raw).strip().strip("?¿!¡ ")
+    hex_match = _RAW_HEX.fullmatch(text)
+    if hex_match:
+        value = (hex_match["a"] or hex_match["b"]).upper()
+        return _hex_ids(value, kind, hex_map)
+    match = _RAW_CODE.fullmatch(text)
+    if match is None:
+        return []
+    return _expand(_reading(match), kind, hex_map)
+
+
+def _reading(match: re.Match[str]) -> _Reading:
+    num = match["num"]
+    parts = re.split(r"[.,\s]+", num)
+    dotted = len(parts) == 2
+    digits = f"{int(parts[0]):02d}{parts[1]}" if dotted else num
+    said = FAULT if match["f"] else ALARM if match["al"] else PARAMETER if match["p"] else None
+    return _Reading(said, digits, dotted)
+
+
+def _expand(reading: _Reading, kind: str | None, hex_map: Mapping[str, str] | None) -> list[str]:
+    said = reading.kind
+    if kind is not None and said is not None and said != kind:
+        return []
+    wanted = kind or said
+    if reading.dotted:  # "22.02" only ever names a parameter
+        return [reading.digits] if wanted in (None, PARAMETER) else []
+    digits = reading.digits
+    number = int(digits)
+    readings: list[tuple[str, Callable[[], list[str]]]] = [
+        (FAULT, lambda: [f"F{number:04d}"] if wanted == FAULT or number < 1000 else []),
+        (ALARM, lambda: _alarm_ids(number)),
+        (PARAMETER, lambda: [digits.zfill(4)] if len(digits) >= 3 else []),
+        ("hex", lambda: _hex_ids(digits, None, hex_map) if len(digits) == 4 else []),
+    ]
+    if wanted is not None:
+        order = [wanted, "hex"] if wanted == FAULT else [wanted]
+    elif len(digits) <= 3 or digits.startswith("00"):
+        # "16", "016", "0016": how the panel shows fault numbers; group 00 holds no parameter
+        order = [FAULT, PARAMETER, "hex"]
+    else:
+        order = [PARAMETER, ALARM, "hex", FAULT] if number < 3000 else [PARAMETER, "hex", FAULT]
+    found: list[str] = []
+    by_name = dict(readings)
+    for name in order:
+        for ident in by_name[name]():
+            if ident not in found:
+                found.append(ident)
+    return found
+
+
+def _alarm_ids(number: int) -> list[str]:
+    if 2000 <= number <= 2999:
+        return [f"A{number:04d}"]
+    if number < 100:  # "alarma 10" as some panels and manuals shorten A2010
+        return [f"A{2000 + number:04d}"]
+    return []
+
+
+def _hex_ids(value: str, kind: str | None, hex_map: Mapping[str, str] | None) -> list[str]:
+    if kind not in (None, FAULT) or hex_map is None:
+        return []
+    ident = hex_map.get(value.upper())
+    return [ident] if ident else []
+
+
+# --- codes inside a free question ---------------------------------------------------------
+
+_B = r"(?<![a-z0-9])"  # not glued to a word: "ACS150" and "04A7" are no codes
+_E = r"(?![a-z0-9]|[.,]\d)"
+_UNIT = re.compile(
+    r"\s*(?:%|°|º|(?:ms|s|seg|segundos?|min|minutos?|hz|khz|v|vac|vdc|kv|ma|amps?|amperios?"
+    r"|kw|w|hp|m|mm|grados|degrees|rpm|metros|ohms?|ohmios?|veces|times|anos|years)\b)"
+)
+_HEX4 = "[0-9a-f]{4}"
+_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+    (re.compile(rf"{_B}(?:0x(?P<hex>{_HEX4})|(?P<hexh>(?=[a-f]*\d){_HEX4})h){_E}"), "hex"),
+    (
+        re.compile(
+            rf"{_B}(?:codigo\s+de\s+|code\s+)?(?P<word>fallos?|fallas?|faults?|error|err|trip"
+            rf"|alarmas?|alarms?|aviso|warning|parametros?|parameters?|param|par)"
+            rf"(?:\s+(?:code|codigo))?\s*[-.:]?\s*{_NO}"
+            rf"(?P<num>\d{{2}}\.\d{{2}}|\d{{2}}\s\d{{2}}(?!\d)|\d{{1,4}}){_E}"
+        ),
+        "word",
+    ),
+    (re.compile(rf"{_B}(?:codigo|code)\s*{_NO}(?P<num>\d{{1,4}}){_E}"), None),
+    (re.compile(rf"{_B}f[-\s]?(?P<num>\d{{1,4}}){_E}"), FAULT),
+    (re.compile(rf"{_B}a-?(?P<num>2\d{{3}}){_E}"), ALARM),
+    (re.compile(rf"{_B}p[-\s]?(?P<num>\d{{2}}\.\d{{2}}|\d{{4}}){_E}"), PARAMETER),
+    (re.compile(rf"{_B}(?P<num>\d{{2}}\.\d{{2}}){_E}"), PARAMETER),
+    (re.compile(rf"{_B}(?P<num>\d{{4}}){_E}"), None),
+)
+
+
+def extract_codes(
+    text: str,
+    *,
+    known: Container[str] | None = None,
+    hex_map: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Ids of the codes mentioned in a free question, in order, without repeats.
+
+    "El variador muestra F0001 al arrancar" -> ["F0001"]; "qué hace el 22.02" -> ["2202"].
+    Numbers followed by a unit ("40 °C", "1800 s") are not codes. Each mention yields its
+    first reading that ``known`` holds (its most likely reading when ``known`` is None).
+    """
+    folded = fold(text)
+    taken: list[tuple[int, int]] = []
+    found: list[str] = []
+    for pattern, kind in _TEXT_PATTERNS:
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if any(start < b and a < end for a, b in taken) or _UNIT.match(folded, end):
+                continue
+            ids = _mention_ids(match, kind, hex_map)
+            if known is not None:
+                ids = [i for i in ids if i in known]
+            if ids:
+                taken.append((start, end))
+                if ids[0] not in found:
+                    found.append(ids[0])
+    return found
+
+
+def _mention_ids(
+    match: re.Match[str], kind: str | None, hex_map: Mapping[str, str] | None
+) -> list[str]:
+    groups = match.groupdict()
+    if kind == "hex":
+        return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
+    num = groups["num"]
+    if kind == "word":
+        word = groups["word"]
+        prefix = "f" if word[0] in "fet" else "a" if word[0] in "aw" else "p"
+        return candidates(f"{prefix} {num}", hex_map=hex_map)
+    return candidates(num, kind, hex_map=hex_map)

@@ -1,0 +1,345 @@
+"""Full-text retrieval over knowledge entries: SQLite FTS5 with BM25, Snowball stems, codes.
+
+The index is a small SQLite file in the cache directory, named after a hash of the entries,
+so it is rebuilt when the knowledge changes and reused otherwise. It is written to a temp
+file and moved into place, so a process never sees a half-built index. Entries themselves
+stay in memory (the caller loaded them); the file only holds the analysed text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from omar_cli.errors import NotFoundError
+from omar_cli.knowledge.codes import candidates, extract_codes
+from omar_cli.knowledge.lang import ANALYZER_SIGNATURE, analyse, fold, query_terms, tokens
+from omar_cli.knowledge.model import Entry, LangText
+
+SCHEMA_VERSION = 1
+_PREFIX = "omar-index-"
+_COLUMNS = ("codes", "title", "keywords", "body", "extra")
+#: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
+#: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
+_WEIGHTS = (8.0, 6.0, 4.0, 1.0, 0.4, 0.0)
+_POOL = 40  # candidates fetched from FTS before code boosts re-rank them
+_CODE_BONUS = 1000.0  # an exact code in the question outranks any word match
+_RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the top score
+_STALE_TMP_SECONDS = 3600.0
+
+
+class UnknownCodeError(NotFoundError):
+    """No entry for a code; ``suggestions`` holds the nearest known ids, best first."""
+
+    def __init__(self, message: str, suggestions: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    kind: str
+    title: str
+    text: str  # compact summary in the requested language: text plus key facts
+    score: float
+    confidence: str
+    source: str  # label of the entry's first source
+    entry: Entry
+
+
+def fingerprint(entries: Iterable[Entry]) -> str:
+    """Hash of everything the index is built from, including how text is analysed."""
+    digest = hashlib.sha256(f"{SCHEMA_VERSION}|{ANALYZER_SIGNATURE}".encode())
+    for entry in entries:
+        digest.update(repr(entry).encode())
+    return digest.hexdigest()
+
+
+class KnowledgeIndex:
+    """Search and code look-up over a fixed set of entries."""
+
+    def __init__(
+        self, entries: Sequence[Entry], conn: sqlite3.Connection, path: Path | None
+    ) -> None:
+        self._entries = list(entries)
+        self._conn = conn
+        self.path = path  # None when the index lives in memory
+        self._by_id = {e.id: e for e in self._entries}
+        self._row = {e.id: row for row, e in enumerate(self._entries)}
+        self._hex = {e.hex_code.upper(): e.id for e in self._entries if e.hex_code}
+
+    @classmethod
+    def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
+        """Reuse the cached index for these entries, or build it (in memory if unwritable)."""
+        entries = list(entries)
+        digest = fingerprint(entries)
+        if cache_dir is not None:
+            cached = _cached(cache_dir, digest, entries)
+            if cached is not None:
+                return cls(entries, cached[0], cached[1])
+        conn = sqlite3.connect(":memory:")
+        _fill(conn, digest, entries)
+        return cls(entries, conn, None)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    # --- search ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        lang: str = "es",
+        limit: int = 5,
+        kinds: Collection[str] | None = None,
+    ) -> list[Hit]:
+        """Entries that answer ``query``, best first; quoted codes rank first."""
+        if limit <= 0:
+            return []
+        allowed = frozenset(kinds) if kinds is not None else None
+        scores = self._match(query_terms(tokens(query)), allowed)
+        codes = extract_codes(query, known=self._by_id, hex_map=self._hex)
+        self._boost(scores, codes, allowed)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [_hit(self._entries[row], score, lang) for row, score in ranked]
+
+    def _match(self, terms: list[str], allowed: frozenset[str] | None) -> dict[int, float]:
+        if not terms:
+            return {}
+        expression = " OR ".join(f'"{term}"' for term in terms)
+        weights = ", ".join(str(w) for w in _WEIGHTS)
+        sql = f"SELECT rowid, bm25(docs, {weights}) FROM docs WHERE docs MATCH ?"
+        params: list[object] = [expression]
+        if allowed is not None:
+            sql += f" AND kind IN ({', '.join('?' * len(allowed))})"
+            params.extend(sorted(allowed))
+        sql += " ORDER BY 2 LIMIT ?"
+        params.append(_POOL)
+        return {int(row): -float(rank) for row, rank in self._conn.execute(sql, params)}
+
+    def _boost(
+        self, scores: dict[int, float], codes: list[str], allowed: frozenset[str] | None
+    ) -> None:
+        top = max(scores.values(), default=1.0)
+        for position, ident in enumerate(codes):
+            entry = self._by_id[ident]
+            if allowed is not None and entry.kind not in allowed:
+                continue
+            row = self._row[ident]
+            scores[row] = scores.get(row, 0.0) + _CODE_BONUS * (len(codes) - position)
+            for rel in entry.related:
+                rel_entry = self._by_id.get(rel)
+                if rel_entry is None or (allowed is not None and rel_entry.kind not in allowed):
+                    continue
+                rel_row = self._row[rel]
+                scores[rel_row] = scores.get(rel_row, 0.0) + _RELATED_SHARE * top
+
+    # --- code look-up ---------------------------------------------------------------------
+
+    def lookup(self, raw: str, kind: str | None = None) -> Entry:
+        """The entry a code names (``F1``, ``22.02``, ``2310h``, ``overcurrent``...).
+
+        Raises UnknownCodeError with the nearest known ids when nothing matches.
+        """
+        for ident in candidates(raw, kind, hex_map=self._hex):
+            entry = self._by_id.get(ident)
+            if entry is not None and (kind is None or entry.kind == kind):
+                return entry
+        entry = self._by_label(raw, kind)
+        if entry is not None:
+            return entry
+        suggestions = self._suggest(raw, kind)
+        what = kind or "code"
+        hint = (
+            f"nearest known: {', '.join(suggestions)}"
+            if suggestions
+            else "nothing close is known; describe the symptom and search instead"
+        )
+        raise UnknownCodeError(f"unknown {what} {raw.strip()!r}", suggestions, hint)
+
+    def _by_label(self, raw: str, kind: str | None) -> Entry | None:
+        """Exact id in any case, or the panel name / title: "overcurrent", "Sobrecorriente"."""
+        wanted = " ".join(tokens(raw))
+        if not wanted:
+            return None
+        for entry in self._entries:
+            if kind is not None and entry.kind != kind:
+                continue
+            labels = [entry.id, entry.name, *(t.title for t in entry.lang.values())]
+            if any(" ".join(tokens(label)) == wanted for label in labels):
+                return entry
+        return None
+
+    def _suggest(self, raw: str, kind: str | None, count: int = 5) -> list[str]:
+        found: list[str] = []
+        readings = candidates(raw, kind)
+        if readings:
+            found += self._numerically_near(readings[0], count=3)
+        pool = [e for e in self._entries if kind is None or e.kind == kind]
+        names = {fold(e.name): e.id for e in pool}
+        for title_lang in ("es", "en"):
+            names.update({fold(e.text_in(title_lang).title): e.id for e in pool})
+        for name in difflib.get_close_matches(fold(raw.strip()), list(names), n=3, cutoff=0.6):
+            found.append(names[name])
+        if not found and not readings:
+            found += [hit.id for hit in self.search(raw, limit=3, kinds=_kinds(kind))]
+        return list(dict.fromkeys(found))[:count]
+
+    def _numerically_near(self, ident: str, count: int) -> list[str]:
+        kind, number = _code_number(ident)
+        same = [(e, _code_number(e.id)[1]) for e in self._entries if e.kind == kind]
+        same.sort(key=lambda pair: (abs(pair[1] - number), pair[1]))
+        return [e.id for e, _ in same[:count]]
+
+
+def _kinds(kind: str | None) -> list[str] | None:
+    return [kind] if kind is not None else None
+
+
+def _code_number(ident: str) -> tuple[str, int]:
+    if ident[:1] == "F":
+        return "fault", int(ident[1:])
+    if ident[:1] == "A":
+        return "alarm", int(ident[1:])
+    return "parameter", int(ident) if ident.isdigit() else -1
+
+
+def _hit(entry: Entry, score: float, lang: str) -> Hit:
+    text = entry.text_in(lang)
+    return Hit(
+        id=entry.id,
+        kind=entry.kind,
+        title=text.title,
+        text=_summary(entry, text),
+        score=round(score, 4),
+        confidence=entry.confidence,
+        source=entry.sources[0].label() if entry.sources else "",
+        entry=entry,
+    )
+
+
+def _summary(entry: Entry, text: LangText) -> str:
+    facts = "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in entry.facts.items())
+    return f"{text.text} [{facts}]" if facts else text.text
+
+
+# --- building and caching -------------------------------------------------------------------
+
+
+def _document(entry: Entry) -> tuple[str, ...]:
+    """The analysed text of each column, both languages stemmed each in its own way."""
+    codes = [entry.id, entry.name, entry.hex_code or ""]
+    codes_terms = [w for part in codes for w in tokens(part)] + analyse(entry.name, "en")
+    columns: list[list[str]] = [codes_terms, [], [], [], []]
+    for lang_code, text in entry.lang.items():
+        stem_lang = "es" if lang_code == "es" else "en"
+        columns[1] += analyse(text.title, stem_lang)
+        columns[2] += analyse(" ".join(text.keywords), stem_lang)
+        body = " ".join([text.text, *text.causes, *text.checks])
+        columns[3] += analyse(body, stem_lang)
+        columns[4] += analyse(text.safety or "", stem_lang)
+    columns[4] += analyse(" ".join(f"{k} {v}" for k, v in entry.facts.items()), "en")
+    return tuple(" ".join(column) for column in columns)
+
+
+def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> None:
+    names = ", ".join(_COLUMNS)
+    conn.executescript(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
+        " tokenize = 'unicode61 remove_diacritics 2');"
+    )
+    with conn:
+        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (digest,))
+        conn.executemany(
+            f"INSERT INTO docs(rowid, {names}, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((row, *_document(e), e.kind) for row, e in enumerate(entries)),
+        )
+
+
+def _cached(
+    cache_dir: Path, digest: str, entries: Sequence[Entry]
+) -> tuple[sqlite3.Connection, Path] | None:
+    """Open the index file for ``digest``, building it first if needed; None if unwritable."""
+    path = cache_dir / f"{_PREFIX}{digest[:32]}.sqlite"
+    conn = _open_valid(path, digest)
+    if conn is not None:
+        return conn, path
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{_PREFIX}", suffix=".tmp", dir=cache_dir)
+        os.close(fd)
+    except OSError:
+        return None
+    tmp = Path(tmp_name)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            _fill(conn, digest, entries)
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)
+        return None
+    _prune(cache_dir, keep=path)
+    conn = _open_valid(path, digest)
+    return (conn, path) if conn is not None else None
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection | None:
+    try:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+
+
+def _open_valid(path: Path, digest: str) -> sqlite3.Connection | None:
+    """A read-only connection to ``path`` if it holds the index for ``digest``."""
+    if not path.is_file():
+        return None
+    conn = _connect_ro(path)
+    if conn is None:
+        return None
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+    except sqlite3.Error:  # corrupt or foreign file: rebuild over it
+        row = None
+    if row is not None and row[0] == digest:
+        return conn
+    conn.close()
+    return None
+
+
+def _prune(cache_dir: Path, keep: Path) -> None:
+    """Drop indexes of older knowledge and temp files left by crashed builds."""
+    now = time.time()
+    for old in cache_dir.glob(f"{_PREFIX}*.sqlite"):
+        if old != keep:
+            _unlink_quietly(old)
+    for tmp in cache_dir.glob(f".{_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > _STALE_TMP_SECONDS:
+                tmp.unlink()
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):  # in use on Windows, or already gone: harmless
+        path.unlink()

@@ -1,0 +1,122 @@
+"""Language helpers for retrieval: accent folding, stopwords, stemming and a cheap detector.
+
+Technicians type fast, often without accents and mixing Spanish with English panel texts, so
+the index and the queries go through the same steps: fold accents, split, drop stopwords of
+both languages, stem. Snowball stemmers are imported on first use only: opening a cached
+index must stay cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Literal
+
+DetectedLang = Literal["es", "en"]
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+# Short lists on purpose: words that carry no meaning in a technician's question. Words that
+# hint at the kind of answer (parámetro, fallo, alarma, tiempo) are kept.
+STOPWORDS_ES = _words(
+    """
+    a al algo algun alguna algunas alguno algunos ante antes aqui asi aun cada como con contra
+    cual cuales cualquier cuando cuanta cuantas cuanto cuantos de debe deben debo del desde
+    despues donde durante e el ella ellas ellos en entre era es esa esas ese eso esos esta
+    estaba estan estar este esto estos estoy fue ha hace hacer hacia han hay he hasta la las le
+    les lo los me mi mis muy mucho nada ni no nos o otra otro para pero poco por porque puede
+    pueden puedo que quien se segun ser si sin sobre solo son su sus tambien tan tanto te tengo
+    tener tiene tienen toda todo todos tu un una uno unos unas usted va vez y ya yo
+    hola favor ayuda necesito quiero saber dime decir
+    """
+)
+STOPWORDS_EN = _words(
+    """
+    a about after all also am an and any are as at be been before being but by can could did
+    do does doing during each for from get got had has have having he her here how i if in
+    into is it its just me might more most must my no not now of on once only or other our out
+    over own same she should so some such than that the their them then there these they this
+    those through to too under up very was we were what when where which while who why will
+    with would you your please help need want know tell
+    """
+)
+STOPWORDS = STOPWORDS_ES | STOPWORDS_EN
+
+_ES_MARKS = frozenset("áéíóúñ¿¡")
+# Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.
+_ES_ONLY = STOPWORDS_ES - STOPWORDS_EN
+_EN_ONLY = STOPWORDS_EN - STOPWORDS_ES
+
+#: Changes whenever the analysis changes, so a cached index built with old rules is rebuilt.
+ANALYZER_SIGNATURE = hashlib.sha256(
+    ("v1|" + " ".join(sorted(STOPWORDS_ES)) + "|" + " ".join(sorted(STOPWORDS_EN))).encode()
+).hexdigest()[:16]
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Sobretensión" -> "sobretension", "señal" -> "senal"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded alphanumeric tokens, as FTS5's unicode61 tokenizer would split them."""
+    return _TOKEN.findall(fold(text))
+
+
+def detect_lang(text: str) -> DetectedLang:
+    """Guess whether a question is Spanish or English; Spanish when unsure.
+
+    Counts accents, ñ and ¿¡ as strong Spanish signs, then stopwords only one language uses.
+    """
+    lowered = text.lower()
+    score_es = 2 * sum(1 for ch in lowered if ch in _ES_MARKS)
+    score_en = 0
+    for word in tokens(text):
+        if word in _ES_ONLY:
+            score_es += 1
+        elif word in _EN_ONLY:
+            score_en += 1
+    return "en" if score_en > score_es else "es"
+
+
+@lru_cache(maxsize=2)
+def _stemmer(lang: str) -> Callable[[str], str]:
+    import snowballstemmer  # ~9 ms: only on first search or index build
+
+    stem: Callable[[str], str] = snowballstemmer.stemmer(
+        "spanish" if lang == "es" else "english"
+    ).stemWord
+    return stem
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, lang: str) -> str:
+    """Snowball stem of an already folded word; numbers and codes pass through."""
+    if not word.isalpha() or len(word) < 3:
+        return word
+    return _stemmer(lang)(word)
+
+
+def analyse(text: str, lang: str) -> list[str]:
+    """Index-side terms: folded tokens of ``text`` stemmed in its own language."""
+    return [stem(word, lang) for word in tokens(text) if word not in STOPWORDS]
+
+
+def query_terms(words: Iterable[str]) -> list[str]:
+    """Query-side terms: each meaningful word stemmed both ways, since we don't trust a guess."""
+    seen: dict[str, None] = {}
+    for word in words:
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        seen.setdefault(stem(word, "es"), None)
+        seen.setdefault(stem(word, "en"), None)
+    return list(seen)

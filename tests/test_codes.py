@@ -1,0 +1,149 @@
+"""Codes as technicians write them, normalised to knowledge ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from omar_cli.knowledge.codes import candidates, extract_codes
+
+HEX = {"2310": "F0001", "3210": "F0002", "2330": "F0016", "3130": "F0022", "FF84": "F0011"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "first"),
+    [
+        ("F1", "F0001"),
+        ("F01", "F0001"),
+        ("F0001", "F0001"),
+        ("f0001", "F0001"),
+        ("f 1", "F0001"),
+        ("F-16", "F0016"),
+        ("fallo 1", "F0001"),
+        ("Falla 16", "F0016"),
+        ("fault 16", "F0016"),
+        ("error 2", "F0002"),
+        ("fallo nº 16", "F0016"),
+        ("código de falla 16", "F0016"),
+        ("0016", "F0016"),
+        ("16", "F0016"),
+        ("2202", "2202"),
+        ("22.02", "2202"),
+        ("22,02", "2202"),
+        ("22 02", "2202"),
+        ("4.01", "0401"),
+        ("par 2202", "2202"),
+        ("parámetro 22.02", "2202"),
+        ("parametro 2202", "2202"),
+        ("P2202", "2202"),
+        ("p 22.02", "2202"),
+        ("parameter 2202", "2202"),
+        ("2310h", "F0001"),
+        ("2310 h", "F0001"),
+        ("0x2310", "F0001"),
+        ("0X3130", "F0022"),
+        ("ff84h", "F0011"),
+        ("A2010", "A2010"),
+        ("a2010", "A2010"),
+        ("alarma 2010", "A2010"),
+        ("alarm 2010", "A2010"),
+        ("alarma 10", "A2010"),
+        ("warning 2012", "A2012"),
+        ("  F0001?  ", "F0001"),
+    ],
+)
+def test_first_reading(raw: str, first: str) -> None:
+    assert candidates(raw, hex_map=HEX)[0] == first
+
+
+@pytest.mark.parametrize(
+    ("raw", "readings"),
+    [
+        # a bare 4-digit number: parameter first, then alarm, then fieldbus hex
+        ("2310", ["2310", "A2310", "F0001"]),
+        ("2010", ["2010", "A2010"]),
+        # group 00 holds no parameters: the panel's fault number comes first
+        ("0016", ["F0016", "0016"]),
+        ("401", ["F0401", "0401"]),
+        ("3130", ["3130", "F0022"]),
+    ],
+)
+def test_ambiguous_numbers_give_every_reading(raw: str, readings: list[str]) -> None:
+    assert candidates(raw, hex_map=HEX) == readings
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "readings"),
+    [
+        ("2310", "fault", ["F2310", "F0001"]),
+        ("2310", "parameter", ["2310"]),
+        ("16", "parameter", []),
+        ("0016", "parameter", ["0016"]),
+        ("16", "alarm", ["A2016"]),
+        ("F16", "parameter", []),
+        ("22.02", "fault", []),
+        ("2310h", "parameter", []),
+        ("F16", "rating", []),
+    ],
+)
+def test_kind_restricts_readings(raw: str, kind: str, readings: list[str]) -> None:
+    assert candidates(raw, kind, hex_map=HEX) == readings
+
+
+def test_hex_needs_a_map() -> None:
+    assert candidates("2310h") == []
+    assert candidates("2310") == ["2310", "A2310"]
+
+
+@pytest.mark.parametrize("raw", ["", "hola", "sobrecorriente", "4.7", "12345", "F", "ACS150"])
+def test_not_a_code(raw: str) -> None:
+    assert candidates(raw, hex_map=HEX) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("El variador muestra F0001 al arrancar la bomba", ["F0001"]),
+        ("qué hace el 22.02", ["2202"]),
+        ("que hace el parametro 2202?", ["2202"]),
+        ("par 22 02 en segundos", ["2202"]),
+        ("Me sale el fallo 16 otra vez", ["F0016"]),
+        ("salta la falla 2 al frenar", ["F0002"]),
+        ("fault code 16 after rain", ["F0016"]),
+        ("el master Modbus marca 2310h", ["F0001"]),
+        ("error 0x3130 en el PLC", ["F0022"]),
+        ("alarma 2010 y luego fallo 9", ["A2010", "F0009"]),
+        ("A2010 on the panel", ["A2010"]),
+        ("sale 0016 en el display", ["F0016"]),
+        ("cambiar 2202 a 30 s", ["2202"]),
+        ("F1 F0001 fallo 1", ["F0001"]),
+        ("código 16", ["F0016"]),
+    ],
+)
+def test_extract_codes(text: str, ids: list[str]) -> None:
+    assert extract_codes(text, hex_map=HEX) == ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Cuál es la corriente nominal de salida del ACS150-03E-04A7-2?",
+        "Lost the 4-20 mA speed reference signal",
+        "How much must I derate above 40 °C ambient?",
+        "sube a 1800 s la rampa",
+        "a 2000 metros de altura",
+        "hay que esperar 5 min",
+        "el fallo 3 veces seguidas",
+        "F 50 Hz",
+        "4.7 A de salida",
+        "corriente de 16 A",
+    ],
+)
+def test_numbers_that_are_not_codes(text: str) -> None:
+    assert extract_codes(text, hex_map=HEX) == []
+
+
+def test_extract_keeps_the_first_reading_the_base_knows() -> None:
+    known = {"F0001", "F0016", "2202", "A2010"}
+    assert extract_codes("sale 2310 en el master", known=known, hex_map=HEX) == ["F0001"]
+    assert extract_codes("el 2010 parpadea", known=known, hex_map=HEX) == ["A2010"]
+    assert extract_codes("el 2024 fue un buen año", known=known, hex_map=HEX) == []

@@ -1,0 +1,359 @@
+"""KnowledgeIndex: ranking in both languages, codes first, the on-disk cache, look-ups."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from omar_cli.errors import ExitCode, NotFoundError
+from omar_cli.knowledge.index import KnowledgeIndex, UnknownCodeError, fingerprint
+from omar_cli.knowledge.lang import detect_lang
+from omar_cli.knowledge.model import Entry, LangText, Source
+
+SRC = (Source(doc="ACS150 User's Manual", page="130", ref="S1"),)
+
+
+def entry(
+    ident: str,
+    kind: str,
+    name: str,
+    es: tuple[str, str, tuple[str, ...]],
+    en: tuple[str, str, tuple[str, ...]],
+    **extra: object,
+) -> Entry:
+    return Entry(
+        id=ident,
+        kind=kind,
+        name=name,
+        lang={
+            "es": LangText(title=es[0], text=es[1], keywords=es[2]),
+            "en": LangText(title=en[0], text=en[1], keywords=en[2]),
+        },
+        confidence="acs150",
+        sources=SRC,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+ENTRIES: list[Entry] = [
+    entry(
+        "F0001",
+        "fault",
+        "OVERCURRENT",
+        (
+            "Sobrecorriente",
+            "La corriente de salida superó el nivel de disparo.",
+            ("salta al arrancar",),
+        ),
+        ("Overcurrent", "Output current went above the trip level.", ("trips on start",)),
+        hex_code="2310",
+        related=("2202",),
+        facts={"trip_level": "325 % of I2N"},
+    ),
+    entry(
+        "F0002",
+        "fault",
+        "DC OVERVOLT",
+        ("Sobretensión en el bus de continua", "Tensión del bus DC demasiado alta al frenar.", ()),
+        ("DC overvoltage", "DC link voltage too high while braking.", ("regeneration",)),
+        hex_code="3210",
+        related=("2005", "2203"),
+    ),
+    entry(
+        "F0016",
+        "fault",
+        "EARTH FAULT",
+        ("Falla a tierra", "Posible derivación a tierra en el motor o su cable.", ("fuga",)),
+        ("Earth fault", "Possible ground fault in the motor or its cable.", ("ground",)),
+        hex_code="2330",
+    ),
+    entry(
+        "A2010",
+        "alarm",
+        "MOTOR TEMP",
+        ("Temperatura del motor", "La temperatura estimada del motor pasó de 90 °C.", ()),
+        ("Motor temperature", "Estimated motor temperature above 90 °C.", ()),
+    ),
+    entry(
+        "2202",
+        "parameter",
+        "ACCELER TIME 1",
+        ("Tiempo de aceleración 1", "Tiempo de la rampa de aceleración de cero a máxima.", ()),
+        ("Acceleration time 1", "Ramp time from zero to maximum frequency.", ()),
+        facts={"range": "0.0…1800.0 s"},
+    ),
+    entry(
+        "2203",
+        "parameter",
+        "DECELER TIME 1",
+        ("Tiempo de deceleración 1", "Tiempo de la rampa de frenado de máxima a cero.", ()),
+        ("Deceleration time 1", "Ramp time from maximum frequency to zero.", ()),
+    ),
+    entry(
+        "2005",
+        "parameter",
+        "OVERVOLT CTRL",
+        ("Control de sobretensión", "Activa el controlador de sobretensión del bus.", ()),
+        ("Overvoltage control", "Switches the DC overvoltage controller on or off.", ()),
+    ),
+    entry(
+        "safety-capacitors",
+        "safety",
+        "Wait 5 minutes",
+        ("Esperar la descarga", "Tras desconectar, espere 5 minutos antes de tocar bornes.", ()),
+        ("Wait for discharge", "After isolating, wait 5 minutes before touching terminals.", ()),
+    ),
+    replace(
+        entry(
+            "doc-pump-manual-3",
+            "document",
+            "pump manual p. 3",
+            ("Manual de la bomba", "La bomba sumergible necesita cebado antes de arrancar.", ()),
+            ("Pump manual", "La bomba sumergible necesita cebado antes de arrancar.", ()),
+        ),
+        confidence="user",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> KnowledgeIndex:
+    return KnowledgeIndex.open(ENTRIES, None)
+
+
+def ids(hits: Sequence[object]) -> list[str]:
+    return [h.id for h in hits]  # type: ignore[attr-defined]
+
+
+# --- ranking ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "best"),
+    [
+        ("¿Cómo alargo la rampa de aceleración?", "es", "2202"),
+        ("How do I make the acceleration ramp longer?", "en", "2202"),
+        ("sobretension en el bus al frenar", "es", "F0002"),
+        ("falla a tierra del motor", "es", "F0016"),
+        ("ground fault on the motor cable", "en", "F0016"),
+        ("cuanto esperar antes de tocar los bornes", "es", "safety-capacitors"),
+        ("la bomba necesita cebado", "es", "doc-pump-manual-3"),
+    ],
+)
+def test_ranking_in_both_languages(index: KnowledgeIndex, query: str, lang: str, best: str) -> None:
+    assert ids(index.search(query, lang=lang))[0] == best
+
+
+def test_accents_are_folded(index: KnowledgeIndex) -> None:
+    with_accents = index.search("sobretensión deceleración")
+    without = index.search("SOBRETENSION deceleracion")
+    assert ids(with_accents) == ids(without)
+    assert [h.score for h in with_accents] == [h.score for h in without]
+
+
+def test_stemming_matches_other_word_forms(index: KnowledgeIndex) -> None:
+    assert ids(index.search("acelerar"))[0] == "2202"  # indexed as "aceleración"
+    assert ids(index.search("grounding", lang="en"))[0] == "F0016"  # indexed as "ground"
+    assert "F0002" in ids(index.search("braked", lang="en"))  # indexed as "braking"
+
+
+def test_stopwords_alone_find_nothing(index: KnowledgeIndex) -> None:
+    assert index.search("¿qué es lo que hay?") == []
+    assert index.search("what is the") == []
+    assert index.search("") == []
+
+
+def test_exact_code_ranks_first(index: KnowledgeIndex) -> None:
+    # the words point at the ramp parameter, the code at the fault: the code wins
+    assert ids(index.search("F0002 rampa de aceleración"))[0] == "F0002"
+    assert ids(index.search("qué hace el 22.02"))[0] == "2202"
+    assert ids(index.search("el PLC marca 2310h"))[0] == "F0001"
+    assert ids(index.search("alarma 2010"))[0] == "A2010"
+    assert ids(index.search("me sale el fallo 16"))[0] == "F0016"
+
+
+def test_code_boosts_related_entries(index: KnowledgeIndex) -> None:
+    found = ids(index.search("F0002", limit=3))
+    assert found[0] == "F0002"
+    assert set(found[1:]) == {"2005", "2203"}
+
+
+def test_kinds_filter(index: KnowledgeIndex) -> None:
+    found = index.search("sobretensión", kinds={"parameter"})
+    assert found and all(h.kind == "parameter" for h in found)
+    assert ids(found)[0] == "2005"
+    assert "F0002" not in ids(index.search("F0002", kinds=["parameter"]))
+
+
+def test_limit(index: KnowledgeIndex) -> None:
+    assert len(index.search("tiempo rampa motor corriente", limit=2)) == 2
+    assert index.search("rampa", limit=0) == []
+
+
+def test_hit_in_requested_language(index: KnowledgeIndex) -> None:
+    es = index.search("F0001", lang="es")[0]
+    en = index.search("F0001", lang="en")[0]
+    assert (es.title, en.title) == ("Sobrecorriente", "Overcurrent")
+    assert "325 %" in es.text and "superó" in es.text
+    assert en.source == "ACS150 User's Manual, p. 130"
+    assert en.confidence == "acs150" and en.entry is ENTRIES[0]
+    assert es.score > 0
+
+
+def test_detect_lang() -> None:
+    assert detect_lang("¿Cómo alargo la rampa de aceleración?") == "es"
+    assert detect_lang("Falla a tierra en el motor") == "es"
+    assert detect_lang("se dispara cuando frena") == "es"
+    assert detect_lang("How do I change the switching frequency?") == "en"
+    assert detect_lang("The panel was unplugged and the drive tripped") == "en"
+    assert detect_lang("F0001") == "es"
+
+
+# --- look-up ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "expected"),
+    [
+        ("F1", None, "F0001"),
+        ("fallo 16", None, "F0016"),
+        ("0016", None, "F0016"),
+        ("16", "fault", "F0016"),
+        ("2310", None, "F0001"),  # no parameter 2310 here: the fieldbus reading wins
+        ("0x3210", "fault", "F0002"),
+        ("22.02", None, "2202"),
+        ("P2203", "parameter", "2203"),
+        ("alarma 2010", None, "A2010"),
+        ("overcurrent", None, "F0001"),
+        ("Sobrecorriente", "fault", "F0001"),
+        ("SAFETY-CAPACITORS", None, "safety-capacitors"),
+    ],
+)
+def test_lookup(index: KnowledgeIndex, raw: str, kind: str | None, expected: str) -> None:
+    assert index.lookup(raw, kind).id == expected
+
+
+def test_get(index: KnowledgeIndex) -> None:
+    assert index.get("2202") is ENTRIES[4]
+    assert index.get("9999") is None
+
+
+def test_unknown_code_suggests_nearest(index: KnowledgeIndex) -> None:
+    with pytest.raises(UnknownCodeError) as info:
+        index.lookup("F0017")
+    err = info.value
+    assert isinstance(err, NotFoundError) and err.code == ExitCode.NOT_FOUND
+    assert err.suggestions[0] == "F0016"
+    assert "F0017" in err.message and err.hint and "F0016" in err.hint
+    with pytest.raises(UnknownCodeError) as info:
+        index.lookup("2204", "parameter")
+    assert info.value.suggestions[:2] == ["2203", "2202"]
+
+
+def test_unknown_name_suggests_by_spelling(index: KnowledgeIndex) -> None:
+    with pytest.raises(UnknownCodeError) as info:
+        index.lookup("overcurent")
+    assert "F0001" in info.value.suggestions
+
+
+def test_wrong_kind_is_unknown(index: KnowledgeIndex) -> None:
+    with pytest.raises(UnknownCodeError):
+        index.lookup("2202", "fault")
+
+
+# --- cache ------------------------------------------------------------------------------------
+
+
+def test_cache_is_reused(tmp_path: Path) -> None:
+    first = KnowledgeIndex.open(ENTRIES, tmp_path)
+    assert first.path is not None and first.path.parent == tmp_path
+    stamp = first.path.stat().st_mtime_ns
+    second = KnowledgeIndex.open(ENTRIES, tmp_path)
+    assert second.path == first.path and second.path.stat().st_mtime_ns == stamp
+    assert ids(second.search("aceleración")) == ids(first.search("aceleración"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.path.name]
+
+
+def test_cache_is_rebuilt_when_knowledge_changes(tmp_path: Path) -> None:
+    old = KnowledgeIndex.open(ENTRIES, tmp_path)
+    changed = [*ENTRIES[:-1], replace(ENTRIES[-1], name="pump manual p. 4")]
+    assert fingerprint(changed) != fingerprint(ENTRIES)
+    new = KnowledgeIndex.open(changed, tmp_path)
+    assert new.path != old.path
+    assert [p.name for p in tmp_path.iterdir()] == [new.path.name]  # type: ignore[union-attr]
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    path = KnowledgeIndex.open(ENTRIES, tmp_path).path
+    assert path is not None
+    path.write_bytes(b"not a database at all")
+    again = KnowledgeIndex.open(ENTRIES, tmp_path)
+    assert again.path == path and ids(again.search("aceleración"))[0] == "2202"
+
+
+def test_unwritable_cache_falls_back_to_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+    index = KnowledgeIndex.open(ENTRIES, blocker / "cache")
+    assert index.path is None
+    assert ids(index.search("aceleración"))[0] == "2202"
+
+
+def test_concurrent_builders_are_safe(tmp_path: Path) -> None:
+    barrier = threading.Barrier(8)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            barrier.wait()
+            results.append(ids(KnowledgeIndex.open(ENTRIES, tmp_path).search("aceleración")))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 8 and all(r == results[0] for r in results)
+    assert [p.suffix for p in tmp_path.iterdir()] == [".sqlite"]  # no temp file left
+
+
+def test_concurrent_processes_share_one_cache(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from tests.test_index import ENTRIES;"
+        "from omar_cli.knowledge.index import KnowledgeIndex;"
+        "i = KnowledgeIndex.open(ENTRIES, Path(sys.argv[1]));"
+        "print(i.search('aceleracion')[0].id, i.path is not None)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)], cwd=root, stdout=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=60)[0].decode().split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outputs == [["2202", "True"]] * 4
+    assert len(list(tmp_path.glob("*.sqlite"))) == 1
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, omar_cli.knowledge.index;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('snowball'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []
