@@ -1,0 +1,479 @@
+"""The session store: round trips, chunking, counters, crash safety, locking, migrations."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from omar_cli.errors import NotFoundError, StoreError
+from omar_cli.store import MIGRATIONS, Migration, SessionStore, Usage, session_files, storage
+from omar_cli.store.migrations import read_schema
+
+REPO = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 25, 12, 35, 1, tzinfo=UTC)
+
+
+class FakeClock:
+    """Moves one second per reading, so every timestamp differs and order is testable."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> SessionStore:
+    return SessionStore(tmp_path / "store", clock=clock)
+
+
+def all_json_files_valid(root: Path) -> list[Path]:
+    files = sorted(p for p in root.rglob("*.json"))
+    for path in files:
+        assert isinstance(json.loads(path.read_text("utf-8")), dict), path
+    return files
+
+
+def assert_consistent(store: SessionStore, session_id: str) -> None:
+    session = store.get_session(session_id)
+    messages = store.messages(session_id)
+    assert [m.seq for m in messages] == list(range(1, session.message_count + 1))
+    pending = [m for m in messages if m.role == "user" and m.status == "pending"]
+    assert session.pending_count == len(pending)
+
+
+# -- round trip and basics ---------------------------------------------------------------
+
+
+def test_opening_creates_nothing(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "store")
+    assert store.list_sessions() == []
+    assert store.pending() == []
+    assert store.recent_session(timedelta(days=1)) is None
+    assert not (tmp_path / "store").exists()
+
+
+def test_round_trip_survives_reopening(store: SessionStore, clock: FakeClock) -> None:
+    session = store.create_session("F0001 on pump 3", meta={"drive": "ACS150-03E-04A7-4"})
+    asked = store.add_message(session.id, "user", "¿Qué es F0001?", status="pending")
+    photo = store.add_media(b"\xff\xd8 fake jpeg", ".JPG")
+    answer = store.add_message(
+        session.id,
+        "assistant",
+        "Sobrecorriente.",
+        status="answered",
+        model="gpt-4o-mini",
+        usage=Usage(120, 30, 150),
+        latency_ms=840,
+        media=(photo.sha256,),
+        sources=("F0001", "2202"),
+        mode="online",
+        reply_to=asked.id,
+        meta={"prompt_version": 3, "nested": {"a": [1, 2]}},
+    )
+    reopened = SessionStore(store.root, clock=clock)
+    assert reopened.get_message(answer.id) == answer
+    assert reopened.messages(session.id) == [asked, answer]
+    assert answer.id == f"{session.id}.2" and answer.seq == 2
+    assert answer.usage == Usage(120, 30, 150)
+    assert answer.meta["nested"] == {"a": [1, 2]}
+    assert answer.created_at.tzinfo is not None
+    got = reopened.get_session(session.id)
+    assert (got.title, got.message_count, got.pending_count) == ("F0001 on pump 3", 2, 1)
+    assert got.meta == {"drive": "ACS150-03E-04A7-4"}
+    assert got.updated_at == answer.created_at
+    assert reopened.media_path(photo.sha256).read_bytes() == b"\xff\xd8 fake jpeg"
+
+
+def test_update_message_changes_only_what_is_given(store: SessionStore) -> None:
+    session = store.create_session()
+    asked = store.add_message(session.id, "user", "q", status="pending", error="timeout")
+    updated = store.update_message(asked.id, status="answered", error=None, sources=["F0002"])
+    assert (updated.status, updated.error, updated.sources) == ("answered", None, ("F0002",))
+    assert (updated.text, updated.created_at) == ("q", asked.created_at)
+    assert updated.updated_at > asked.updated_at
+    assert store.get_message(asked.id) == updated
+
+
+def test_unknown_ids_are_not_found(store: SessionStore) -> None:
+    session = store.create_session()
+    for bad in ("nope", "../../etc", "20261125-123501-3f9a", session.id + "x"):
+        with pytest.raises(NotFoundError):
+            store.get_session(bad)
+    for bad in (f"{session.id}.1", f"{session.id}.0", f"{session.id}.²", "x.1", "../a.1"):
+        with pytest.raises(NotFoundError):
+            store.get_message(bad)
+    with pytest.raises(NotFoundError):
+        store.update_message(f"{session.id}.9", status="failed")
+    with pytest.raises(NotFoundError):
+        store.add_message("20200101-000000-abcd", "user", "q", status="pending")
+
+
+def test_caller_bugs_are_value_errors(store: SessionStore) -> None:
+    session = store.create_session()
+    with pytest.raises(ValueError, match="role"):
+        store.add_message(session.id, "system", "q", status="pending")
+    with pytest.raises(ValueError, match="status"):
+        store.add_message(session.id, "user", "q", status="done")
+    with pytest.raises(ValueError, match="sha256"):
+        store.add_message(session.id, "user", "q", status="pending", media=("abc",))
+    naive = SessionStore(store.root, clock=lambda: datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="aware"):
+        naive.create_session()
+
+
+# -- chunking and counters ---------------------------------------------------------------
+
+
+def test_chunks_roll_over_and_an_append_rewrites_one_chunk(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_files, "CHUNK_SIZE", 4)
+    session = store.create_session()
+    for i in range(9):
+        store.add_message(session.id, "user", f"m{i + 1}", status="answered")
+    folder = store.root / "sessions" / session.id
+    chunks = sorted(p.name for p in folder.glob("messages-*.json"))
+    assert chunks == ["messages-0000.json", "messages-0001.json", "messages-0002.json"]
+    sizes = [len(json.loads((folder / c).read_text())["messages"]) for c in chunks]
+    assert sizes == [4, 4, 1]
+
+    written: list[str] = []
+    real_write = storage.write_json_atomic
+    monkeypatch.setattr(
+        storage, "write_json_atomic", lambda p, d: (written.append(p.name), real_write(p, d))
+    )
+    message = store.add_message(session.id, "user", "m10", status="answered")
+    assert sorted(written) == ["messages-0002.json", "session.json"]
+    assert [m.text for m in store.messages(session.id)] == [f"m{i}" for i in range(1, 11)]
+    assert store.get_message(f"{session.id}.3").text == "m3"
+    assert message.id == f"{session.id}.10"
+
+
+def test_pending_counts_follow_status_changes(store: SessionStore, clock: FakeClock) -> None:
+    first, second = store.create_session(), store.create_session()
+    a = store.add_message(first.id, "user", "a", status="pending")
+    store.add_message(first.id, "assistant", "streaming", status="pending")  # not a question
+    b = store.add_message(second.id, "user", "b", status="pending")
+    c = store.add_message(first.id, "user", "c", status="pending")
+    store.add_message(second.id, "user", "d", status="answered")
+    assert [m.id for m in store.pending()] == [a.id, b.id, c.id]  # oldest first
+    assert store.get_session(first.id).pending_count == 2
+    store.update_message(a.id, status="failed")
+    store.update_message(b.id, status="answered")
+    assert [m.id for m in store.pending()] == [c.id]
+    assert store.get_session(first.id).pending_count == 1
+    assert store.get_session(second.id).pending_count == 0
+    store.update_message(a.id, status="pending")  # a retry puts it back in the queue
+    assert [m.id for m in store.pending()] == [a.id, c.id]
+    assert store.stats().pending == 2
+
+
+def test_pending_only_reads_sessions_that_have_pending(store: SessionStore) -> None:
+    quiet, busy = store.create_session(), store.create_session()
+    store.add_message(quiet.id, "user", "q", status="answered")
+    waiting = store.add_message(busy.id, "user", "w", status="pending")
+    (store.root / "sessions" / quiet.id / "messages-0000.json").write_text("{broken")
+    assert [m.id for m in store.pending()] == [waiting.id]
+
+
+def test_stats_come_from_session_counters(store: SessionStore) -> None:
+    one, two = store.create_session(), store.create_session()
+    store.add_message(one.id, "user", "q1", status="pending")
+    store.add_message(one.id, "assistant", "a1", status="answered", latency_ms=1000)
+    store.add_message(two.id, "user", "q2", status="offline")
+    store.add_message(two.id, "assistant", "a2", status="answered", latency_ms=3000)
+    answer = store.add_message(two.id, "assistant", "a3", status="incomplete", latency_ms=500)
+    store.update_message(answer.id, status="answered", latency_ms=2000)
+    stats = store.stats()
+    assert (stats.sessions, stats.messages, stats.pending, stats.answered) == (2, 5, 1, 3)
+    assert stats.avg_latency_ms == pytest.approx(2000.0)
+    assert stats.path == store.root and stats.size_bytes > 0
+
+
+def test_recent_session_window_and_listing(store: SessionStore, clock: FakeClock) -> None:
+    older = store.create_session("older")
+    store.add_message(older.id, "user", "q", status="answered")
+    clock.advance(minutes=4)
+    assert store.recent_session(timedelta(minutes=5)) == store.get_session(older.id)
+    clock.advance(minutes=3)
+    assert store.recent_session(timedelta(minutes=5)) is None
+    newer = store.create_session("newer")
+    assert store.recent_session(timedelta(minutes=5)) == store.get_session(newer.id)
+    store.add_message(older.id, "user", "back to it", status="answered")
+    recent = store.recent_session(timedelta(minutes=5))
+    assert recent is not None and recent.id == older.id
+    assert [s.title for s in store.list_sessions()] == ["older", "newer"]
+    assert [s.title for s in store.list_sessions(limit=1)] == ["older"]
+
+
+# -- crash safety ------------------------------------------------------------------------
+
+
+def test_failed_replace_keeps_the_old_file_whole(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = store.create_session()
+    store.add_message(session.id, "user", "first", status="answered")
+    chunk = store.root / "sessions" / session.id / "messages-0000.json"
+    before = chunk.read_bytes()
+
+    def replace_fails(src: str, dst: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "replace", replace_fails)
+    with pytest.raises(StoreError, match="No space left"):
+        store.add_message(session.id, "user", "second", status="answered")
+    assert chunk.read_bytes() == before
+    assert not list(chunk.parent.glob("*.tmp"))  # the temp file was cleaned up
+
+
+def test_interrupt_between_session_file_and_chunk_is_recounted(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = store.create_session()
+    store.add_message(session.id, "user", "kept", status="pending")
+    real_fsync = os.fsync
+    chunk = store.root / "sessions" / session.id / "messages-0000.json"
+    before = chunk.read_bytes()
+    calls = {"n": 0}
+
+    def fsync_interrupted(fd: int) -> None:
+        # The first fsync is the session file's; Ctrl-C lands while the chunk is written.
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(storage.os, "fsync", fsync_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.add_message(session.id, "user", "lost", status="pending")
+    monkeypatch.setattr(storage.os, "fsync", real_fsync)
+    assert chunk.read_bytes() == before
+    assert store.get_session(session.id).message_count == 2  # counters ran ahead ...
+    store.add_message(session.id, "user", "next", status="pending")  # ... until a write
+    assert [m.text for m in store.messages(session.id)] == ["kept", "next"]
+    assert_consistent(store, session.id)
+    assert store.check() == []
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(Path(sys.argv[1]))
+    session_id = sys.argv[2]
+    n = 0
+    while True:
+        n += 1
+        m = store.add_message(session_id, "user", "x" * 20000 + str(n), status="pending")
+        if n % 3 == 0:
+            store.update_message(m.id, status="answered")
+        if n == 5:
+            print("running", flush=True)
+    """
+)
+
+
+def _python(*args: str) -> list[str]:
+    return [sys.executable, "-c", *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_killed_writer_leaves_a_valid_store(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "store", lock_timeout=5)
+    session = store.create_session()
+    for delay in (0.0, 0.037, 0.081, 0.123):
+        proc = subprocess.Popen(
+            _python(WRITER, str(store.root), session.id),
+            stdout=subprocess.PIPE,
+            env=_env(),
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == b"running\n"
+        time.sleep(delay)
+        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
+        proc.wait()
+        all_json_files_valid(store.root)
+        store.check()
+        assert_consistent(store, session.id)
+    store.add_message(session.id, "user", "after the kills", status="pending")
+    assert_consistent(store, session.id)
+    assert store.messages(session.id)[-1].text == "after the kills"
+
+
+# -- corruption ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("garbage", [b'{"session": {"1": {"id": "x"', b"", b"\xff\xfe", b"[1, 2]"])
+def test_corrupt_session_file_is_reported_and_left_alone(
+    store: SessionStore, garbage: bytes
+) -> None:
+    session = store.create_session()
+    path = store.root / "sessions" / session.id / "session.json"
+    path.write_bytes(garbage)
+    for action in (
+        lambda: store.get_session(session.id),
+        lambda: store.add_message(session.id, "user", "q", status="pending"),
+        lambda: store.list_sessions(),
+    ):
+        with pytest.raises(StoreError) as caught:
+            action()
+        assert str(path) in caught.value.message
+        assert caught.value.hint is not None and "Move it aside" in caught.value.hint
+    assert path.read_bytes() == garbage
+
+
+def test_corrupt_chunk_is_never_overwritten(store: SessionStore) -> None:
+    session = store.create_session()
+    store.add_message(session.id, "user", "q", status="pending")
+    chunk = store.root / "sessions" / session.id / "messages-0000.json"
+    chunk.write_text('{"messages": {"1": ')
+    with pytest.raises(StoreError, match=re.escape(str(chunk))):
+        store.add_message(session.id, "user", "q2", status="pending")
+    with pytest.raises(StoreError, match="corrupt"):
+        store.messages(session.id)
+    assert chunk.read_text() == '{"messages": {"1": '
+
+
+def test_corrupt_meta_file_fails_at_open(tmp_path: Path) -> None:
+    SessionStore(tmp_path).create_session()
+    (tmp_path / "meta.json").write_text("not json")
+    with pytest.raises(StoreError, match=re.escape(str(tmp_path / "meta.json"))):
+        SessionStore(tmp_path)
+    assert (tmp_path / "meta.json").read_text() == "not json"
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def test_migrations_run_in_order_once_and_are_recorded(tmp_path: Path) -> None:
+    ran: list[str] = []
+
+    def step(name: str) -> Migration:
+        return Migration(int(name[1]), name, lambda root: ran.append(name))
+
+    SessionStore(tmp_path, migrations=[MIGRATIONS[0]]).create_session()
+    assert read_schema(tmp_path)[0] == 1
+    migrations = [MIGRATIONS[0], step("v2-add-x"), step("v3-add-y")]
+    assert ran == []
+    SessionStore(tmp_path, migrations=migrations)  # applied at open, not at first write
+    assert ran == ["v2-add-x", "v3-add-y"]
+    version, applied = read_schema(tmp_path)
+    assert version == 3
+    assert [a["name"] for a in applied] == ["initial-layout", "v2-add-x", "v3-add-y"]
+    SessionStore(tmp_path, migrations=migrations).create_session()
+    assert ran == ["v2-add-x", "v3-add-y"]
+
+    with pytest.raises(StoreError, match="schema version 3") as caught:
+        SessionStore(tmp_path, migrations=[MIGRATIONS[0]])
+    assert caught.value.hint is not None and "upgrade omar" in caught.value.hint
+
+
+def test_a_fresh_store_runs_all_migrations_at_first_write(tmp_path: Path) -> None:
+    ran: list[Path] = []
+    migrations = [MIGRATIONS[0], Migration(2, "second", ran.append)]
+    store = SessionStore(tmp_path / "s", migrations=migrations)
+    assert ran == []
+    store.create_session()
+    assert ran == [tmp_path / "s"] and read_schema(tmp_path / "s")[0] == 2
+
+
+def test_malformed_migration_lists_are_refused(tmp_path: Path) -> None:
+    noop = MIGRATIONS[0].apply
+    with pytest.raises(ValueError, match="gaps"):
+        SessionStore(tmp_path, migrations=[MIGRATIONS[0], Migration(3, "x", noop)])
+    with pytest.raises(ValueError, match="unique"):
+        SessionStore(tmp_path, migrations=[MIGRATIONS[0], Migration(2, "initial-layout", noop)])
+
+
+# -- media --------------------------------------------------------------------------------
+
+
+def test_media_is_content_addressed_and_stored_once(store: SessionStore) -> None:
+    first = store.add_media(b"same bytes", "jpg")
+    again = store.add_media(b"same bytes", ".JPEG")
+    other = store.add_media(b"other bytes", "wav")
+    assert again == first
+    assert first.path == store.root / "media" / first.sha256[:2] / f"{first.sha256}.jpg"
+    assert (first.size, first.suffix, other.suffix) == (10, "jpg", "wav")
+    assert len([p for p in (store.root / "media").rglob("*") if p.is_file()]) == 2
+    with pytest.raises(NotFoundError):
+        store.media_path("0" * 64)
+    with pytest.raises(ValueError):
+        store.add_media(b"x", "../evil")
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(Path(sys.argv[1]), lock_timeout=60)
+    shared, name = sys.argv[2], sys.argv[3]
+    own = store.create_session(name)
+    for i in range(25):
+        store.add_message(shared, "user", f"{name}-{i}", status="pending")
+        store.add_message(own.id, "user", f"{name}-{i}", status="answered")
+    """
+)
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "store")
+    shared = store.create_session("shared")
+    workers = [
+        subprocess.Popen(_python(WORKER, str(store.root), shared.id, f"w{n}"), env=_env())
+        for n in range(8)
+    ]
+    assert [w.wait(timeout=120) for w in workers] == [0] * 8
+    all_json_files_valid(store.root)
+    texts = [m.text for m in store.messages(shared.id)]
+    assert len(texts) == 200
+    for n in range(8):  # each worker's messages arrive whole and in its own order
+        assert [t for t in texts if t.startswith(f"w{n}-")] == [f"w{n}-{i}" for i in range(25)]
+    assert_consistent(store, shared.id)
+    assert store.get_session(shared.id).pending_count == 200
+    own = [s for s in store.list_sessions() if s.title != "shared"]
+    assert sorted(s.title or "" for s in own) == [f"w{n}" for n in range(8)]
+    assert all(s.message_count == 25 for s in own)
+    stats = store.stats()
+    assert (stats.sessions, stats.messages, stats.pending) == (9, 400, 200)
+
+
+def test_lock_timeout_is_a_store_error(store: SessionStore) -> None:
+    session = store.create_session()
+    impatient = SessionStore(store.root, lock_timeout=0.05)
+    with FileLock(str(store.root / ".lock")):
+        with pytest.raises(StoreError, match="locked") as caught:
+            impatient.add_message(session.id, "user", "q", status="pending")
+        assert caught.value.hint is not None and "another omar" in caught.value.hint.lower()
+        assert impatient.get_session(session.id).message_count == 0  # reads need no lock
+    impatient.add_message(session.id, "user", "q", status="pending")
