@@ -18,6 +18,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -399,6 +400,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.fake._track(request)
         super().process_request(request, client_address)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return  # the client dropped a kept-alive connection: its right, not a bug
+        self.fake.errors.append(error)
+        super().handle_error(request, client_address)
+
 
 # --------------------------------------------------------------------------- the server
 
@@ -412,11 +420,16 @@ class FakeOpenAIServer:
         self._requests: list[RecordedRequest] = []
         self._sockets: list[socket.socket] = []
         self._release = threading.Event()
+        #: exceptions raised inside the handler (a bug in a reply or in the fake itself)
+        self.errors: list[BaseException | None] = []
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     # lifecycle
+
+    def _serve(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.01)  # shutdown() waits one poll: keep it short
 
     def start(self) -> FakeOpenAIServer:
         self._thread.start()
@@ -485,10 +498,11 @@ class FakeOpenAIServer:
         usage: tuple[int, int] | None = (12, 3),
         finish_reason: str = "stop",
         model: str | None = None,
+        times: int = 1,
     ) -> None:
         """A normal answer; a string is split into ``pieces`` deltas, a list is used as is."""
         deltas = split_deltas(text, pieces) if isinstance(text, str) else list(text)
-        self.enqueue(AnswerReply(deltas, finish_reason, usage, model))
+        self.enqueue(AnswerReply(deltas, finish_reason, usage, model), times=times)
 
     def enqueue_cut_stream(
         self, text: str | Sequence[str], *, after: int = 2, pieces: int = 4, stall: float = 0.0
@@ -516,24 +530,26 @@ class FakeOpenAIServer:
         reply = ErrorReply(status, message, type, code, param, dict(headers or {}))
         self.enqueue(reply, times=times)
 
-    def enqueue_invalid_key(self) -> None:
+    def enqueue_invalid_key(self, *, times: int = 1) -> None:
         message = "Incorrect API key provided: {api_key}. You can find your API key at https://platform.openai.com/account/api-keys."
-        self.enqueue_error(401, message, code="invalid_api_key")
+        self.enqueue_error(401, message, code="invalid_api_key", times=times)
 
-    def enqueue_forbidden(self) -> None:
+    def enqueue_forbidden(self, *, times: int = 1) -> None:
         message = "Project does not have access to model `{model}`."
-        self.enqueue_error(403, message, code="model_not_found")
+        self.enqueue_error(403, message, code="model_not_found", times=times)
 
-    def enqueue_model_not_found(self) -> None:
+    def enqueue_model_not_found(self, *, times: int = 1) -> None:
         message = "The model `{model}` does not exist or you do not have access to it."
-        self.enqueue_error(404, message, code="model_not_found")
+        self.enqueue_error(404, message, code="model_not_found", times=times)
 
-    def enqueue_context_too_long(self) -> None:
+    def enqueue_context_too_long(self, *, times: int = 1) -> None:
         message = (
             "This model's maximum context length is 8192 tokens. However, your messages "
             "resulted in 9001 tokens. Please reduce the length of the messages."
         )
-        self.enqueue_error(400, message, param="messages", code="context_length_exceeded")
+        self.enqueue_error(
+            400, message, param="messages", code="context_length_exceeded", times=times
+        )
 
     def enqueue_rate_limit(
         self, *, quota: bool = False, retry_after_ms: int = FAST_RETRY_MS, times: int = 1
@@ -572,15 +588,15 @@ class FakeOpenAIServer:
         headers = {"retry-after-ms": str(retry_after_ms)}
         self.enqueue_error(status, message, type="server_error", headers=headers, times=times)
 
-    def enqueue_hang(self, seconds: float = 5.0) -> None:
+    def enqueue_hang(self, seconds: float = 5.0, *, times: int = 1) -> None:
         """Say nothing for ``seconds`` (set it above the client timeout); released at stop."""
-        self.enqueue(HangReply(seconds))
+        self.enqueue(HangReply(seconds), times=times)
 
-    def enqueue_models(self, *ids: str) -> None:
-        self.enqueue(ModelsReply(ids or ("gpt-4o-mini",)))
+    def enqueue_models(self, *ids: str, times: int = 1) -> None:
+        self.enqueue(ModelsReply(ids or ("gpt-4o-mini",)), times=times)
 
-    def enqueue_transcription(self, text: str) -> None:
-        self.enqueue(TranscriptionReply(text))
+    def enqueue_transcription(self, text: str, *, times: int = 1) -> None:
+        self.enqueue(TranscriptionReply(text), times=times)
 
     # used by the handler
 

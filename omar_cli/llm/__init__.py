@@ -1,0 +1,1 @@
+"""Language-model adapters: the OpenAI chat, vision and transcription client."""

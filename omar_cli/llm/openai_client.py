@@ -1,0 +1,431 @@
+"""OpenAI adapter: streamed chat, a ping and audio transcription through the official client.
+
+Works with OpenAI itself and with OpenAI-compatible endpoints (Ollama, llama.cpp, vLLM) set
+through ``base_url``. Every ``openai`` exception is translated here, where it is raised, into
+the OMAR error family by one function, ``_translate``; nothing above this module sees an
+``openai`` type. Server text is quoted only after the key is redacted from it, and the
+vendor exception is not chained (its message may echo the key); transport errors are.
+
+Key and endpoint: ``ApiConfig`` is the whole truth. The settings layer resolves flags,
+``OMAR_*``, ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``; this module never reads the
+environment and always passes both values to the client, so the client cannot pick up a key
+behind the settings' back. With no key, OpenAI's own endpoint raises ``NoApiKeyError`` on first
+use, while a custom ``base_url`` (a local server usually needs no key) gets the placeholder
+``LOCAL_PLACEHOLDER_KEY``; if that endpoint wants a key after all, it answers 401, reported as
+``AuthError``.
+
+``openai`` is imported inside the methods: it is slow to import and most commands work offline.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from omar_cli.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    IncompleteAnswerError,
+    InputError,
+    NetworkError,
+    NoApiKeyError,
+    RateLimitError,
+    ServerError,
+    TimeoutError_,
+)
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+#: sent to a custom endpoint when no key is configured; the client refuses an empty key
+LOCAL_PLACEHOLDER_KEY = "not-needed"
+#: upper bound for ping(): it answers "is the endpoint there", not "is it fast"
+PING_TIMEOUT = 5.0
+_MAX_QUOTE = 200
+
+_NO_KEY_HINT = "set OPENAI_API_KEY, or use --offline for answers from the local knowledge"
+_AUTH_HINT = "check OPENAI_API_KEY; `omar status` shows which key and endpoint are in use"
+_RATE_HINT = "wait a minute and ask again, or keep the question pending and run `omar sync` later"
+_QUOTA_HINT = "add credit or raise the limit at platform.openai.com; meanwhile use --offline"
+_SERVER_HINT = "the service is having trouble: try again later, or use --offline"
+_TIMEOUT_HINT = "try again, or raise the timeout in the config; --offline answers locally"
+_NETWORK_HINT = (
+    "check the connection; use --offline for local look-ups and `omar sync` to send pending "
+    "questions once online"
+)
+_MODEL_HINT = "check the model name (config `model` or --model); `omar status` lists the setup"
+_INCOMPLETE_HINT = "the partial answer was kept; ask again for the full answer"
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    api_key: str | None = field(repr=False)  # never in a repr, a log or a traceback
+    base_url: str | None
+    timeout: float = 60.0
+    max_retries: int = 2
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url or OPENAI_BASE_URL
+
+    @property
+    def is_openai(self) -> bool:
+        return urlsplit(self.endpoint).hostname == "api.openai.com"
+
+    @property
+    def host(self) -> str:
+        """host[:port] of the endpoint, safe to show (no credentials, no path)."""
+        parts = urlsplit(self.endpoint)
+        host = parts.hostname or self.endpoint
+        return f"{host}:{parts.port}" if parts.port else host
+
+
+@dataclass(frozen=True)
+class ChatUsage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str
+    model: str
+    finish_reason: str
+    usage: ChatUsage | None
+    latency_ms: int
+    first_token_ms: int | None
+
+
+class OpenAIChat:
+    """Chat, ping and transcription against one endpoint; the client is built on first use."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._client: openai.OpenAI | None = None
+
+    @property
+    def config(self) -> ApiConfig:
+        return self._config
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        on_delta: Callable[[str], None] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> ChatResult:
+        """Stream a Chat Completions answer, calling ``on_delta`` with each piece of text.
+
+        Raises ``IncompleteAnswerError`` (with the text so far) when the stream stops without a
+        finish reason, and the other ``ApiError`` kinds when the request fails.
+        """
+        import openai
+
+        ctx = _Context(self._config, model)
+        params = self._chat_params(model, temperature, max_tokens)
+        started = time.monotonic()
+        try:
+            stream = self._get_client().chat.completions.create(
+                messages=cast("list[ChatCompletionMessageParam]", messages),
+                stream=True,
+                stream_options={"include_usage": True},
+                **params,
+            )
+        except openai.OpenAIError as exc:
+            raise _translate(exc, ctx) from _safe_cause(exc)
+        answer = _Answer(started, model)
+        with stream:
+            for chunk in _chunks(stream, answer, ctx):
+                piece = answer.add(chunk)
+                if piece and on_delta is not None:
+                    on_delta(piece)
+        return answer.result(ctx)
+
+    def ping(self) -> float:
+        """Round trip to ``GET /models`` in milliseconds; no retries, short timeout."""
+        import openai
+
+        timeout = min(PING_TIMEOUT, self._config.timeout)
+        client = self._get_client().with_options(timeout=timeout, max_retries=0)
+        started = time.monotonic()
+        try:
+            client.models.list()
+        except openai.OpenAIError as exc:
+            raise _translate(exc, _Context(self._config, None, timeout)) from _safe_cause(exc)
+        return (time.monotonic() - started) * 1000
+
+    def transcribe(self, audio_path: Path, *, model: str, language: str | None) -> str:
+        """Text of a recording (``language`` an ISO-639-1 code such as "es", or None)."""
+        import openai
+
+        try:
+            audio = audio_path.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read audio file {audio_path}: {exc.strerror or exc}",
+                hint="check the path; record again with the voice command",
+            ) from None
+        try:
+            result = self._get_client().audio.transcriptions.create(
+                file=(audio_path.name, audio), model=model, language=language or openai.omit
+            )
+        except openai.OpenAIError as exc:
+            raise _translate(exc, _Context(self._config, model)) from _safe_cause(exc)
+        return result.text
+
+    def close(self) -> None:
+        """Release pooled connections; the client is rebuilt if used again."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> OpenAIChat:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _get_client(self) -> openai.OpenAI:
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(
+                api_key=_resolve_key(self._config),
+                base_url=self._config.endpoint,
+                timeout=self._config.timeout,
+                max_retries=self._config.max_retries,
+            )
+        return self._client
+
+    def _chat_params(
+        self, model: str, temperature: float | None, max_tokens: int | None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": model}
+        if temperature is not None:
+            params["temperature"] = temperature
+        if max_tokens is not None:
+            params[token_limit_field(self._config)] = max_tokens
+        return params
+
+
+def token_limit_field(config: ApiConfig) -> str:
+    """OpenAI wants ``max_completion_tokens`` (its reasoning models refuse ``max_tokens``);
+    compatible servers (Ollama, llama.cpp) know ``max_tokens``."""
+    return "max_completion_tokens" if config.is_openai else "max_tokens"
+
+
+def _resolve_key(config: ApiConfig) -> str:
+    if config.api_key:
+        return config.api_key
+    if not config.is_openai:
+        return LOCAL_PLACEHOLDER_KEY
+    raise NoApiKeyError("no OpenAI API key is configured", hint=_NO_KEY_HINT)
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+class _Answer:
+    """What has arrived so far on a chat stream."""
+
+    def __init__(self, started: float, model: str) -> None:
+        self.started = started
+        self.model = model
+        self.pieces: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: ChatUsage | None = None
+        self.first_token_ms: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def add(self, chunk: ChatCompletionChunk) -> str:
+        """Take one chunk in; returns its text (possibly empty)."""
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.usage is not None:
+            usage = chunk.usage
+            self.usage = ChatUsage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        if choice.finish_reason is not None:
+            self.finish_reason = choice.finish_reason
+        piece = choice.delta.content if choice.delta is not None else None
+        if not piece:
+            return ""
+        if self.first_token_ms is None:
+            self.first_token_ms = _elapsed_ms(self.started)
+        self.pieces.append(piece)
+        return piece
+
+    def result(self, ctx: _Context) -> ChatResult:
+        if self.finish_reason is None:
+            raise IncompleteAnswerError(
+                f"the answer from {ctx.host} stopped before it finished (no finish reason)",
+                partial=self.text,
+                hint=_INCOMPLETE_HINT,
+            )
+        return ChatResult(
+            text=self.text,
+            model=self.model,
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+            latency_ms=_elapsed_ms(self.started),
+            first_token_ms=self.first_token_ms,
+        )
+
+
+def _chunks(
+    stream: openai.Stream[ChatCompletionChunk], answer: _Answer, ctx: _Context
+) -> Iterator[ChatCompletionChunk]:
+    """The stream's chunks, with failures while reading translated.
+
+    Only the reading is guarded: an exception from the caller's ``on_delta`` passes through.
+    A failure after some text arrived is an ``IncompleteAnswerError`` keeping that text; before
+    any text it is the plain error (a slow first token is a timeout, not a cut answer).
+    """
+    import openai
+
+    iterator = iter(stream)
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except openai.OpenAIError as exc:
+            error = _translate(exc, ctx)
+            if answer.text:
+                error = _cut(answer, error)
+            raise error from _safe_cause(exc)
+        except ValueError:  # a chunk that is not JSON, or not a chunk
+            error = ServerError(f"{ctx.host} sent a malformed stream", hint=_SERVER_HINT)
+            raise _cut(answer, error) from None
+        yield chunk
+
+
+def _cut(answer: _Answer, error: ApiError) -> IncompleteAnswerError:
+    return IncompleteAnswerError(
+        f"the answer was cut off: {error.message}", partial=answer.text, hint=_INCOMPLETE_HINT
+    )
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+# --------------------------------------------------------------------------- translation
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What an error message may mention about the request."""
+
+    config: ApiConfig
+    model: str | None
+    timeout: float | None = None
+
+    @property
+    def host(self) -> str:
+        return self.config.host
+
+    def redact(self, text: str) -> str:
+        """Server text made safe to quote: no key, one line, bounded length."""
+        key = self.config.api_key
+        if key and len(key) >= 4:
+            text = text.replace(key, "***")
+        text = re.sub(r"\bsk-[A-Za-z0-9_\-*]{4,}", "sk-***", text)
+        text = re.sub(r"(?i)bearer\s+\S+", "Bearer ***", text)
+        text = " ".join(text.split())
+        return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
+
+
+def _translate(exc: openai.OpenAIError, ctx: _Context) -> ApiError:
+    """The OMAR error for any ``openai`` exception (chat, ping, transcription, vision)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        seconds = ctx.timeout if ctx.timeout is not None else ctx.config.timeout
+        return TimeoutError_(f"no answer from {ctx.host} within {seconds:g} s", _TIMEOUT_HINT)
+    if isinstance(exc, openai.APIConnectionError):
+        return NetworkError(f"cannot reach {ctx.host}", _NETWORK_HINT)
+    if isinstance(exc, openai.APIStatusError):
+        return _translate_status(exc, ctx)
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ServerError(f"unexpected response from {ctx.host}", _SERVER_HINT)
+    if isinstance(exc, openai.APIError):  # an error event inside a stream
+        return ServerError(f"{ctx.host} reported: {ctx.redact(exc.message)}", _SERVER_HINT)
+    return ApiError(f"OpenAI client error: {ctx.redact(str(exc))}")
+
+
+def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
+    status, code = exc.status_code, exc.code
+    said = ctx.redact(_server_message(exc))
+    where = f"{ctx.host} (HTTP {status})"
+    if status == 401:  # the message echoes the key, even masked: not quoted
+        return AuthError(f"API key rejected by {where}", _AUTH_HINT)
+    if status == 403:
+        return AuthError(f"API key not allowed by {where}: {said}", _AUTH_HINT)
+    if status == 429 and code == "insufficient_quota":
+        return RateLimitError(f"the account has run out of quota at {where}: {said}", _QUOTA_HINT)
+    if status == 429:
+        return RateLimitError(f"rate limit still hit after {_retries(ctx)}: {said}", _RATE_HINT)
+    if status == 408:
+        return TimeoutError_(f"{where} timed out the request", _TIMEOUT_HINT)
+    if status >= 500 or status == 409:
+        return ServerError(f"{where} failed after {_retries(ctx)}: {said}", _SERVER_HINT)
+    if code == "model_not_found" or (status == 404 and "model" in said.lower()):
+        return BadRequestError(f"model {ctx.model!r} not found at {where}: {said}", _MODEL_HINT)
+    if code == "context_length_exceeded":
+        return BadRequestError(
+            f"the question and its context are too long for model {ctx.model!r}: {said}",
+            hint="ask a shorter question or attach less text",
+        )
+    if status == 404:
+        return BadRequestError(
+            f"{where} has no such API path: {said}",
+            hint="check the base URL (it usually ends in /v1); `omar status` shows it",
+        )
+    return BadRequestError(f"{where} refused the request: {said}", _MODEL_HINT)
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    if isinstance(body, str) and body.strip():
+        return body
+    return exc.response.reason_phrase or "no details"
+
+
+def _retries(ctx: _Context) -> str:
+    count = ctx.config.max_retries
+    return f"{count} retr{'y' if count == 1 else 'ies'}"
+
+
+def _safe_cause(exc: BaseException) -> BaseException | None:
+    """The exception worth chaining for --debug: the transport error of a connection failure
+    (a socket message, no key). API errors are not chained, their text may echo the key."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError) and exc.__cause__ is not None:
+        return exc.__cause__
+    return None
