@@ -437,13 +437,16 @@ class FakeOpenAIServer:
 
     def stop(self) -> None:
         self._release.set()
-        self._httpd.shutdown()
+        started = self._thread.is_alive()
+        if started:  # shutdown() would wait forever on a server never started
+            self._httpd.shutdown()
         with self._lock:
             for sock in self._sockets:
                 with contextlib.suppress(OSError):  # already closed by the client or cut()
                     sock.shutdown(socket.SHUT_RDWR)
         self._httpd.server_close()
-        self._thread.join(timeout=5)
+        if started:
+            self._thread.join(timeout=5)
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()
