@@ -357,3 +357,38 @@ def test_import_stays_light() -> None:
         [sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == []
+
+
+# --- retrieval quality on the real knowledge base --------------------------------------------
+
+QUESTION_FILES = [
+    Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions-dev.jsonl",
+    Path(__file__).resolve().parent / "data" / "questions-extra.jsonl",
+]
+
+
+@pytest.fixture(scope="module")
+def builtin_index() -> KnowledgeIndex:
+    from omar_cli.knowledge.loader import builtin_dir, load_entries
+
+    return KnowledgeIndex.open(load_entries(builtin_dir()), None)
+
+
+def _answered(index: KnowledgeIndex, row: dict[str, object]) -> bool:
+    """What the shared scorer counts: an expected id or string among the top 3 hits."""
+    query = str(row["q"])
+    hits = index.search(query, lang=detect_lang(query), limit=3)
+    expect_any = [str(i) for i in row.get("expect_any", [])]  # type: ignore[attr-defined]
+    expect_text = [str(t).lower() for t in row.get("expect_text", [])]  # type: ignore[attr-defined]
+    blob = " ".join(f"{h.text} {h.title}" for h in hits).lower()
+    return any(h.id in expect_any for h in hits) or any(t in blob for t in expect_text)
+
+
+@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.name)
+def test_hit_at_3(builtin_index: KnowledgeIndex, path: Path) -> None:
+    if not path.is_file():
+        pytest.skip(f"{path} is not in this checkout")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    misses = [row["id"] for row in rows if not _answered(builtin_index, row)]
+    rate = 1 - len(misses) / len(rows)
+    assert rate >= 0.9, f"hit@3 {rate:.2f} on {path.name}; missed {misses}"

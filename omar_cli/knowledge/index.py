@@ -21,17 +21,23 @@ from pathlib import Path
 
 from omar_cli.errors import NotFoundError
 from omar_cli.knowledge.codes import candidates, extract_codes
-from omar_cli.knowledge.lang import ANALYZER_SIGNATURE, analyse, fold, query_terms, tokens
+from omar_cli.knowledge.lang import (
+    ANALYZER_SIGNATURE,
+    analyse,
+    closest_term,
+    fold,
+    query_words,
+    tokens,
+)
 from omar_cli.knowledge.model import Entry, LangText
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _PREFIX = "omar-index-"
 _COLUMNS = ("codes", "title", "keywords", "body", "extra")
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
 #: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
 _WEIGHTS = (8.0, 6.0, 4.0, 1.0, 0.4, 0.0)
 _POOL = 40  # candidates fetched from FTS before code boosts re-rank them
-_CODE_BONUS = 1000.0  # an exact code in the question outranks any word match
 _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the top score
 _STALE_TMP_SECONDS = 3600.0
 
@@ -76,6 +82,8 @@ class KnowledgeIndex:
         self._by_id = {e.id: e for e in self._entries}
         self._row = {e.id: row for row, e in enumerate(self._entries)}
         self._hex = {e.hex_code.upper(): e.id for e in self._entries if e.hex_code}
+        self._vocab: dict[str, list[str]] | None = None  # first letter -> terms, on first typo
+        self._known_terms: frozenset[str] = frozenset()
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -114,11 +122,37 @@ class KnowledgeIndex:
         if limit <= 0:
             return []
         allowed = frozenset(kinds) if kinds is not None else None
-        scores = self._match(query_terms(tokens(query)), allowed)
+        scores = self._match(self._terms(query), allowed)
         codes = extract_codes(query, known=self._by_id, hex_map=self._hex)
         self._boost(scores, codes, allowed)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [_hit(self._entries[row], score, lang) for row, score in ranked]
+
+    def _terms(self, query: str) -> list[str]:
+        """Stems of the query's words; a word the index never saw also gets its closest term."""
+        terms: dict[str, None] = {}
+        for word, stems in query_words(query):
+            terms.update(dict.fromkeys(stems))
+            if len(word) >= 4 and word.isalpha() and not self._indexed(stems):
+                vocabulary = self._vocabulary().get(word[0], [])
+                fixed = closest_term(word, stems, vocabulary)
+                if fixed is not None:
+                    terms[fixed] = None
+        return list(terms)
+
+    def _indexed(self, stems: tuple[str, ...]) -> bool:
+        self._vocabulary()
+        return any(s in self._known_terms for s in stems)
+
+    def _vocabulary(self) -> dict[str, list[str]]:
+        if self._vocab is None:
+            rows = self._conn.execute("SELECT term FROM vocab").fetchall()
+            self._known_terms = frozenset(str(r[0]) for r in rows)
+            self._vocab = {}
+            for term in sorted(self._known_terms):
+                if term.isalpha():
+                    self._vocab.setdefault(term[0], []).append(term)
+        return self._vocab
 
     def _match(self, terms: list[str], allowed: frozenset[str] | None) -> dict[int, float]:
         if not terms:
@@ -137,13 +171,14 @@ class KnowledgeIndex:
     def _boost(
         self, scores: dict[int, float], codes: list[str], allowed: frozenset[str] | None
     ) -> None:
+        """Quoted codes go above every word match; entries they relate to get a nudge."""
         top = max(scores.values(), default=1.0)
         for position, ident in enumerate(codes):
             entry = self._by_id[ident]
             if allowed is not None and entry.kind not in allowed:
                 continue
             row = self._row[ident]
-            scores[row] = scores.get(row, 0.0) + _CODE_BONUS * (len(codes) - position)
+            scores[row] = scores.get(row, 0.0) + top + float(len(codes) - position)
             for rel in entry.related:
                 rel_entry = self._by_id.get(rel)
                 if rel_entry is None or (allowed is not None and rel_entry.kind not in allowed):
@@ -265,6 +300,7 @@ def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> No
         "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
         " tokenize = 'unicode61 remove_diacritics 2');"
+        "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');"
     )
     with conn:
         conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (digest,))

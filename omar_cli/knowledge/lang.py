@@ -8,16 +8,18 @@ index must stay cheap.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Literal
 
 DetectedLang = Literal["es", "en"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_TYPO_CUTOFF = 0.8
 
 
 def _words(block: str) -> frozenset[str]:
@@ -48,7 +50,9 @@ STOPWORDS_EN = _words(
     with would you your please help need want know tell
     """
 )
-STOPWORDS = STOPWORDS_ES | STOPWORDS_EN
+# Nearly every question names the drive itself; as search terms these only add noise.
+STOPWORDS_DOMAIN = _words("variador variadores drive drives acs150 abb convertidor equipo")
+STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
 # Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.
@@ -56,9 +60,7 @@ _ES_ONLY = STOPWORDS_ES - STOPWORDS_EN
 _EN_ONLY = STOPWORDS_EN - STOPWORDS_ES
 
 #: Changes whenever the analysis changes, so a cached index built with old rules is rebuilt.
-ANALYZER_SIGNATURE = hashlib.sha256(
-    ("v1|" + " ".join(sorted(STOPWORDS_ES)) + "|" + " ".join(sorted(STOPWORDS_EN))).encode()
-).hexdigest()[:16]
+ANALYZER_SIGNATURE = hashlib.sha256(("v1|" + " ".join(sorted(STOPWORDS))).encode()).hexdigest()[:16]
 
 
 def fold(text: str) -> str:
@@ -111,12 +113,37 @@ def analyse(text: str, lang: str) -> list[str]:
     return [stem(word, lang) for word in tokens(text) if word not in STOPWORDS]
 
 
-def query_terms(words: Iterable[str]) -> list[str]:
-    """Query-side terms: each meaningful word stemmed both ways, since we don't trust a guess."""
-    seen: dict[str, None] = {}
-    for word in words:
-        if word in STOPWORDS or len(word) < 2:
+def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Query-side words with their stems: each stemmed both ways, since a guess may be wrong."""
+    found: dict[str, tuple[str, ...]] = {}
+    for word in tokens(text):
+        if word in STOPWORDS or len(word) < 2 or word in found:
             continue
-        seen.setdefault(stem(word, "es"), None)
-        seen.setdefault(stem(word, "en"), None)
-    return list(seen)
+        found[word] = tuple(dict.fromkeys((stem(word, "es"), stem(word, "en"))))
+    return list(found.items())
+
+
+def closest_term(word: str, stems: tuple[str, ...], vocabulary: Sequence[str]) -> str | None:
+    """The indexed term a misspelt word most likely meant, or None if nothing is close.
+
+    "temperatrura" -> "temperatur", "tirra" -> "tierr"; a stem that starts the word also
+    counts ("desacelerasion" -> "desaceler"). ``vocabulary`` holds terms sharing the word's
+    first letter.
+    """
+    best, best_ratio = None, _TYPO_CUTOFF
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    for probe in dict.fromkeys(stems):
+        matcher.set_seq2(probe)
+        for term in vocabulary:
+            if abs(len(term) - len(probe)) > 3 and not word.startswith(term[:5]):
+                continue
+            prefix = 1.0 if len(term) >= 5 and word.startswith(term) else 0.0
+            matcher.set_seq1(term)
+            if prefix < best_ratio and matcher.real_quick_ratio() <= best_ratio:
+                continue
+            if prefix < best_ratio and matcher.quick_ratio() <= best_ratio:
+                continue
+            ratio = max(prefix, matcher.ratio())
+            if ratio > best_ratio or (ratio == best_ratio and best and len(term) > len(best)):
+                best, best_ratio = term, ratio
+    return best

@@ -1,0 +1,117 @@
+"""Retrieval benchmark, run by hand: python bench/bench_search.py [--runs 20]
+
+Prints, for the built-in knowledge:
+  1. index build time (fresh cache dir) against cached open time (target: a few ms);
+  2. first-search time in a fresh index (pays the stemmer import once);
+  3. median and p95 in-process search latency over the eval questions plus extra queries
+     (target < 20 ms per query);
+  4. hit@3 on the question files, as a sanity check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from omar_cli.knowledge.index import KnowledgeIndex  # noqa: E402
+from omar_cli.knowledge.lang import detect_lang  # noqa: E402
+from omar_cli.knowledge.loader import builtin_dir, load_entries  # noqa: E402
+
+QUESTION_FILES = (
+    ROOT.parent / "shared" / "eval" / "questions-dev.jsonl",
+    ROOT / "tests" / "data" / "questions-extra.jsonl",
+)
+EXTRA_QUERIES = (
+    "F0001",
+    "fallo 16",
+    "22.02",
+    "2310h",
+    "alarma 2010",
+    "el variador se dispara al frenar una carga pesada y marca sobretension en el bus",
+    "drive keeps tripping on overcurrent when the pump starts, ramp is 2 seconds",
+    "como reseteo un fallo desde el panel",
+    "what size brake resistor do I need for the 400 V unit",
+    "temperatura ambiente 45 grados cuanto baja la corriente",
+    "motor cable length and shielded cable requirements",
+    "xyzzy plugh",
+)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def _questions() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for path in QUESTION_FILES:
+        if path.is_file():
+            rows += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+    return rows
+
+
+def _hit(index: KnowledgeIndex, row: dict[str, object]) -> bool:
+    query = str(row["q"])
+    hits = index.search(query, lang=detect_lang(query), limit=3)
+    expect_any = row.get("expect_any") or []
+    expect_text = row.get("expect_text") or []
+    assert isinstance(expect_any, list) and isinstance(expect_text, list)
+    blob = " ".join(f"{h.text} {h.title}" for h in hits).lower()
+    return any(h.id in expect_any for h in hits) or any(str(t).lower() in blob for t in expect_text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="passes over the query set")
+    args = parser.parse_args()
+
+    load_start = time.perf_counter()
+    entries = load_entries(builtin_dir())
+    print(f"entries: {len(entries)} (loaded in {_ms(time.perf_counter() - load_start)})")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        build = _timed(lambda: KnowledgeIndex.open(entries, cache))
+        opens = [_timed(lambda: KnowledgeIndex.open(entries, cache)) for _ in range(args.runs)]
+        memory = _timed(lambda: KnowledgeIndex.open(entries, None))
+        print(f"index build (cold cache): {_ms(build)}")
+        print(f"index build (in memory):  {_ms(memory)}")
+        print(f"cached open: median {_ms(statistics.median(opens))}, max {_ms(max(opens))}")
+
+        index = KnowledgeIndex.open(entries, cache)
+        rows = _questions()
+        queries = [str(r["q"]) for r in rows] + list(EXTRA_QUERIES)
+        print(f"first search: {_ms(_timed(lambda: index.search(queries[0])))}")
+        times = sorted(
+            _timed(lambda q=q: index.search(q, lang=detect_lang(q)))  # type: ignore[misc]
+            for _ in range(args.runs)
+            for q in queries
+        )
+        p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+        print(
+            f"search over {len(queries)} queries x {args.runs}: "
+            f"median {_ms(statistics.median(times))}, p95 {_ms(p95)}, max {_ms(times[-1])}"
+        )
+        if rows:
+            hits = sum(_hit(index, row) for row in rows)
+            print(f"hit@3: {hits}/{len(rows)} = {hits / len(rows):.2f}")
+        index.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
