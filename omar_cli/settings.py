@@ -93,7 +93,7 @@ SETTINGS: tuple[Setting, ...] = (
         "OPENAI_BASE_URL",
         "OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio)",
     ),
-    Setting("timeout", _positive_float, 60.0, "OMAR_TIMEOUT", "seconds per API request"),
+    Setting("timeout", _positive_float, 30.0, "OMAR_TIMEOUT", "seconds per API request"),
     Setting("max_retries", _non_negative_int, 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"),
     Setting(
         "session_idle_minutes",
@@ -123,7 +123,7 @@ class Settings:
     transcription_model: str = "whisper-1"
     language: str = "es"
     base_url: str | None = None
-    timeout: float = 60.0
+    timeout: float = 30.0
     max_retries: int = 2
     session_idle_minutes: int = 30
     context_chars: int = 6000

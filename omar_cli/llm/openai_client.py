@@ -50,6 +50,8 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 #: upper bound for ping(): it answers "is the endpoint there", not "is it fast"
 PING_TIMEOUT = 5.0
+#: seconds to open a connection; a cabinet with a weak network should not wait a minute
+CONNECT_TIMEOUT = 8.0
 _MAX_QUOTE = 200
 
 _NO_KEY_HINT = "set OPENAI_API_KEY, or use --offline for answers from the local knowledge"
@@ -209,7 +211,10 @@ class OpenAIChat:
             self._client = openai.OpenAI(
                 api_key=_resolve_key(self._config),
                 base_url=self._config.endpoint,
-                timeout=self._config.timeout,
+                # A weak link should fail fast on connect, yet a slow answer may stream.
+                timeout=openai.Timeout(
+                    self._config.timeout, connect=min(CONNECT_TIMEOUT, self._config.timeout)
+                ),
                 max_retries=self._config.max_retries,
             )
         return self._client
