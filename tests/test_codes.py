@@ -49,6 +49,9 @@ HEX = {"2310": "F0001", "3210": "F0002", "2330": "F0016", "3130": "F0022", "FF84
         ("alarma 10", "A2010"),
         ("warning 2012", "A2012"),
         ("  F0001?  ", "F0001"),
+        ("ACS150-03E-04A7-2", "rating-03x-04a7-2"),
+        ("acs150-01u-09a8-2", "rating-01x-09a8-2"),
+        ("03E-08A8-4", "rating-03x-08a8-4"),
     ],
 )
 def test_first_reading(raw: str, first: str) -> None:
@@ -83,6 +86,8 @@ def test_ambiguous_numbers_give_every_reading(raw: str, readings: list[str]) -> 
         ("22.02", "fault", []),
         ("2310h", "parameter", []),
         ("F16", "rating", []),
+        ("ACS150-03E-04A7-2", "rating", ["rating-03x-04a7-2"]),
+        ("ACS150-03E-04A7-2", "fault", []),
     ],
 )
 def test_kind_restricts_readings(raw: str, kind: str, readings: list[str]) -> None:
@@ -117,6 +122,8 @@ def test_not_a_code(raw: str) -> None:
         ("cambiar 2202 a 30 s", ["2202"]),
         ("F1 F0001 fallo 1", ["F0001"]),
         ("código 16", ["F0016"]),
+        ("corriente nominal del ACS150-03E-04A7-2?", ["rating-03x-04a7-2"]),
+        ("tengo un acs 150 01E 02A4 2", ["rating-01x-02a4-2"]),
     ],
 )
 def test_extract_codes(text: str, ids: list[str]) -> None:
@@ -126,7 +133,6 @@ def test_extract_codes(text: str, ids: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "¿Cuál es la corriente nominal de salida del ACS150-03E-04A7-2?",
         "Lost the 4-20 mA speed reference signal",
         "How much must I derate above 40 °C ambient?",
         "sube a 1800 s la rampa",

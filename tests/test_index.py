@@ -110,6 +110,20 @@ ENTRIES: list[Entry] = [
         ("Esperar la descarga", "Tras desconectar, espere 5 minutos antes de tocar bornes.", ()),
         ("Wait for discharge", "After isolating, wait 5 minutes before touching terminals.", ()),
     ),
+    entry(
+        "rating-01x-04a7-2",
+        "rating",
+        "ACS150-01x-04A7-2",
+        ("Datos nominales ACS150-01x-04A7-2", "Monofásico. Corriente nominal I2N 4,7 A.", ()),
+        ("Ratings of ACS150-01x-04A7-2", "Single-phase. Rated output current I2N 4.7 A.", ()),
+    ),
+    entry(
+        "rating-03x-04a7-2",
+        "rating",
+        "ACS150-03x-04A7-2",
+        ("Datos nominales ACS150-03x-04A7-2", "Trifásico. Corriente nominal I2N 4,7 A.", ()),
+        ("Ratings of ACS150-03x-04A7-2", "3-phase. Rated output current I2N 4.7 A.", ()),
+    ),
     replace(
         entry(
             "doc-pump-manual-3",
@@ -177,6 +191,8 @@ def test_exact_code_ranks_first(index: KnowledgeIndex) -> None:
     assert ids(index.search("el PLC marca 2310h"))[0] == "F0001"
     assert ids(index.search("alarma 2010"))[0] == "A2010"
     assert ids(index.search("me sale el fallo 16"))[0] == "F0016"
+    assert ids(index.search("corriente nominal del ACS150-03E-04A7-2"))[0] == "rating-03x-04a7-2"
+    assert ids(index.search("rated current ACS150-01U-04A7-2"))[0] == "rating-01x-04a7-2"
 
 
 def test_code_boosts_related_entries(index: KnowledgeIndex) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from omar_cli.knowledge.lang import fold
 
-FAULT, ALARM, PARAMETER = "fault", "alarm", "parameter"
-CODE_KINDS = (FAULT, ALARM, PARAMETER)
+FAULT, ALARM, PARAMETER, RATING = "fault", "alarm", "parameter", "rating"
+CODE_KINDS = (FAULT, ALARM, PARAMETER, RATING)
 
 _FAULT_WORDS = r"f|fallo|falla|fault|error|err|trip|codigo de fallo|codigo de falla|fault code"
 _ALARM_WORDS = r"a|alarma|alarm|aviso|warning|advertencia|codigo de alarma|alarm code"
@@ -28,6 +28,17 @@ _RAW_CODE = re.compile(
     rf"(?:(?P<f>{_FAULT_WORDS})|(?P<al>{_ALARM_WORDS})|(?P<p>{_PARAM_WORDS})|codigo|code)?"
     rf"\s*[-.:]?\s*{_NO}{_NUMBER}"
 )
+
+
+# ACS150-03E-04A7-2: phases (01/03), EMC filter (E/U), output current (04A7 = 4.7 A), voltage
+_TYPE_CODE = re.compile(
+    r"(?:acs\s?150\s*-?\s*)?(?P<ph>0[13])[eux]?\s*-?\s*(?P<amps>\d\da\d)\s*-?\s*(?P<volt>[24])"
+)
+
+
+def _rating_id(match: re.Match[str]) -> str:
+    """Rating rows hold both filter variants: "rating-03x-04a7-2"."""
+    return f"rating-{match['ph']}x-{match['amps']}-{match['volt']}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,11 @@ def candidates(
     if kind is not None and kind not in CODE_KINDS:
         return []
     text = fold(raw).strip().strip("?¿!¡ ")
+    type_match = _TYPE_CODE.fullmatch(text)
+    if type_match:
+        return [_rating_id(type_match)] if kind in (None, RATING) else []
+    if kind == RATING:
+        return []
     hex_match = _RAW_HEX.fullmatch(text)
     if hex_match:
         value = (hex_match["a"] or hex_match["b"]).upper()
@@ -123,6 +139,7 @@ _UNIT = re.compile(
 )
 _HEX4 = "[0-9a-f]{4}"
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+    (re.compile(rf"{_B}{_TYPE_CODE.pattern}{_E}"), RATING),
     (re.compile(rf"{_B}(?:0x(?P<hex>{_HEX4})|(?P<hexh>(?=[a-f]*\d){_HEX4})h){_E}"), "hex"),
     (
         re.compile(
@@ -176,6 +193,8 @@ def _mention_ids(
     match: re.Match[str], kind: str | None, hex_map: Mapping[str, str] | None
 ) -> list[str]:
     groups = match.groupdict()
+    if kind == RATING:
+        return [_rating_id(match)]
     if kind == "hex":
         return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
     num = groups["num"]
