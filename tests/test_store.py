@@ -160,9 +160,12 @@ def test_chunks_roll_over_and_an_append_rewrites_one_chunk(
 
     written: list[str] = []
     real_write = storage.write_json_atomic
-    monkeypatch.setattr(
-        storage, "write_json_atomic", lambda p, d: (written.append(p.name), real_write(p, d))
-    )
+
+    def spy(path: Path, data: dict[str, object]) -> None:
+        written.append(path.name)
+        real_write(path, data)
+
+    monkeypatch.setattr(storage, "write_json_atomic", spy)
     message = store.add_message(session.id, "user", "m10", status="answered")
     assert sorted(written) == ["messages-0002.json", "session.json"]
     assert [m.text for m in store.messages(session.id)] == [f"m{i}" for i in range(1, 11)]
@@ -241,7 +244,7 @@ def test_failed_replace_keeps_the_old_file_whole(
     def replace_fails(src: str, dst: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(storage.os, "replace", replace_fails)
+    monkeypatch.setattr("omar_cli.store.storage.os.replace", replace_fails)
     with pytest.raises(StoreError, match="No space left"):
         store.add_message(session.id, "user", "second", status="answered")
     assert chunk.read_bytes() == before
@@ -265,10 +268,10 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
             raise KeyboardInterrupt
         real_fsync(fd)
 
-    monkeypatch.setattr(storage.os, "fsync", fsync_interrupted)
+    monkeypatch.setattr("omar_cli.store.storage.os.fsync", fsync_interrupted)
     with pytest.raises(KeyboardInterrupt):
         store.add_message(session.id, "user", "lost", status="pending")
-    monkeypatch.setattr(storage.os, "fsync", real_fsync)
+    monkeypatch.undo()
     assert chunk.read_bytes() == before
     assert store.get_session(session.id).message_count == 2  # counters ran ahead ...
     store.add_message(session.id, "user", "next", status="pending")  # ... until a write

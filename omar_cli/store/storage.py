@@ -120,7 +120,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     write_bytes_atomic(path, payload)
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]  # tinydb ships no type hints
+class AtomicJSONStorage(Storage):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._cache: dict[str, Any] | None = None
