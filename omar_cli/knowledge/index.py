@@ -129,20 +129,18 @@ class KnowledgeIndex:
         return [_hit(self._entries[row], score, lang) for row, score in ranked]
 
     def _terms(self, query: str) -> list[str]:
-        """Stems of the query's words; a word the index never saw also gets its closest term."""
+        """Stems of the query's words; a word the index never saw gets its closest term."""
         terms: dict[str, None] = {}
+        self._vocabulary()
         for word, stems in query_words(query):
-            terms.update(dict.fromkeys(stems))
-            if len(word) >= 4 and word.isalpha() and not self._indexed(stems):
-                vocabulary = self._vocabulary().get(word[0], [])
-                fixed = closest_term(word, stems, vocabulary)
+            # keep the stems the index knows: a word then weighs once, not once per language
+            known = [s for s in stems if s in self._known_terms]
+            terms.update(dict.fromkeys(known or stems))
+            if not known and len(word) >= 4 and word.isalpha():
+                fixed = closest_term(word, stems, self._vocabulary().get(word[0], []))
                 if fixed is not None:
                     terms[fixed] = None
         return list(terms)
-
-    def _indexed(self, stems: tuple[str, ...]) -> bool:
-        self._vocabulary()
-        return any(s in self._known_terms for s in stems)
 
     def _vocabulary(self) -> dict[str, list[str]]:
         if self._vocab is None:
@@ -280,8 +278,8 @@ def _summary(entry: Entry, text: LangText) -> str:
 
 def _document(entry: Entry) -> tuple[str, ...]:
     """The analysed text of each column, both languages stemmed each in its own way."""
-    codes = [entry.id, entry.name, entry.hex_code or ""]
-    codes_terms = [w for part in codes for w in tokens(part)] + analyse(entry.name, "en")
+    # panel names and slugs are English; stems only, so a query word counts once here
+    codes_terms = analyse(f"{entry.id} {entry.name} {entry.hex_code or ''}", "en")
     columns: list[list[str]] = [codes_terms, [], [], [], []]
     for lang_code, text in entry.lang.items():
         stem_lang = "es" if lang_code == "es" else "en"
