@@ -277,7 +277,7 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
     store.add_message(session.id, "user", "next", status="pending")  # ... until a write
     assert [m.text for m in store.messages(session.id)] == ["kept", "next"]
     assert_consistent(store, session.id)
-    assert store.check() == []
+    assert store.repair() == []
 
 
 WRITER = textwrap.dedent(
@@ -322,7 +322,7 @@ def test_killed_writer_leaves_a_valid_store(tmp_path: Path) -> None:
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
         proc.wait()
         all_json_files_valid(store.root)
-        store.check()
+        store.repair()
         assert_consistent(store, session.id)
     store.add_message(session.id, "user", "after the kills", status="pending")
     assert_consistent(store, session.id)
@@ -332,7 +332,17 @@ def test_killed_writer_leaves_a_valid_store(tmp_path: Path) -> None:
 # -- corruption ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("garbage", [b'{"session": {"1": {"id": "x"', b"", b"\xff\xfe", b"[1, 2]"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b'{"session": {"1": {"id": "x"',  # torn
+        b"",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"session": {"1": {"id": "x"}}}',  # valid JSON, not a session
+        b'{"session": {"one": {}}}',  # TinyDB itself would choke on the id
+    ],
+)
 def test_corrupt_session_file_is_reported_and_left_alone(
     store: SessionStore, garbage: bytes
 ) -> None:
@@ -361,6 +371,19 @@ def test_corrupt_chunk_is_never_overwritten(store: SessionStore) -> None:
     with pytest.raises(StoreError, match="corrupt"):
         store.messages(session.id)
     assert chunk.read_text() == '{"messages": {"1": '
+
+
+def test_malformed_message_is_reported_not_a_key_error(store: SessionStore) -> None:
+    session = store.create_session()
+    message = store.add_message(session.id, "user", "q", status="pending")
+    chunk = store.root / "sessions" / session.id / "messages-0000.json"
+    data = json.loads(chunk.read_text())
+    del data["messages"]["1"]["text"]
+    data["messages"]["1"]["created_at"] = "yesterday"
+    chunk.write_text(json.dumps(data))
+    for action in (lambda: store.get_message(message.id), lambda: store.messages(session.id)):
+        with pytest.raises(StoreError, match="message 1: 'text'"):
+            action()
 
 
 def test_corrupt_meta_file_fails_at_open(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -22,6 +23,15 @@ ROLES: tuple[str, ...] = ("user", "assistant")
 #: local knowledge only.
 STATUSES: tuple[str, ...] = ("pending", "answered", "failed", "incomplete", "offline")
 MODES: tuple[str, ...] = ("online", "offline")
+
+
+class Keep(Enum):
+    """Marks an update_message field left unchanged (None is a real value: "clear it")."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 def _empty_meta() -> Mapping[str, Any]:
@@ -154,7 +164,78 @@ def session_from_doc(doc: Mapping[str, Any]) -> Session:
     )
 
 
+_STATE_FIELDS: dict[str, type] = {
+    "id": str,
+    "created_at": str,
+    "updated_at": str,
+    "meta": dict,
+    "message_count": int,
+    "pending_seqs": list,
+    "counts": dict,
+    "latency_total_ms": int,
+    "latency_n": int,
+    "rev": int,
+}
+_MESSAGE_FIELDS: dict[str, type] = {
+    "role": str,
+    "text": str,
+    "status": str,
+    "created_at": str,
+    "updated_at": str,
+    "media": list,
+    "sources": list,
+    "meta": dict,
+}
+_OPTIONAL_FIELDS: dict[str, type] = {
+    "title": str,
+    "last_write": int,
+    "model": str,
+    "usage": dict,
+    "latency_ms": int,
+    "mode": str,
+    "reply_to": str,
+    "error": str,
+    "rev": int,
+}
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def shape_problem(doc: Mapping[str, Any], *, message: bool) -> str | None:
+    """What is wrong with a stored document, so a hand-edited file fails clearly, not later."""
+    for key, kind in (_MESSAGE_FIELDS if message else _STATE_FIELDS).items():
+        if not isinstance(doc.get(key), kind):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    for key, kind in _OPTIONAL_FIELDS.items():
+        if doc.get(key) is not None and not isinstance(doc[key], kind):
+            return f"{key!r} is not a {kind.__name__}"
+    usage = doc.get("usage")
+    if usage is not None and not all(isinstance(usage.get(k), int) for k in _USAGE_KEYS):
+        return "'usage' lacks token counts"
+    for key in ("created_at", "updated_at"):
+        try:
+            parse_iso(doc[key])
+        except ValueError:
+            return f"{key!r} is not an ISO 8601 timestamp"
+    return None
+
+
 def check_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     """Reject a value outside its vocabulary: that is a caller's bug, not a user's mistake."""
     if value is not None and value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def stored_changes(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields update_message was given, checked and in their stored form."""
+    changes = {name: value for name, value in given.items() if value is not KEEP}
+    if "status" in changes:
+        check_choice("status", changes["status"], STATUSES)
+    if "mode" in changes:
+        check_choice("mode", changes["mode"], MODES)
+    if "usage" in changes:
+        changes["usage"] = usage_to_doc(changes["usage"])
+    if "sources" in changes:
+        changes["sources"] = list(changes["sources"])
+    if "meta" in changes:
+        changes["meta"] = dict(changes["meta"])
+    return changes

@@ -24,7 +24,8 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from omar_cli.errors import NotFoundError
-from omar_cli.store.storage import open_db
+from omar_cli.store.model import shape_problem
+from omar_cli.store.storage import corrupt_error, open_db
 
 CHUNK_SIZE = 256
 SESSION_FILE = "session.json"
@@ -103,7 +104,12 @@ class SessionFiles:
 
     def read_state(self) -> Doc | None:
         doc = self._meta_table().get(doc_id=1)
-        return None if doc is None else dict(doc)
+        if doc is None:
+            return None
+        problem = shape_problem(doc, message=False)
+        if problem is not None:
+            raise corrupt_error(self.dir / SESSION_FILE, problem)
+        return dict(doc)
 
     def state(self) -> Doc:
         state = self.read_state()
@@ -123,7 +129,13 @@ class SessionFiles:
 
     def get(self, seq: int) -> Doc | None:
         doc = self._chunk_table(chunk_index(seq)).get(doc_id=seq)
-        return None if doc is None else dict(doc)
+        return None if doc is None else self._checked(chunk_index(seq), seq, doc)
+
+    def _checked(self, index: int, seq: int, doc: Mapping[str, Any]) -> Doc:
+        problem = shape_problem(doc, message=True)
+        if problem is not None:
+            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {problem}")
+        return dict(doc)
 
     def insert(self, seq: int, doc: Doc) -> None:
         self._chunk_table(chunk_index(seq)).insert(Document(doc, doc_id=seq))
@@ -138,7 +150,7 @@ class SessionFiles:
 
     def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
         for doc in sorted(self._chunk_table(index).all(), key=lambda d: d.doc_id):
-            yield doc.doc_id, dict(doc)
+            yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.

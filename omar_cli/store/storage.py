@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -59,9 +59,22 @@ def read_json(path: Path) -> dict[str, Any] | None:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise corrupt_error(path, f"not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+    if not _is_table_map(data):
         raise corrupt_error(path, "not a TinyDB table map")
     return data
+
+
+def _is_table_map(data: object) -> TypeGuard[dict[str, Any]]:
+    # Checked here because TinyDB would fail later with a bare ValueError or TypeError.
+    if not isinstance(data, dict):
+        return False
+    for table in data.values():
+        if not isinstance(table, dict):
+            return False
+        for doc_id, doc in table.items():
+            if not (doc_id.isascii() and doc_id.isdigit() and isinstance(doc, dict)):
+                return False
+    return True
 
 
 def fsync_dir(path: Path) -> None:

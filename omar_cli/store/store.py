@@ -20,7 +20,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +41,11 @@ from omar_cli.store.migrations import (
     refuse_newer,
 )
 from omar_cli.store.model import (
+    KEEP,
     MODES,
     ROLES,
     STATUSES,
+    Keep,
     MediaRef,
     Message,
     Session,
@@ -54,6 +55,7 @@ from omar_cli.store.model import (
     iso,
     message_from_doc,
     session_from_doc,
+    stored_changes,
     usage_to_doc,
 )
 from omar_cli.store.session_files import SessionFiles, count_message, new_session_doc
@@ -67,15 +69,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class _Keep(Enum):
-    """Marks an update_message field left unchanged (None is a real value: "clear it")."""
-
-    KEEP = "keep"
-
-
-KEEP = _Keep.KEEP
 
 
 class SessionStore:
@@ -187,15 +180,15 @@ class SessionStore:
         self,
         session_id: str,
         *,
-        title: str | _Keep | None = KEEP,
-        meta: Mapping[str, Any] | _Keep = KEEP,
+        title: str | Keep | None = KEEP,
+        meta: Mapping[str, Any] | Keep = KEEP,
     ) -> Session:
         with self._writing():
             files = self._files(session_id)
             state = files.state()
-            if not isinstance(title, _Keep):
+            if not isinstance(title, Keep):
                 state["title"] = title
-            if not isinstance(meta, _Keep):
+            if not isinstance(meta, Keep):
                 state["meta"] = dict(meta)
             files.write_state(state)
         return session_from_doc(state)
@@ -274,15 +267,15 @@ class SessionStore:
         self,
         message_id: str,
         *,
-        status: str | _Keep = KEEP,
-        text: str | _Keep = KEEP,
-        model: str | _Keep | None = KEEP,
-        usage: Usage | _Keep | None = KEEP,
-        latency_ms: int | _Keep | None = KEEP,
-        sources: Sequence[str] | _Keep = KEEP,
-        mode: str | _Keep | None = KEEP,
-        error: str | _Keep | None = KEEP,
-        meta: Mapping[str, Any] | _Keep = KEEP,
+        status: str | Keep = KEEP,
+        text: str | Keep = KEEP,
+        model: str | Keep | None = KEEP,
+        usage: Usage | Keep | None = KEEP,
+        latency_ms: int | Keep | None = KEEP,
+        sources: Sequence[str] | Keep = KEEP,
+        mode: str | Keep | None = KEEP,
+        error: str | Keep | None = KEEP,
+        meta: Mapping[str, Any] | Keep = KEEP,
     ) -> Message:
         """Change the given fields only; pass None to clear an optional one."""
         session_id, seq = parse_message_id(message_id)
@@ -297,17 +290,7 @@ class SessionStore:
             "error": error,
             "meta": meta,
         }
-        changes = {name: value for name, value in given.items() if value is not KEEP}
-        if "status" in changes:
-            check_choice("status", changes["status"], STATUSES)
-        if "mode" in changes:
-            check_choice("mode", changes["mode"], MODES)
-        if "usage" in changes:
-            changes["usage"] = usage_to_doc(changes["usage"])
-        if "sources" in changes:
-            changes["sources"] = list(changes["sources"])
-        if "meta" in changes:
-            changes["meta"] = dict(changes["meta"])
+        changes = stored_changes(given)
         with self._writing():
             files = self._files(session_id)
             state = files.verified_state()
@@ -377,8 +360,11 @@ class SessionStore:
             avg_latency_ms=latency_total / latency_n if latency_n else None,
         )
 
-    def check(self) -> list[str]:
-        """Recount every session a crash left inconsistent; returns their ids."""
+    def repair(self) -> list[str]:
+        """Recount every session a crash left inconsistent; returns their ids.
+
+        Writes do this for the session they touch; this is for a doctor command or a test.
+        """
         repaired = []
         with self._writing():
             for state in list(self._states()):
