@@ -394,6 +394,13 @@ def test_corrupt_meta_file_fails_at_open(tmp_path: Path) -> None:
     assert (tmp_path / "meta.json").read_text() == "not json"
 
 
+def test_unusable_folder_is_a_store_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(StoreError, match="cannot read"):
+        SessionStore(not_a_folder / "store")
+
+
 # -- migrations ----------------------------------------------------------------------------
 
 

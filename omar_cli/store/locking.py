@@ -31,8 +31,8 @@ class StoreLock:
     def held(self) -> Iterator[None]:
         if self._lock is None:
             self._lock = FileLock(self.path, timeout=self.timeout)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock.acquire()
         except Timeout as exc:
             raise StoreError(

@@ -105,10 +105,20 @@ def _replace(src: str, dst: Path) -> None:
             time.sleep(0.01)
 
 
+def _write_error(path: Path, exc: OSError) -> StoreError:
+    return StoreError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint="Check free disk space and that the folder is writable.",
+    )
+
+
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that readers see the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -120,10 +130,7 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise StoreError(
-                f"cannot write {path}: {exc.strerror or exc}",
-                hint="Check free disk space and that the folder is writable.",
-            ) from exc
+            raise _write_error(path, exc) from exc
         raise
     fsync_dir(path.parent)
 
