@@ -154,7 +154,7 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(rf"{_B}f[-\s]?(?P<num>\d{{1,4}}){_E}"), FAULT),
     (re.compile(rf"{_B}a-?(?P<num>2\d{{3}}){_E}"), ALARM),
     (re.compile(rf"{_B}p[-\s]?(?P<num>\d{{2}}\.\d{{2}}|\d{{4}}){_E}"), PARAMETER),
-    (re.compile(rf"{_B}(?P<num>\d{{2}}\.\d{{2}}){_E}"), PARAMETER),
+    (re.compile(rf"{_B}(?P<num>\d{{1,2}}\.\d{{2}}){_E}"), PARAMETER),
     (re.compile(rf"{_B}(?P<num>\d{{4}}){_E}"), None),
 )
 

@@ -83,7 +83,7 @@ class KnowledgeIndex:
         self._row = {e.id: row for row, e in enumerate(self._entries)}
         self._hex = {e.hex_code.upper(): e.id for e in self._entries if e.hex_code}
         self._vocab: dict[str, list[str]] | None = None  # first letter -> terms, on first typo
-        self._known_terms: frozenset[str] = frozenset()
+        self._doc_freq: dict[str, int] = {}  # term -> entries holding it, with the vocabulary
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -133,8 +133,10 @@ class KnowledgeIndex:
         terms: dict[str, None] = {}
         self._vocabulary()
         for word, stems in query_words(query):
-            # keep the stems the index knows: a word then weighs once, not once per language
-            known = [s for s in stems if s in self._known_terms]
+            # one stem per word, so a word does not weigh twice: the reading the knowledge
+            # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
+            freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
+            known = [s for s in freq if freq[s] == max(freq.values())]
             terms.update(dict.fromkeys(known or stems))
             if not known and len(word) >= 4 and word.isalpha():
                 fixed = closest_term(word, stems, self._vocabulary().get(word[0], []))
@@ -144,10 +146,10 @@ class KnowledgeIndex:
 
     def _vocabulary(self) -> dict[str, list[str]]:
         if self._vocab is None:
-            rows = self._conn.execute("SELECT term FROM vocab").fetchall()
-            self._known_terms = frozenset(str(r[0]) for r in rows)
+            rows = self._conn.execute("SELECT term, doc FROM vocab").fetchall()
+            self._doc_freq = {str(term): int(docs) for term, docs in rows}
             self._vocab = {}
-            for term in sorted(self._known_terms):
+            for term in sorted(self._doc_freq):
                 if term.isalpha():
                     self._vocab.setdefault(term[0], []).append(term)
         return self._vocab
@@ -288,7 +290,9 @@ def _document(entry: Entry) -> tuple[str, ...]:
         body = " ".join([text.text, *text.causes, *text.checks])
         columns[3] += analyse(body, stem_lang)
         columns[4] += analyse(text.safety or "", stem_lang)
-    columns[4] += analyse(" ".join(f"{k} {v}" for k, v in entry.facts.items()), "en")
+    facts = " ".join(f"{k} {v}" for k, v in entry.facts.items())
+    # gaps are English and say where the missing value lives: worth finding, weakly
+    columns[4] += analyse(" ".join([facts, *entry.gaps]), "en")
     return tuple(" ".join(column) for column in columns)
 
 

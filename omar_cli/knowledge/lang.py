@@ -114,12 +114,18 @@ def analyse(text: str, lang: str) -> list[str]:
 
 
 def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Query-side words with their stems: each stemmed both ways, since a guess may be wrong."""
+    """Query-side words with their stems in both languages, the question's language first.
+
+    Both, because technicians mix Spanish with the panel's English; ordered, so the caller
+    can keep one stem per word and not count a word twice.
+    """
+    first = detect_lang(text)
+    second = "en" if first == "es" else "es"
     found: dict[str, tuple[str, ...]] = {}
     for word in tokens(text):
         if word in STOPWORDS or len(word) < 2 or word in found:
             continue
-        found[word] = tuple(dict.fromkeys((stem(word, "es"), stem(word, "en"))))
+        found[word] = tuple(dict.fromkeys((stem(word, first), stem(word, second))))
     return list(found.items())
 
 
