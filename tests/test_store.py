@@ -256,23 +256,22 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
 ) -> None:
     session = store.create_session()
     store.add_message(session.id, "user", "kept", status="pending")
-    real_fsync = os.fsync
     chunk = store.root / "sessions" / session.id / "messages-0000.json"
     before = chunk.read_bytes()
-    calls = {"n": 0}
+    real_replace = storage._replace
 
-    def fsync_interrupted(fd: int) -> None:
-        # The first fsync is the session file's; Ctrl-C lands while the chunk is written.
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def interrupted(src: str, dst: Path) -> None:
+        # Ctrl-C after the session file is in place, while the chunk is being written.
+        if dst.name.startswith("messages-"):
             raise KeyboardInterrupt
-        real_fsync(fd)
+        real_replace(src, dst)
 
-    monkeypatch.setattr("omar_cli.store.storage.os.fsync", fsync_interrupted)
+    monkeypatch.setattr(storage, "_replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         store.add_message(session.id, "user", "lost", status="pending")
     monkeypatch.undo()
     assert chunk.read_bytes() == before
+    assert not list(chunk.parent.glob("*.tmp"))
     assert store.get_session(session.id).message_count == 2  # counters ran ahead ...
     store.add_message(session.id, "user", "next", status="pending")  # ... until a write
     assert [m.text for m in store.messages(session.id)] == ["kept", "next"]
@@ -317,7 +316,7 @@ def test_killed_writer_leaves_a_valid_store(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             env=_env(),
         )
-        assert proc.stdout is not None and proc.stdout.readline() == b"running\n"
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"running"
         time.sleep(delay)
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
         proc.wait()
