@@ -74,6 +74,41 @@ def _hit(index: KnowledgeIndex, row: dict[str, object]) -> bool:
     return any(h.id in expect_any for h in hits) or any(str(t).lower() in blob for t in expect_text)
 
 
+_FRESH = """
+import sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from omar_cli.knowledge.index import KnowledgeIndex
+from omar_cli.knowledge.loader import builtin_dir, load_entries
+t1 = time.perf_counter()
+entries = load_entries(builtin_dir())
+t2 = time.perf_counter()
+index = KnowledgeIndex.open(entries, Path(sys.argv[1]))
+t3 = time.perf_counter()
+index.search("se dispara por sobretension al frenar")
+t4 = time.perf_counter()
+index.search("aceleracon muy rapida")
+t5 = time.perf_counter()
+print(f"import {(t1-t0)*1e3:.1f} ms, load entries {(t2-t1)*1e3:.1f} ms, "
+      f"open {(t3-t2)*1e3:.1f} ms, first search {(t4-t3)*1e3:.1f} ms, "
+      f"second (typo) {(t5-t4)*1e3:.1f} ms")
+"""
+
+
+def _fresh_process(cache: Path) -> str:
+    """What one `omar search` pays: imports, loading, opening the cache, a first search."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH, str(cache)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="passes over the query set")
@@ -92,6 +127,7 @@ def main() -> int:
         print(f"index build (in memory):  {_ms(memory)}")
         print(f"cached open: median {_ms(statistics.median(opens))}, max {_ms(max(opens))}")
 
+        print(f"fresh process, cached index: {_fresh_process(cache)}")
         index = KnowledgeIndex.open(entries, cache)
         rows = _questions()
         queries = [str(r["q"]) for r in rows] + list(EXTRA_QUERIES)

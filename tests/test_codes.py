@@ -124,6 +124,8 @@ def test_not_a_code(raw: str) -> None:
         ("código 16", ["F0016"]),
         ("corriente nominal del ACS150-03E-04A7-2?", ["rating-03x-04a7-2"]),
         ("tengo un acs 150 01E 02A4 2", ["rating-01x-02a4-2"]),
+        ("el 4.01 muestra el último fallo", ["0401"]),
+        ("P 30.17 earth fault", ["3017"]),
     ],
 )
 def test_extract_codes(text: str, ids: list[str]) -> None:

@@ -178,6 +178,20 @@ def test_stemming_matches_other_word_forms(index: KnowledgeIndex) -> None:
     assert "F0002" in ids(index.search("braked", lang="en"))  # indexed as "braking"
 
 
+def test_typos_find_the_closest_indexed_term(index: KnowledgeIndex) -> None:
+    assert ids(index.search("sobrecorirente"))[0] == "F0001"
+    assert ids(index.search("aceleracon"))[0] == "2202"
+    assert ids(index.search("decelerasion"))[0] == "2203"  # a stem that starts the word
+    assert set(ids(index.search("overvoltaje"))[:2]) == {"F0002", "2005"}
+    assert index.search("xyzzy plugh") == []
+
+
+def test_a_word_counts_once_across_languages(index: KnowledgeIndex) -> None:
+    # "frenado" and its English stem would both match; only the one the knowledge uses counts
+    assert index._terms("frenado") == ["fren"]
+    assert index._terms("braking") == ["brake"]
+
+
 def test_stopwords_alone_find_nothing(index: KnowledgeIndex) -> None:
     assert index.search("¿qué es lo que hay?") == []
     assert index.search("what is the") == []
