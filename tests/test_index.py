@@ -358,6 +358,15 @@ def test_concurrent_builders_are_safe(tmp_path: Path) -> None:
     assert [p.suffix for p in tmp_path.iterdir()] == [".sqlite"]  # no temp file left
 
 
+def test_search_from_another_thread(tmp_path: Path) -> None:
+    index = KnowledgeIndex.open(ENTRIES, tmp_path)
+    found: list[str] = []
+    worker = threading.Thread(target=lambda: found.extend(ids(index.search("aceleración"))))
+    worker.start()
+    worker.join()
+    assert found[:1] == ["2202"]
+
+
 def test_concurrent_processes_share_one_cache(tmp_path: Path) -> None:
     script = (
         "import sys; from pathlib import Path; from tests.test_index import ENTRIES;"

@@ -94,7 +94,7 @@ class KnowledgeIndex:
             cached = _cached(cache_dir, digest, entries)
             if cached is not None:
                 return cls(entries, cached[0], cached[1])
-        conn = sqlite3.connect(":memory:")
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
         _fill(conn, digest, entries)
         return cls(entries, conn, None)
 
@@ -344,7 +344,9 @@ def _cached(
 
 def _connect_ro(path: Path) -> sqlite3.Connection | None:
     try:
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        # read-only and serialized by SQLite: safe to search from a worker thread
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
     except sqlite3.Error:
         return None
 
