@@ -14,7 +14,7 @@ import pytest
 
 from omar_cli.errors import ExitCode, NotFoundError
 from omar_cli.knowledge.index import KnowledgeIndex, UnknownCodeError, fingerprint
-from omar_cli.knowledge.lang import detect_lang
+from omar_cli.knowledge.lang import detect_lang, query_words
 from omar_cli.knowledge.model import Entry, LangText, Source
 
 SRC = (Source(doc="ACS150 User's Manual", page="130", ref="S1"),)
@@ -190,6 +190,23 @@ def test_a_word_counts_once_across_languages(index: KnowledgeIndex) -> None:
     # "frenado" and its English stem would both match; only the one the knowledge uses counts
     assert index._terms("frenado") == ["fren"]
     assert index._terms("braking") == ["brake"]
+
+
+def test_decimal_numbers_stay_whole(index: KnowledgeIndex) -> None:
+    found = ids(index.search("4,7 A", limit=2))
+    assert set(found) == {"rating-01x-04a7-2", "rating-03x-04a7-2"}
+    assert ids(index.search("4.7 amps", lang="en", limit=2)) == found
+
+
+def test_compounds_are_found_by_their_head_word(index: KnowledgeIndex) -> None:
+    # "overvoltage" and "sobretensión" are indexed with "voltage" and "tensión" too
+    assert set(ids(index.search("voltage", lang="en"))[:2]) == {"F0002", "2005"}
+    assert set(ids(index.search("tensión"))[:2]) == {"F0002", "2005"}
+
+
+def test_colloquial_trip_words() -> None:
+    words = dict(query_words("el variador brinca"))
+    assert "dispara" in words and "variador" not in words
 
 
 def test_stopwords_alone_find_nothing(index: KnowledgeIndex) -> None:

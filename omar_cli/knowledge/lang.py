@@ -20,6 +20,8 @@ DetectedLang = Literal["es", "en"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _TYPO_CUTOFF = 0.8
+_DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
+_COMPOUND = re.compile(r"(?:sobre|sub|over|under)([a-z]{4,})")
 
 
 def _words(block: str) -> frozenset[str]:
@@ -50,8 +52,24 @@ STOPWORDS_EN = _words(
     with would you your please help need want know tell
     """
 )
-# Nearly every question names the drive itself; as search terms these only add noise.
-STOPWORDS_DOMAIN = _words("variador variadores drive drives acs150 abb convertidor equipo")
+# Nearly every question names the drive and how its panel "shows" something; as search
+# terms these only add noise ("sale" would match "salida").
+STOPWORDS_DOMAIN = _words(
+    """
+    variador variadores drive drives vfd acs150 abb convertidor equipo
+    sale salio aparece aparecio muestra marca dice pone shows says showing
+    """
+)
+#: Colloquial words for a trip, across Latin America and Spain, read as the manual's word.
+SYNONYMS = {
+    "brinca": "dispara",
+    "brinco": "dispara",
+    "tumba": "dispara",
+    "truena": "dispara",
+    "bota": "dispara",
+    "boto": "dispara",
+    "kicks": "trips",
+}
 STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
@@ -60,7 +78,7 @@ _ES_ONLY = STOPWORDS_ES - STOPWORDS_EN
 _EN_ONLY = STOPWORDS_EN - STOPWORDS_ES
 
 #: Changes whenever the analysis changes, so a cached index built with old rules is rebuilt.
-ANALYZER_SIGNATURE = hashlib.sha256(("v1|" + " ".join(sorted(STOPWORDS))).encode()).hexdigest()[:16]
+ANALYZER_SIGNATURE = hashlib.sha256(("v2|" + " ".join(sorted(STOPWORDS))).encode()).hexdigest()[:16]
 
 
 def fold(text: str) -> str:
@@ -70,8 +88,8 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Folded alphanumeric tokens, as FTS5's unicode61 tokenizer would split them."""
-    return _TOKEN.findall(fold(text))
+    """Folded alphanumeric tokens; a decimal number stays one token ("4,7" and "4.7" -> "4p7")."""
+    return _TOKEN.findall(_DECIMAL.sub("p", fold(text)))
 
 
 def detect_lang(text: str) -> DetectedLang:
@@ -109,8 +127,20 @@ def stem(word: str, lang: str) -> str:
 
 
 def analyse(text: str, lang: str) -> list[str]:
-    """Index-side terms: folded tokens of ``text`` stemmed in its own language."""
-    return [stem(word, lang) for word in tokens(text) if word not in STOPWORDS]
+    """Index-side terms: folded tokens of ``text`` stemmed in its own language.
+
+    Compounds such as "sobretemperatura" or "overvoltage" also yield their head word, so a
+    question about "temperatura" or "voltage" finds them.
+    """
+    terms: list[str] = []
+    for word in tokens(text):
+        if word in STOPWORDS:
+            continue
+        terms.append(stem(word, lang))
+        head = _COMPOUND.match(word)
+        if head:
+            terms.append(stem(head[1], lang))
+    return terms
 
 
 def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -122,10 +152,11 @@ def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     first = detect_lang(text)
     second = "en" if first == "es" else "es"
     found: dict[str, tuple[str, ...]] = {}
-    for word in tokens(text):
-        if word in STOPWORDS or len(word) < 2 or word in found:
-            continue
-        found[word] = tuple(dict.fromkeys((stem(word, first), stem(word, second))))
+    for token in tokens(text):
+        for word in (token, SYNONYMS.get(token)):
+            if word is None or word in STOPWORDS or len(word) < 2 or word in found:
+                continue
+            found[word] = tuple(dict.fromkeys((stem(word, first), stem(word, second))))
     return list(found.items())
 
 
