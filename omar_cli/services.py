@@ -50,8 +50,9 @@ class Services:
         from omar_cli.knowledge.index import KnowledgeIndex
         from omar_cli.knowledge.loader import builtin_dir, load_entries
 
-        entries = [*load_entries(builtin_dir()), *self.library.entries()]
-        return KnowledgeIndex.open(entries, self.settings.paths.cache / "index")
+        cache = self.settings.paths.cache
+        builtin = load_entries(builtin_dir(), cache_dir=cache / "knowledge")
+        return KnowledgeIndex.open([*builtin, *self.library.entries()], cache / "index")
 
     def chat(self) -> OpenAIChat | None:
         """The chat client, or None when no endpoint is configured (no key, no base URL)."""
