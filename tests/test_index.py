@@ -226,6 +226,12 @@ def test_exact_code_ranks_first(index: KnowledgeIndex) -> None:
     assert ids(index.search("rated current ACS150-01U-04A7-2"))[0] == "rating-01x-04a7-2"
 
 
+def test_codes_rank_first_in_the_order_named(index: KnowledgeIndex) -> None:
+    # 2202 is related to F0001 and matches the words strongly; the named codes still lead
+    found = ids(index.search("F0016 y F0001, rampa de aceleración tiempo de aceleración"))
+    assert found[:3] == ["F0016", "F0001", "2202"]
+
+
 def test_code_boosts_related_entries(index: KnowledgeIndex) -> None:
     found = ids(index.search("F0002", limit=3))
     assert found[0] == "F0002"

@@ -172,19 +172,18 @@ class KnowledgeIndex:
         self, scores: dict[int, float], codes: list[str], allowed: frozenset[str] | None
     ) -> None:
         """Quoted codes go above every word match; entries they relate to get a nudge."""
+        codes = [c for c in codes if allowed is None or self._by_id[c].kind in allowed]
         top = max(scores.values(), default=1.0)
-        for position, ident in enumerate(codes):
-            entry = self._by_id[ident]
-            if allowed is not None and entry.kind not in allowed:
-                continue
-            row = self._row[ident]
-            scores[row] = scores.get(row, 0.0) + top + float(len(codes) - position)
-            for rel in entry.related:
+        for ident in codes:
+            for rel in self._by_id[ident].related:
                 rel_entry = self._by_id.get(rel)
                 if rel_entry is None or (allowed is not None and rel_entry.kind not in allowed):
                     continue
                 rel_row = self._row[rel]
                 scores[rel_row] = scores.get(rel_row, 0.0) + _RELATED_SHARE * top
+        ceiling = max(scores.values(), default=0.0)
+        for position, ident in enumerate(codes):  # in the order the question names them
+            scores[self._row[ident]] = ceiling + float(len(codes) - position)
 
     # --- code look-up ---------------------------------------------------------------------
 
