@@ -216,7 +216,7 @@ class Assistant:
             reply_to=asked.id,
         )
         if not keep_pending:
-            self.store.update_message(asked.id, status="answered_offline")
+            self.store.update_message(asked.id, status="offline")
         return AskResult(
             session_id=asked.session_id,
             question_id=asked.id,
