@@ -343,6 +343,15 @@ def test_cache_is_rebuilt_when_knowledge_changes(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [new.path.name]  # type: ignore[union-attr]
 
 
+def test_provenance_changes_reuse_the_index(tmp_path: Path) -> None:
+    # the file holds analysed text only; sources and confidence come from the live entries
+    old = KnowledgeIndex.open(ENTRIES, tmp_path)
+    moved = [replace(ENTRIES[0], sources=(Source(doc="rev. E", page="131"),)), *ENTRIES[1:]]
+    new = KnowledgeIndex.open(moved, tmp_path)
+    assert new.path == old.path
+    assert new.search("F0001")[0].source == "rev. E, p. 131"
+
+
 def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     path = KnowledgeIndex.open(ENTRIES, tmp_path).path
     assert path is not None

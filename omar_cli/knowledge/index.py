@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,11 +63,23 @@ class Hit:
 
 
 def fingerprint(entries: Iterable[Entry]) -> str:
-    """Hash of everything the index is built from, including how text is analysed."""
+    """Hash of everything the index file holds, including how text is analysed.
+
+    Sources, confidence and links are left out: hits take them from the live entries.
+    """
     digest = hashlib.sha256(f"{SCHEMA_VERSION}|{ANALYZER_SIGNATURE}".encode())
     for entry in entries:
-        digest.update(repr(entry).encode())
+        digest.update("\x1f".join(_indexed_fields(entry)).encode() + b"\x1e")
     return digest.hexdigest()
+
+
+def _indexed_fields(entry: Entry) -> Iterator[str]:
+    yield from (entry.id, entry.kind, entry.name, entry.hex_code or "", "\x1d", *entry.gaps)
+    for key, value in entry.facts.items():
+        yield from ("\x1d", key, value)
+    for lang, text in entry.lang.items():
+        yield from ("\x1d", lang, text.title, text.text, *text.causes, *text.checks)
+        yield from ("\x1d", *text.keywords, "\x1d", text.safety or "")
 
 
 class KnowledgeIndex:
