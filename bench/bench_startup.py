@@ -56,8 +56,10 @@ def compare(label: str, omar_args: list[str], runs: int, env: dict[str, str]) ->
         base.append(timed(base_cmd, env))
         omar.append(timed(omar_cmd, env))
     b, o = statistics.median(base), statistics.median(omar)
-    print(f"{label:<22} omar {o * 1000:7.1f} ms   minimal typer --help {b * 1000:7.1f} ms   "
-          f"ratio {o / b:4.2f}x")
+    print(
+        f"{label:<22} omar {o * 1000:7.1f} ms   minimal typer --help {b * 1000:7.1f} ms   "
+        f"ratio {o / b:4.2f}x"
+    )
     return o / b
 
 
@@ -66,14 +68,21 @@ def time_to_request(runs: int, env: dict[str, str]) -> float:
 
     samples = []
     with FakeOpenAIServer() as server:
-        run_env = {**env, "OPENAI_API_KEY": "sk-bench-not-a-real-key",
-                   "OPENAI_BASE_URL": server.base_url}
+        run_env = {
+            **env,
+            "OPENAI_API_KEY": "sk-bench-not-a-real-key",
+            "OPENAI_BASE_URL": server.base_url,
+        }
         for i in range(runs + 1):
             server.enqueue_answer("Revise la rampa [2202].")
             seen = len(server.requests)
             start = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-c", OMAR, "ask", "--new", "F0001 al arrancar"],
-                                    env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", OMAR, "ask", "--new", "F0001 al arrancar"],
+                env=run_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             while len(server.requests) == seen and proc.poll() is None:
                 time.sleep(0.0005)
             arrived = time.perf_counter() - start
@@ -83,8 +92,10 @@ def time_to_request(runs: int, env: dict[str, str]) -> float:
             if i:  # the first run builds the search index cache
                 samples.append(arrived)
     t = statistics.median(samples)
-    print(f"{'ask: start -> request':<22} median {t * 1000:7.1f} ms  "
-          f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}; target < 600 ms)")
+    print(
+        f"{'ask: start -> request':<22} median {t * 1000:7.1f} ms  "
+        f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}; target < 600 ms)"
+    )
     return t
 
 
@@ -94,7 +105,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "OMAR_"))}
-        env.update({f"OMAR_{d.upper()}_DIR": str(Path(tmp) / d) for d in ("data", "config", "cache", "log")})
+        env.update(
+            {
+                f"OMAR_{d.upper()}_DIR": str(Path(tmp) / d)
+                for d in ("data", "config", "cache", "log")
+            }
+        )
         print(f"python {sys.version.split()[0]}, {args.runs} runs each, medians")
         compare("omar --help", ["--help"], args.runs, env)
         compare("omar fault F0001", ["fault", "F0001"], args.runs, env)

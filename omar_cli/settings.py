@@ -82,9 +82,7 @@ def _optional_url(raw: str) -> str | None:
 SETTINGS: tuple[Setting, ...] = (
     Setting("model", _text, "gpt-4o-mini", "OMAR_MODEL", "chat model"),
     Setting("vision_model", _text, "gpt-4o-mini", "OMAR_VISION_MODEL", "model for photos"),
-    Setting(
-        "transcription_model", _text, "whisper-1", "OMAR_TRANSCRIPTION_MODEL", "speech model"
-    ),
+    Setting("transcription_model", _text, "whisper-1", "OMAR_TRANSCRIPTION_MODEL", "speech model"),
     Setting("language", _text, "es", "OMAR_LANGUAGE", "transcription language (ISO 639-1)"),
     Setting(
         "base_url",
@@ -159,7 +157,9 @@ def resolve_paths(env: Mapping[str, str]) -> Paths:
         config=pick(
             "OMAR_CONFIG_DIR", lambda: platformdirs.user_config_dir(APP_NAME, appauthor=False)
         ),
-        cache=pick("OMAR_CACHE_DIR", lambda: platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        cache=pick(
+            "OMAR_CACHE_DIR", lambda: platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+        ),
         log=pick("OMAR_LOG_DIR", lambda: platformdirs.user_log_dir(APP_NAME, appauthor=False)),
     )
 

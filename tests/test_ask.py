@@ -46,7 +46,9 @@ def as_json(result: Result) -> dict[str, Any]:
 def test_online_answer_is_streamed_grounded_and_stored(
     omar: Run, fake_openai: FakeOpenAIServer, isolated_dirs: Path
 ) -> None:
-    fake_openai.enqueue_answer("Sobretensión en el bus DC [F0002]: alargue 2203 [2203].", usage=(90, 12))
+    fake_openai.enqueue_answer(
+        "Sobretensión en el bus DC [F0002]: alargue 2203 [2203].", usage=(90, 12)
+    )
     result = omar("ask", "--json", "El variador muestra F0002 al frenar")
     assert result.exit_code == 0, result.stderr
     doc = as_json(result)
@@ -69,7 +71,10 @@ def test_online_answer_is_streamed_grounded_and_stored(
     assert len(user["content"]) < 6000 + 2000  # within the stated prompt budget
     # both sides of the exchange are in the store
     messages = store(isolated_dirs).messages(doc["session_id"])
-    assert [(m.role, m.status) for m in messages] == [("user", "answered"), ("assistant", "answered")]
+    assert [(m.role, m.status) for m in messages] == [
+        ("user", "answered"),
+        ("assistant", "answered"),
+    ]
     assert messages[1].usage is not None and messages[1].usage.total_tokens == 102
     assert messages[1].meta["prompt_version"]
 

@@ -27,10 +27,10 @@ HEAVY = (
 
 
 def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    found = [prefix + (c.name or c.callback.__name__,) for c in group.registered_commands]  # type: ignore[union-attr]
+    found = [(*prefix, c.name or c.callback.__name__) for c in group.registered_commands]  # type: ignore[union-attr]
     for sub in group.registered_groups:
         assert sub.typer_instance is not None and sub.name
-        found += _commands(sub.typer_instance, prefix + (sub.name,))
+        found += _commands(sub.typer_instance, (*prefix, sub.name))
     return found
 
 

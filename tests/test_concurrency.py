@@ -34,7 +34,7 @@ def test_parallel_asks_lose_nothing(fake_openai: FakeOpenAIServer, isolated_dirs
             )
         )
     for proc in procs:
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     questions = set()
     for session in store.list_sessions():

@@ -25,12 +25,19 @@ def show(
     st = state(ctx, json_mode=json_out)
     settings = st.svc.settings
     rows = {
-        s.key: {"value": getattr(settings, s.key), "origin": settings.origins.get(s.key), "env": s.env}
+        s.key: {
+            "value": getattr(settings, s.key),
+            "origin": settings.origins.get(s.key),
+            "env": s.env,
+        }
         for s in SETTINGS
     }
     key_info = {"value": settings.masked_key(), "origin": "env", "env": "OPENAI_API_KEY"}
     if json_out:
-        st.output.emit_json("config show", {"file": str(settings.paths.config_file), "settings": rows, "api_key": key_info})
+        st.output.emit_json(
+            "config show",
+            {"file": str(settings.paths.config_file), "settings": rows, "api_key": key_info},
+        )
         return
     for key, row in {**rows, "api_key": key_info}.items():
         st.output.out(f"{key} = {row['value']!r}  ({row['origin']}; ${row['env']})")

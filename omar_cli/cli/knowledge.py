@@ -55,7 +55,9 @@ def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     if not docs:
         st.output.note("no documents added yet; see omar knowledge add --help")
     for doc in docs:
-        st.output.out(f"{doc.id}  {doc.title}  ({doc.kind}, {doc.pages} pages, added {doc.added_at})")
+        st.output.out(
+            f"{doc.id}  {doc.title}  ({doc.kind}, {doc.pages} pages, added {doc.added_at})"
+        )
 
 
 @app.command("remove")

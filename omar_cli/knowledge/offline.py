@@ -23,7 +23,8 @@ LABELS: dict[str, dict[str, str]] = {
         "related": "Parámetros/códigos relacionados",
         "gaps": "No está en la base",
         "source": "Fuente",
-        "verify": "dato de un variador hermano de la familia ABB: verifíquelo en el manual de su variador",
+        "verify": "dato de un variador hermano de la familia ABB: "
+        "verifíquelo en el manual de su variador",
         "user": "documento añadido por el usuario",
         "see_also": "Ver también",
         "safety": "SEGURIDAD",
@@ -88,7 +89,9 @@ def describe_entry(entry: Entry, lang: str) -> str:
         lines.append(f"{labels['checks']}:")
         lines += [f"{i}. {c}" for i, c in enumerate(body.checks, 1)]
     if entry.facts:
-        lines.append(f"{labels['facts']}: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items()))
+        lines.append(
+            f"{labels['facts']}: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items())
+        )
     if entry.related:
         lines.append(f"{labels['related']}: " + ", ".join(entry.related))
     if entry.gaps:
