@@ -117,6 +117,7 @@ def test_not_a_code(raw: str) -> None:
         ("el master Modbus marca 2310h", ["F0001"]),
         ("error 0x3130 en el PLC", ["F0022"]),
         ("alarma 2010 y luego fallo 9", ["A2010", "F0009"]),
+        ("F0009 y luego alarma 2010, después 22.02", ["F0009", "A2010", "2202"]),
         ("A2010 on the panel", ["A2010"]),
         ("sale 0016 en el display", ["F0016"]),
         ("cambiar 2202 a 30 s", ["2202"]),

@@ -172,21 +172,18 @@ def extract_codes(
     first reading that ``known`` holds (its most likely reading when ``known`` is None).
     """
     folded = fold(text)
-    taken: list[tuple[int, int]] = []
-    found: list[str] = []
+    taken: list[tuple[int, int, str]] = []  # span and id of each mention, most specific first
     for pattern, kind in _TEXT_PATTERNS:
         for match in pattern.finditer(folded):
             start, end = match.span()
-            if any(start < b and a < end for a, b in taken) or _UNIT.match(folded, end):
+            if any(start < b and a < end for a, b, _ in taken) or _UNIT.match(folded, end):
                 continue
             ids = _mention_ids(match, kind, hex_map)
             if known is not None:
                 ids = [i for i in ids if i in known]
             if ids:
-                taken.append((start, end))
-                if ids[0] not in found:
-                    found.append(ids[0])
-    return found
+                taken.append((start, end, ids[0]))
+    return list(dict.fromkeys(ident for _, _, ident in sorted(taken)))
 
 
 def _mention_ids(
