@@ -419,13 +419,23 @@ def test_concurrent_processes_share_one_cache(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.sqlite"))) == 1
 
 
-def test_import_stays_light() -> None:
+def test_code_lookup_on_a_cached_index_stays_light(tmp_path: Path) -> None:
+    # `omar fault F0001` must not pay for the stemmers: only searching needs them
+    KnowledgeIndex.open(ENTRIES, tmp_path)
     code = (
-        "import sys, omar_cli.knowledge.index;"
+        "import json, sys; from pathlib import Path; from tests.test_index import ENTRIES;"
+        "from omar_cli.knowledge.index import KnowledgeIndex;"
+        "index = KnowledgeIndex.open(ENTRIES, Path(sys.argv[1]));"
+        "assert index.lookup('F1').id == 'F0001';"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('snowball'))))"
     )
+    root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
-        [sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(out.stdout) == []
 

@@ -244,7 +244,7 @@ class KnowledgeIndex:
             names.update({fold(e.text_in(title_lang).title): e.id for e in pool})
         for name in difflib.get_close_matches(fold(raw.strip()), list(names), n=3, cutoff=0.6):
             found.append(names[name])
-        if not found and not readings:
+        if not readings:  # words, not a code: what a search for them finds
             found += [hit.id for hit in self.search(raw, limit=3, kinds=_kinds(kind))]
         return list(dict.fromkeys(found))[:count]
 
