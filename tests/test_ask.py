@@ -84,7 +84,7 @@ def test_plain_output_when_piped(omar: Run, fake_openai: FakeOpenAIServer) -> No
     result = omar("ask", "¿Cómo alargo la rampa de aceleración?")
     assert result.exit_code == 0
     assert result.stdout.startswith("Alargue la rampa en 2202 [2202].\n")
-    assert "Sources: [2202]" in result.stdout
+    assert "Sources:\n  [2202]" in result.stdout
     assert "\x1b[" not in result.stdout
 
 

@@ -92,7 +92,7 @@ def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
             _print_answer(out, result.answer)
         cited = [s for s in result.sources if s.cited] or list(result.sources)
         if cited and result.mode == "online":
-            out.out("\n" + "Sources: " + "; ".join(f"[{s.id}] {s.source}" for s in cited))
+            out.out("\nSources:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
     if result.error is not None:
         out.error_lines(result.error)
     if result.queued:

@@ -113,11 +113,11 @@ def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
-    body = describe_entry(entry, lang).split("\n", 1)[1]
+    body = describe_entry(entry, lang).split("\n\n", 1)[1]
     safety = entry.text_in(lang).safety
     console = out.console()
     title = f"[bold]{entry.id} {entry.name}[/] — {entry.text_in(lang).title}"
-    console.print(Panel(Markdown(body.replace("\n- ", "\n* ")), title=title, title_align="left"))
+    console.print(Panel(Markdown(body), title=title, title_align="left"))
     if safety:
         console.print(f"[bold red]⚠ {safety}[/]")
 

@@ -78,26 +78,27 @@ def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2)
 
 
 def describe_entry(entry: Entry, lang: str) -> str:
-    """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance."""
+    """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance.
+
+    Blocks are separated by blank lines so the same text reads well plain and as Markdown.
+    """
     labels = LABELS.get(lang, LABELS["en"])
     body = entry.text_in(lang)
-    lines = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
+    blocks = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
     if body.causes:
-        lines.append(f"{labels['causes']}:")
-        lines += [f"- {c}" for c in body.causes]
+        blocks.append(f"{labels['causes']}:\n" + "\n".join(f"- {c}" for c in body.causes))
     if body.checks:
-        lines.append(f"{labels['checks']}:")
-        lines += [f"{i}. {c}" for i, c in enumerate(body.checks, 1)]
+        numbered = (f"{i}. {c}" for i, c in enumerate(body.checks, 1))
+        blocks.append(f"{labels['checks']}:\n" + "\n".join(numbered))
     if entry.facts:
-        lines.append(
-            f"{labels['facts']}: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items())
-        )
+        facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in entry.facts.items())
+        blocks.append(f"{labels['facts']}:\n" + "\n".join(facts))
     if entry.related:
-        lines.append(f"{labels['related']}: " + ", ".join(entry.related))
+        blocks.append(f"{labels['related']}: " + ", ".join(entry.related))
     if entry.gaps:
-        lines.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
-    lines.append(f"{labels['source']}: {provenance(entry, lang)}")
-    return "\n".join(lines)
+        blocks.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
+    blocks.append(f"{labels['source']}: {provenance(entry, lang)}")
+    return "\n\n".join(blocks)
 
 
 def provenance(entry: Entry, lang: str) -> str:
