@@ -243,5 +243,6 @@ def test_the_key_never_lands_in_any_file(
     assert omar("config", "set", "api_key", FAKE_KEY).exit_code == ExitCode.CONFIG
     files = [p for p in isolated_dirs.rglob("*") if p.is_file()]
     assert files, "expected the store and config to exist"
+    assert "AUTH" in (isolated_dirs / "log" / "errors.log").read_text()
     for path in files:
         assert FAKE_KEY.encode() not in path.read_bytes(), path

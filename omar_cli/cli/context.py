@@ -26,7 +26,9 @@ class AppState:
             from omar_cli.settings import load_settings
 
             self.services = Services(load_settings())
-            self.output.secrets = tuple(filter(None, [self.services.settings.api_key]))
+            settings = self.services.settings
+            self.output.secrets = tuple(filter(None, [settings.api_key]))
+            self.output.error_log = settings.paths.log / "errors.log"
         return self.services
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class Output:
     json_mode: bool = False
     #: strings that must never be printed (the API key); replaced before anything is written
     secrets: tuple[str, ...] = ()
+    #: where errors are also appended, one line each, for a later look at what went wrong
+    error_log: Path | None = None
 
     @property
     def rich_stdout(self) -> bool:
@@ -55,6 +58,21 @@ class Output:
         self.err(f"omar: error: {exc.message}")
         if exc.hint:
             self.err(f"omar: hint: {exc.hint}")
+        self._log_error(exc)
+
+    def _log_error(self, exc: OmarError) -> None:
+        if self.error_log is None:
+            return
+        from datetime import UTC, datetime
+
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        line = self.redact(f"{stamp} exit={int(exc.code)} {exc.code.name}: {exc.message}")
+        try:
+            self.error_log.parent.mkdir(parents=True, exist_ok=True)
+            with self.error_log.open("a", encoding="utf-8") as fh:
+                fh.write(line.replace("\n", " ") + "\n")
+        except OSError:
+            pass  # a log that cannot be written must never hide the error itself
 
     def note(self, text: str) -> None:
         self.err(f"omar: {text}")
