@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from omar_cli.errors import NotFoundError
@@ -39,6 +40,9 @@ _COLUMNS = ("codes", "title", "keywords", "body", "extra")
 _WEIGHTS = (8.0, 6.0, 4.0, 1.0, 0.4, 0.0)
 _POOL = 40  # candidates fetched from FTS before code boosts re-rank them
 _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the top score
+#: a run of two query words found side by side in a title or keyword phrase ("tensión
+#: nominal") says more than the same words scattered: its BM25 is added at this weight
+_PHRASE_WEIGHT = 0.5
 _STALE_TMP_SECONDS = 3600.0
 
 
@@ -134,7 +138,9 @@ class KnowledgeIndex:
         if limit <= 0:
             return []
         allowed = frozenset(kinds) if kinds is not None else None
-        scores = self._match(self._terms(query), allowed)
+        terms = self._terms(query)
+        scores = self._match(terms, allowed)
+        self._phrase_boost(scores, terms, allowed)
         codes = extract_codes(query, known=self._by_id, hex_map=self._hex)
         self._boost(scores, codes, allowed)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
@@ -179,6 +185,18 @@ class KnowledgeIndex:
         sql += " ORDER BY 2 LIMIT ?"
         params.append(_POOL)
         return {int(row): -float(rank) for row, rank in self._conn.execute(sql, params)}
+
+    def _phrase_boost(
+        self, scores: dict[int, float], terms: list[str], allowed: frozenset[str] | None
+    ) -> None:
+        pairs = [f'"{a} {b}"' for a, b in pairwise(terms)]
+        if not pairs:
+            return
+        sql = "SELECT rowid, bm25(docs), kind FROM docs WHERE docs MATCH ? ORDER BY 2 LIMIT ?"
+        expression = "{title keywords} : (" + " OR ".join(pairs) + ")"
+        for row, rank, kind in self._conn.execute(sql, [expression, _POOL]):
+            if allowed is None or kind in allowed:
+                scores[int(row)] = scores.get(int(row), 0.0) - _PHRASE_WEIGHT * float(rank)
 
     def _boost(
         self, scores: dict[int, float], codes: list[str], allowed: frozenset[str] | None
