@@ -1,42 +1,67 @@
-"""Crash-safe file replacement: write a temp file beside the target, fsync, then rename."""
+"""Crash-safe file replacement, shared by the store, the user library and the config file.
+
+Every write goes to a temporary file in the same directory, is flushed and fsynced, then
+renamed over the old one with ``os.replace`` (atomic on POSIX and Windows), and the directory
+is fsynced so the rename itself survives a power cut. A crash (even kill -9) before the
+rename leaves the previous file untouched. Temp files are created 0600: user data passes
+through here. Raises OSError; callers turn it into their own OmarError.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
+# How long a rename may keep failing on Windows, where a reader that has the target open
+# makes os.replace raise PermissionError for a moment.
+_REPLACE_RETRY_SECONDS = 2.0
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half.
 
-    A crash (even kill -9) before ``os.replace`` leaves the previous file untouched; the
-    temp file is private (0600) because user data (questions, notes) goes through here.
-    """
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace(tmp, path)
     except BaseException:
+        # BaseException too: a Ctrl-C mid-write must not leave temp files behind.
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; directories cannot be opened on Windows.
-    if os.name != "posix":
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable; a no-op where unsupported."""
+    if sys.platform == "win32":
+        return  # Windows cannot open a directory; NTFS journals the rename itself.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
         return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (network shares) refuse fsync on directories
+    finally:
+        os.close(fd)
+
+
+def _replace(src: str, dst: Path) -> None:
+    deadline = time.monotonic() + _REPLACE_RETRY_SECONDS
+    while True:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

@@ -241,5 +241,8 @@ def write_config_value(path: Path, key: str, raw: str | None) -> Any:
             data.pop(key, None)
         else:
             data[key] = value
-    atomic_write_bytes(path, tomli_w.dumps(data).encode("utf-8"))
+    try:
+        atomic_write_bytes(path, tomli_w.dumps(data).encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
     return value

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from omar_cli import atomic
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store import MIGRATIONS, Migration, SessionStore, Usage, session_files, storage
 from omar_cli.store.migrations import read_schema
@@ -244,7 +245,7 @@ def test_failed_replace_keeps_the_old_file_whole(
     def replace_fails(src: str, dst: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("omar_cli.store.storage.os.replace", replace_fails)
+    monkeypatch.setattr(os, "replace", replace_fails)
     with pytest.raises(StoreError, match="No space left"):
         store.add_message(session.id, "user", "second", status="answered")
     assert chunk.read_bytes() == before
@@ -258,7 +259,7 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
     store.add_message(session.id, "user", "kept", status="pending")
     chunk = store.root / "sessions" / session.id / "messages-0000.json"
     before = chunk.read_bytes()
-    real_replace = storage._replace
+    real_replace = atomic._replace
 
     def interrupted(src: str, dst: Path) -> None:
         # Ctrl-C after the session file is in place, while the chunk is being written.
@@ -266,7 +267,7 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
             raise KeyboardInterrupt
         real_replace(src, dst)
 
-    monkeypatch.setattr(storage, "_replace", interrupted)
+    monkeypatch.setattr(atomic, "_replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         store.add_message(session.id, "user", "lost", status="pending")
     monkeypatch.undo()

@@ -18,9 +18,7 @@ import builtins
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
@@ -30,6 +28,7 @@ from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
+from omar_cli.atomic import atomic_write_bytes
 from omar_cli.errors import InputError, NotFoundError, StoreError, UsageError
 from omar_cli.knowledge.model import Entry, LangText, Source
 
@@ -354,7 +353,7 @@ class UserLibrary:
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
-            atomic_write(path, data)
+            atomic_write_bytes(path, data)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise StoreError(f"cannot write {path}: {reason}", hint=_HINT_STORE) from exc
@@ -376,30 +375,6 @@ class UserLibrary:
             yield
         finally:
             lock.release()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
-# -- pure helpers -------------------------------------------------------------------------
 
 
 def _read_input(file: Path) -> bytes:

@@ -12,23 +12,17 @@ TinyDB's read-before-every-write does not parse the same file twice.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from omar_cli.atomic import atomic_write_bytes, fsync_dir
 from omar_cli.errors import StoreError
 
-# How long a rename may keep failing on Windows, where a reader that has the target open
-# makes os.replace raise PermissionError for a moment.
-_REPLACE_RETRY_SECONDS = 2.0
+__all__ = ["fsync_dir", "open_db", "write_bytes_atomic", "write_json_atomic"]
 
 
 def corrupt_error(path: Path, why: str) -> StoreError:
@@ -77,34 +71,6 @@ def _is_table_map(data: object) -> TypeGuard[dict[str, Any]]:
     return True
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry in ``path`` durable; a no-op where unsupported."""
-    if sys.platform == "win32":
-        return  # Windows cannot open a directory; NTFS journals the rename itself.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems (network shares) refuse fsync on directories
-    finally:
-        os.close(fd)
-
-
-def _replace(src: str, dst: Path) -> None:
-    deadline = time.monotonic() + _REPLACE_RETRY_SECONDS
-    while True:
-        try:
-            os.replace(src, dst)
-            return
-        except PermissionError:
-            if sys.platform != "win32" or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
 def _write_error(path: Path, exc: OSError) -> StoreError:
     return StoreError(
         f"cannot write {path}: {exc.strerror or exc}",
@@ -115,24 +81,9 @@ def _write_error(path: Path, exc: OSError) -> StoreError:
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that readers see the old or the new file, whole."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic_write_bytes(path, payload)
     except OSError as exc:
         raise _write_error(path, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _replace(tmp, path)
-    except BaseException as exc:
-        # BaseException too: a Ctrl-C mid-write must not leave temp files behind.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise _write_error(path, exc) from exc
-        raise
-    fsync_dir(path.parent)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
