@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from omar_cli.settings import Settings
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
-    from omar_cli.llm.openai_client import OpenAIChat
+    from omar_cli.llm.openai_client import ChatResult, OpenAIChat
     from omar_cli.store import Message, Session, SessionStore
 
 #: how many earlier messages of the session are sent along as conversation history
@@ -240,8 +240,6 @@ class Assistant:
     ) -> AskResult:
         try:
             return self._answer_online(chat, asked, hits, lang, history, on_delta)
-        except IncompleteAnswerError as exc:
-            return self._keep_partial(asked, hits, lang, exc)
         except ApiError as exc:
             # A rejected request as such (bad model, too long) would fail again unchanged.
             keep = exc.retryable or isinstance(exc, AuthError)
@@ -260,84 +258,91 @@ class Assistant:
         history: Sequence[tuple[str, str]],
         on_delta: Callable[[str], None] | None,
     ) -> AskResult:
+        """Stream an answer; a cut or interrupted stream keeps its partial text."""
         grounding = build_grounding(hits, self.settings.context_chars, lang)
         messages = build_messages(asked.text, grounding, history)
-        result = chat.stream_chat(messages, model=self.settings.model, on_delta=on_delta)
-        cited = set(_CITATION.findall(result.text))
-        sources = tuple(_source_ref(h, lang, cited=h.id in cited) for h in grounding.hits)
-        usage = _usage_dict(result.usage)
-        answer = self.store.add_message(
-            asked.session_id,
-            "assistant",
-            result.text,
-            status="answered",
-            mode="online",
-            model=result.model,
-            usage=_store_usage(usage),
-            latency_ms=result.latency_ms,
-            sources=tuple(s.id for s in sources),
-            reply_to=asked.id,
-            meta={"prompt_version": PROMPT_VERSION, "finish_reason": result.finish_reason},
-        )
-        self.store.update_message(asked.id, status="answered", error=None)
-        return AskResult(
-            session_id=asked.session_id,
-            question_id=asked.id,
-            message_id=answer.id,
-            answer=result.text,
-            sources=sources,
-            mode="online",
-            status="answered",
-            lang=lang,
-            model=result.model,
-            usage=usage,
-            latency_ms=result.latency_ms,
-            prompt_version=PROMPT_VERSION,
-        )
+        received: list[str] = []
 
-    def _keep_partial(
-        self, asked: Message, hits: Sequence[Hit], lang: str, exc: IncompleteAnswerError
+        def relay(delta: str) -> None:
+            received.append(delta)
+            if on_delta is not None:
+                on_delta(delta)
+
+        try:
+            result = chat.stream_chat(messages, model=self.settings.model, on_delta=relay)
+        except IncompleteAnswerError as exc:
+            return self._record_online(asked, grounding.hits, lang, exc.partial, error=exc)
+        except KeyboardInterrupt:
+            if received:
+                partial = "".join(received)
+                cut = IncompleteAnswerError("interrupted by the user", partial=partial)
+                self._record_online(asked, grounding.hits, lang, partial, error=cut)
+            raise
+        return self._record_online(asked, grounding.hits, lang, result.text, result=result)
+
+    def _record_online(
+        self,
+        asked: Message,
+        given: Sequence[Hit],
+        lang: str,
+        text: str,
+        *,
+        result: ChatResult | None = None,
+        error: IncompleteAnswerError | None = None,
     ) -> AskResult:
-        grounding = build_grounding(hits, self.settings.context_chars, lang)
-        sources = tuple(_source_ref(h, lang, cited=False) for h in grounding.hits)
+        """Store an online answer, whole (with ``result``) or partial (with ``error``)."""
+        from omar_cli.store import Usage
+
+        cited = set(_CITATION.findall(text))
+        sources = tuple(_source_ref(h, lang, cited=h.id in cited) for h in given)
+        usage = asdict(result.usage) if result and result.usage else None
+        meta = {"prompt_version": PROMPT_VERSION}
+        if result is not None:
+            meta["finish_reason"] = result.finish_reason
         answer = self.store.add_message(
             asked.session_id,
             "assistant",
-            exc.partial,
-            status="incomplete",
+            text,
+            status="incomplete" if error else "answered",
             mode="online",
-            model=self.settings.model,
+            model=result.model if result else self.settings.model,
+            usage=Usage(**usage) if usage else None,
+            latency_ms=result.latency_ms if result else None,
             sources=tuple(s.id for s in sources),
             reply_to=asked.id,
-            error=exc.message,
-            meta={"prompt_version": PROMPT_VERSION},
+            error=error.message if error else None,
+            meta=meta,
         )
-        # The question stays pending so `omar sync` can get a complete answer later.
-        self.store.update_message(asked.id, status="pending", error=exc.message)
+        # An incomplete answer leaves the question pending so `omar sync` can complete it.
+        self.store.update_message(
+            asked.id,
+            status="pending" if error else "answered",
+            error=error.message if error else None,
+        )
         return AskResult(
             session_id=asked.session_id,
             question_id=asked.id,
             message_id=answer.id,
-            answer=exc.partial,
+            answer=text,
             sources=sources,
             mode="online",
-            status="incomplete",
+            status=answer.status,
             lang=lang,
-            model=self.settings.model,
+            model=answer.model,
+            usage=usage,
+            latency_ms=answer.latency_ms,
             prompt_version=PROMPT_VERSION,
-            queued=True,
-            error=exc,
+            queued=error is not None,
+            error=error,
         )
 
     def _sync_one(self, chat: OpenAIChat, asked: Message) -> SyncItem:
         lang = detect_lang(asked.text)
         hits = self.knowledge().search(asked.text, lang=lang, limit=RETRIEVE_LIMIT)
         history = self._history(asked.session_id, before_seq=asked.seq)
-        try:
-            result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
-        except IncompleteAnswerError as exc:
-            self._keep_partial(asked, hits, lang, exc)
-            raise
+        result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
+        if result.error is not None:
+            raise result.error
         return SyncItem(asked.id, asked.session_id, "answered", message_id=result.message_id)
 
 
@@ -351,21 +356,3 @@ def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:
         source=provenance(entry, lang),
         cited=cited,
     )
-
-
-def _usage_dict(usage: Any) -> dict[str, int] | None:
-    if usage is None:
-        return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
-def _store_usage(usage: dict[str, int] | None) -> Any:
-    if usage is None:
-        return None
-    from omar_cli.store import Usage
-
-    return Usage(**usage)
