@@ -30,7 +30,7 @@ def utc_now() -> datetime:
 class Services:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    #: set by tests to a fake chat client; otherwise built from the settings on first use
+    #: a chat client given by tests; otherwise built from the settings on first use
     chat_override: OpenAIChat | None = field(default=None, repr=False)
 
     @cached_property
@@ -56,8 +56,11 @@ class Services:
 
     def chat(self) -> OpenAIChat | None:
         """The chat client, or None when no endpoint is configured (no key, no base URL)."""
-        if self.chat_override is not None:
-            return self.chat_override
+        if self.chat_override is None:
+            self.chat_override = self._build_chat()
+        return self.chat_override
+
+    def _build_chat(self) -> OpenAIChat | None:
         if not self.settings.api_key and not self.settings.base_url:
             return None
         from omar_cli.llm.openai_client import ApiConfig, OpenAIChat

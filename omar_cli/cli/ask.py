@@ -159,9 +159,12 @@ def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -
     out = st.output
     out.note("interactive chat: empty line or Ctrl-D to leave")
     while True:
+        # the prompt goes to stderr so that stdout holds only answers, even when redirected
+        out.stderr.write("omar> ")
+        out.stderr.flush()
         try:
-            text = input("omar> " if sys.stderr.isatty() else "")
-        except EOFError:
+            text = input()
+        except EOFError:  # Ctrl-D
             out.err("")
             return
         if not text.strip() or text.strip() in ("exit", "quit", "salir"):
