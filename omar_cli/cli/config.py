@@ -8,14 +8,13 @@ import typer
 
 from omar_cli.cli.context import state
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
 app = typer.Typer(help="Show or change settings (the API key is read only from OPENAI_API_KEY).")
 
 
 @app.command("show")
-def show(
-    ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
+def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Show every setting, its value and where it came from (default, config, env, flag).
 
     Example: omar config show
@@ -32,7 +31,11 @@ def show(
         }
         for s in SETTINGS
     }
-    key_info = {"value": settings.masked_key(), "origin": "env", "env": "OPENAI_API_KEY"}
+    key_info = {
+        "value": settings.masked_key() or "not set",
+        "origin": "env",
+        "env": "OPENAI_API_KEY",
+    }
     if json_out:
         st.output.emit_json(
             "config show",
@@ -48,6 +51,7 @@ def set_(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name, e.g. model.")],
     value: Annotated[str, typer.Argument(help="New value.")],
+    json_out: JsonOpt = False,
 ) -> None:
     """Set one setting in the config file.
 
@@ -55,16 +59,20 @@ def set_(
     """
     from omar_cli.settings import write_config_value
 
-    st = state(ctx)
+    st = state(ctx, json_mode=json_out)
     path = st.svc.settings.paths.config_file
     stored = write_config_value(path, key, value)
-    st.output.out(f"{key} = {stored!r}  (written to {path})")
+    if json_out:
+        st.output.emit_json("config set", {"key": key, "value": stored, "file": str(path)})
+    else:
+        st.output.out(f"{key} = {stored!r}  (written to {path})")
 
 
 @app.command("unset")
 def unset(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name.")],
+    json_out: JsonOpt = False,
 ) -> None:
     """Remove one setting from the config file, back to its default.
 
@@ -72,17 +80,24 @@ def unset(
     """
     from omar_cli.settings import write_config_value
 
-    st = state(ctx)
+    st = state(ctx, json_mode=json_out)
     path = st.svc.settings.paths.config_file
     write_config_value(path, key, None)
-    st.output.out(f"{key} removed from {path}")
+    if json_out:
+        st.output.emit_json("config unset", {"key": key, "file": str(path)})
+    else:
+        st.output.out(f"{key} removed from {path}")
 
 
 @app.command("path")
-def path(ctx: typer.Context) -> None:
+def path(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Print the config file's path.
 
     Example: omar config path
     """
-    st = state(ctx)
-    st.output.out(str(st.svc.settings.paths.config_file))
+    st = state(ctx, json_mode=json_out)
+    file = str(st.svc.settings.paths.config_file)
+    if json_out:
+        st.output.emit_json("config path", {"file": file})
+    else:
+        st.output.out(file)
