@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import (
@@ -122,7 +122,6 @@ class Assistant:
     knowledge: Callable[[], KnowledgeIndex]
     chat: Callable[[], OpenAIChat | None]
     settings: Settings
-    clock: Callable[[], datetime]
 
     def ask(
         self,

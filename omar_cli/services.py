@@ -83,5 +83,4 @@ class Services:
             knowledge=lambda: self.knowledge,
             chat=self.chat,
             settings=self.settings,
-            clock=self.clock,
         )
