@@ -76,3 +76,43 @@ def test_secrets_are_redacted_from_output() -> None:
     o.out("key is sk-secret-key-123")
     o.err("omar: error: sk-secret-key-123 rejected")
     assert "sk-secret-key-123" not in out.getvalue() + err.getvalue()
+
+
+def test_a_closed_pipe_stops_printing_without_an_error() -> None:
+    import io
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    out = Output(stdout=ClosedPipe(), stderr=io.StringIO())
+    out.out("first line")  # must not raise: `omar ask ... | head -1` is normal use
+    out.out("second line")
+    assert out.stdout_closed
+
+
+def test_answer_is_stored_when_the_reader_goes_away() -> None:
+    """`omar ask ... | head -1`: the pipe closes mid-answer, the answer is still stored."""
+    import os
+
+    code = (
+        "import sys\n"
+        "from omar_cli.cli.app import main\n"
+        "sys.argv = ['omar', 'ask', '--offline', 'Falla a tierra en el motor']\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        f'{sys.executable} -c "{code}" | true',  # the reader is gone before any output
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    from omar_cli.settings import load_settings
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(load_settings().paths.store)
+    (session,) = store.list_sessions()
+    assert [m.role for m in store.messages(session.id)] == ["user", "assistant"]

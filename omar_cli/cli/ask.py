@@ -13,6 +13,10 @@ from omar_cli.cli.output import Output
 from omar_cli.errors import OmarError
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+    from rich.live import Live
+    from rich.status import Status
+
     from omar_cli.assistant import AskResult
 
 
@@ -109,50 +113,74 @@ def _print_answer(out: Output, text: str) -> None:
 
 
 class _Streamer:
-    """Shows the answer as it arrives: rendered Markdown on a terminal, raw text when piped."""
+    """Shows the answer as it arrives: rendered Markdown on a terminal, raw text when piped.
+
+    On a terminal the live view is transient and the whole answer is printed once at the
+    end, so a long answer is neither cut nor repeated in the scroll-back.
+    """
 
     def __init__(self, out: Output) -> None:
         self.out = out
         self.text = ""
         self.started = False
-        self._live: object | None = None
-        self._status: object | None = None
+        self._live: Live | None = None
+        self._status: Status | None = None
 
     def __enter__(self) -> _Streamer:
         if self.out.rich_stderr:
             self._status = self.out.err_console().status("thinking…")
-            self._status.__enter__()  # type: ignore[attr-defined]
+            self._status.start()
         return self
 
     def write(self, delta: str) -> None:
+        from rich.markdown import Markdown
+
         if not self.started:
             self._stop_status()
             self.started = True
             if self.out.rich_stdout:
                 from rich.live import Live
-                from rich.markdown import Markdown
 
-                self._live = Live(Markdown(""), console=self.out.console(), auto_refresh=False)
-                self._live.__enter__()
+                self._live = Live(console=self.out.console(), auto_refresh=False, transient=True)
+                self._live.start()
         self.text += delta
         if self._live is not None:
-            from rich.markdown import Markdown
-
-            self._live.update(Markdown(self.text), refresh=True)  # type: ignore[attr-defined]
+            rows = max(self._live.console.height - 3, 3)
+            self._live.update(_Tail(Markdown(self.text), rows), refresh=True)
         else:
             self.out.out(delta, end="")
 
     def __exit__(self, *exc: object) -> None:
         self._stop_status()
         if self._live is not None:
-            self._live.__exit__(None, None, None)  # type: ignore[attr-defined]
+            from rich.markdown import Markdown
+
+            self._live.stop()
+            self.out.console().print(Markdown(self.text))
         elif self.started and not self.text.endswith("\n"):
             self.out.out("")
 
     def _stop_status(self) -> None:
         if self._status is not None:
-            self._status.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self._status.stop()
             self._status = None
+
+
+class _Tail:
+    """The last ``rows`` rendered lines: a live view taller than the screen could not be
+    cleared, so while streaming only the end of the answer is shown."""
+
+    def __init__(self, renderable: RenderableType, rows: int) -> None:
+        self.renderable = renderable
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+
+        lines = console.render_lines(self.renderable, options, pad=False)
+        for line in lines[-self.rows :]:
+            yield from line
+            yield Segment.line()
 
 
 def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -> None:

@@ -31,6 +31,7 @@ class Output:
     secrets: tuple[str, ...] = ()
     #: where errors are also appended, one line each, for a later look at what went wrong
     error_log: Path | None = None
+    stdout_closed: bool = False
 
     @property
     def rich_stdout(self) -> bool:
@@ -47,8 +48,16 @@ class Output:
         return text
 
     def out(self, text: str = "", end: str = "\n") -> None:
-        self.stdout.write(self.redact(text) + end)
-        self.stdout.flush()
+        if self.stdout_closed:
+            return
+        try:
+            self.stdout.write(self.redact(text) + end)
+            self.stdout.flush()
+        except BrokenPipeError:
+            # The reader left (`omar ask ... | head`): stop printing, but finish the work,
+            # so the answer is still stored. Further writes, even at exit, go nowhere.
+            self.stdout_closed = True
+            _silence(self.stdout)
 
     def err(self, text: str) -> None:
         self.stderr.write(self.redact(text) + "\n")
@@ -106,6 +115,15 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "__fspath__"):
         return os.fspath(value)
     return value
+
+
+def _silence(stream: IO[str]) -> None:
+    # Point the broken descriptor at /dev/null so Python's flush at exit stays quiet.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file descriptor (an in-memory stream): nothing more to do
 
 
 def _isatty(stream: IO[str]) -> bool:
