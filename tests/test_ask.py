@@ -246,3 +246,15 @@ def test_the_key_never_lands_in_any_file(
     assert "AUTH" in (isolated_dirs / "log" / "errors.log").read_text()
     for path in files:
         assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+def test_model_flag_beats_environment(
+    omar: Run, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMAR_MODEL", "from-env")
+    fake_openai.enqueue_answer("Vea [2202].")
+    fake_openai.enqueue_answer("Vea [2202].")
+    omar("ask", "rampa")
+    assert fake_openai.last_request.model == "from-env"
+    omar("ask", "--model", "from-flag", "rampa")
+    assert fake_openai.last_request.model == "from-flag"

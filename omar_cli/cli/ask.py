@@ -40,6 +40,9 @@ def ask(
         bool,
         typer.Option("--queue", help="With an offline answer, keep the question for omar sync."),
     ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Chat model for this question.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Ask about an ACS150: faults, parameters, wiring, ratings. Answers cite the knowledge.
@@ -50,6 +53,8 @@ def ask(
     Example: omar ask "El variador muestra F0002 al frenar"
     """
     st = state(ctx, json_mode=json_out)
+    if model:
+        st.svc.settings = st.svc.settings.with_overrides(model=model)
     text = _read_question(question)
     if text is None:
         if not sys.stdin.isatty() or json_out:
