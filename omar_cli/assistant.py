@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 HISTORY_MESSAGES = 12
 #: how many knowledge hits are considered before the character budget trims them
 RETRIEVE_LIMIT = 8
+#: how many hits of the session's previous question join a follow-up's grounding
+FOLLOW_UP_ENTRIES = 3
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
 
@@ -141,7 +143,7 @@ class Assistant:
         history = self._history(session.id, before_seq=None)
         asked = self.store.add_message(session.id, "user", question, status="pending")
         lang = detect_lang(question)
-        hits = self.knowledge().search(question, lang=lang, limit=RETRIEVE_LIMIT)
+        hits = self._retrieve(question, lang, history)
         chat = None if offline else self.chat()
         if chat is None:
             result = self._answer_offline(asked, hits, lang, keep_pending=queue)
@@ -198,6 +200,21 @@ class Assistant:
             elif message.role == "user" and message.status != "failed":
                 turns.append(("user", message.text))
         return turns[-HISTORY_MESSAGES:]
+
+    def _retrieve(self, question: str, lang: str, history: Sequence[tuple[str, str]]) -> list[Hit]:
+        """Hits for the question first, then the best few for the session's previous question.
+
+        A follow-up ("¿y si persiste?") names no code: what the turn before was about keeps
+        the grounding on topic, while the question's own hits still lead.
+        """
+        index = self.knowledge()
+        previous = next((text for role, text in reversed(history) if role == "user"), None)
+        if previous is None:
+            return index.search(question, lang=lang, limit=RETRIEVE_LIMIT)
+        own = index.search(question, lang=lang, limit=RETRIEVE_LIMIT - FOLLOW_UP_ENTRIES)
+        seen = {h.id for h in own}
+        earlier = index.search(previous, lang=lang, limit=RETRIEVE_LIMIT)
+        return [*own, *[h for h in earlier if h.id not in seen][:FOLLOW_UP_ENTRIES]]
 
     def _answer_offline(
         self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool
@@ -337,8 +354,8 @@ class Assistant:
 
     def _sync_one(self, chat: OpenAIChat, asked: Message) -> SyncItem:
         lang = detect_lang(asked.text)
-        hits = self.knowledge().search(asked.text, lang=lang, limit=RETRIEVE_LIMIT)
         history = self._history(asked.session_id, before_seq=asked.seq)
+        hits = self._retrieve(asked.text, lang, history)
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
         if result.error is not None:
             raise result.error

@@ -258,3 +258,14 @@ def test_model_flag_beats_environment(
     assert fake_openai.last_request.model == "from-env"
     omar("ask", "--model", "from-flag", "rampa")
     assert fake_openai.last_request.model == "from-flag"
+
+
+def test_follow_up_keeps_the_previous_topic_in_the_grounding(
+    omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.enqueue_answer("Alargue la deceleración [2203].")
+    fake_openai.enqueue_answer("Revise la resistencia de frenado.")
+    omar("ask", "F0002 al frenar")
+    omar("ask", "¿y si persiste?")
+    grounding = fake_openai.last_request.messages[-1]["content"]
+    assert "[F0002]" in grounding
