@@ -63,7 +63,7 @@ def test_json_envelope_contract() -> None:
     import io
 
     buf = io.StringIO()
-    Output(stdout=buf, stderr=io.StringIO()).emit_json("demo", {"answer": "x", "n": 1})
+    Output(stdout=buf, stderr=io.StringIO(), command="demo").emit_json({"answer": "x", "n": 1})
     doc = json.loads(buf.getvalue())
     assert doc == {"schema": JSON_SCHEMA, "command": "demo", "ok": True, "answer": "x", "n": 1}
 
@@ -116,3 +116,11 @@ def test_answer_is_stored_when_the_reader_goes_away() -> None:
     store = SessionStore(load_settings().paths.store)
     (session,) = store.list_sessions()
     assert [m.role for m in store.messages(session.id)] == ["user", "assistant"]
+
+
+def test_a_dummy_key_does_not_garble_output() -> None:
+    import io
+
+    out = io.StringIO()
+    Output(stdout=out, stderr=io.StringIO(), secrets=("x", " ", "e")).out("text exe EMC")
+    assert out.getvalue() == "text exe EMC\n"

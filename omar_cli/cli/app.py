@@ -9,14 +9,15 @@ import typer
 from typer.core import TyperGroup
 
 from omar_cli import __version__
-from omar_cli.cli.context import AppState
-from omar_cli.errors import ExitCode, OmarError
+from omar_cli.cli.context import AppState, command_name
+from omar_cli.errors import ExitCode, OmarError, UsageError
 
 
 class OmarGroup(TyperGroup):
     """Turns every OmarError into one line on stderr and its exit code: the one boundary."""
 
     def invoke(self, ctx: Any) -> Any:
+        argv = [*getattr(ctx, "_protected_args", []), *ctx.args]  # Click empties these
         try:
             return super().invoke(ctx)
         except OmarError as exc:
@@ -27,6 +28,17 @@ class OmarGroup(TyperGroup):
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort):
             raise
+        except typer.TyperException as exc:
+            # Usage errors get the same one-line treatment (and JSON) as every other error.
+            failed_ctx = getattr(exc, "ctx", None)
+            command = failed_ctx.command_path if failed_ctx is not None else "omar"
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            usage = UsageError(message.rstrip("."), hint=f"see {command} --help")
+            ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+            ctx.obj.output.command = command_name(command)
+            ctx.obj.output.json_mode = "--json" in argv
+            report_error(ctx, usage)
+            raise typer.Exit(int(getattr(exc, "exit_code", ExitCode.USAGE))) from None
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -56,7 +68,7 @@ def report_error(ctx: Any, exc: OmarError) -> None:
         suggestions = getattr(exc, "suggestions", None)
         if suggestions is not None:
             error["suggestions"] = list(suggestions)
-        out.emit_json(ctx.invoked_subcommand or "omar", {"error": error}, ok=False)
+        out.emit_json({"error": error}, ok=False)
     out.error_lines(exc)
 
 

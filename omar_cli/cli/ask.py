@@ -95,7 +95,7 @@ def _ask_once(
 
 def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
     if out.json_mode:
-        out.emit_json("ask", result, ok=result.error is None)
+        out.emit_json(result, ok=result.error is None)
     else:
         if not streamed:
             _print_answer(out, result.answer)

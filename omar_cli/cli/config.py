@@ -38,7 +38,6 @@ def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     }
     if json_out:
         st.output.emit_json(
-            "config show",
             {"file": str(settings.paths.config_file), "settings": rows, "api_key": key_info},
         )
         return
@@ -63,7 +62,7 @@ def set_(
     path = st.svc.settings.paths.config_file
     stored = write_config_value(path, key, value)
     if json_out:
-        st.output.emit_json("config set", {"key": key, "value": stored, "file": str(path)})
+        st.output.emit_json({"key": key, "value": stored, "file": str(path)})
     else:
         st.output.out(f"{key} = {stored!r}  (written to {path})")
 
@@ -84,7 +83,7 @@ def unset(
     path = st.svc.settings.paths.config_file
     write_config_value(path, key, None)
     if json_out:
-        st.output.emit_json("config unset", {"key": key, "file": str(path)})
+        st.output.emit_json({"key": key, "file": str(path)})
     else:
         st.output.out(f"{key} removed from {path}")
 
@@ -98,6 +97,6 @@ def path(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     st = state(ctx, json_mode=json_out)
     file = str(st.svc.settings.paths.config_file)
     if json_out:
-        st.output.emit_json("config path", {"file": file})
+        st.output.emit_json({"file": file})
     else:
         st.output.out(file)

@@ -37,4 +37,9 @@ def state(ctx: typer.Context, *, json_mode: bool = False) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
     obj.output.json_mode = json_mode
+    obj.output.command = command_name(ctx.command_path)
     return obj
+
+
+def command_name(command_path: str) -> str:
+    return command_path.split(" ", 1)[1] if " " in command_path else command_path

@@ -36,7 +36,7 @@ def add(
 
     doc = st.svc.library.add(file, title=title, on_page=on_page)
     if json_out:
-        out.emit_json("knowledge add", {"document": doc})
+        out.emit_json({"document": doc})
     else:
         out.out(f"{doc.id}  {doc.title}  ({doc.kind}, {doc.pages} pages, {doc.chunks} chunks)")
 
@@ -50,7 +50,7 @@ def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     st = state(ctx, json_mode=json_out)
     docs = st.svc.library.list()
     if json_out:
-        st.output.emit_json("knowledge list", {"documents": docs})
+        st.output.emit_json({"documents": docs})
         return
     if not docs:
         st.output.note("no documents added yet; see omar knowledge add --help")
@@ -76,6 +76,6 @@ def remove(
         raise typer.Abort()
     doc = st.svc.library.remove(ref)
     if json_out:
-        st.output.emit_json("knowledge remove", {"document": doc})
+        st.output.emit_json({"document": doc})
     else:
         st.output.out(f"removed {doc.id}  {doc.title}")

@@ -83,7 +83,7 @@ def search(
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
     if json_out:
-        out.emit_json("search", {"query": query, "lang": language, "hits": [_hit(h) for h in hits]})
+        out.emit_json({"query": query, "lang": language, "hits": [_hit(h) for h in hits]})
         return
     if not hits:
         out.note("no matches; try the code the panel shows or other words")
@@ -99,7 +99,7 @@ def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: b
     entry = st.svc.knowledge.lookup(raw, kind)
     out = st.output
     if json_out:
-        out.emit_json(kind, {"entry": entry_dict(entry, language)})
+        out.emit_json({"entry": entry_dict(entry, language)})
     elif out.rich_stdout:
         _rich_entry(out, entry, language)
     else:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from omar_cli.errors import OmarError
 
 JSON_SCHEMA = 1
+MIN_SECRET_LENGTH = 8
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Output:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     json_mode: bool = False
+    #: the running command as the JSON envelope names it ("fault", "knowledge add")
+    command: str = "omar"
     #: strings that must never be printed (the API key); replaced before anything is written
     secrets: tuple[str, ...] = ()
     #: where errors are also appended, one line each, for a later look at what went wrong
@@ -43,7 +46,9 @@ class Output:
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
-            if secret:
+            # A dummy key for a local server ("x", "none") is no secret, and masking it
+            # would garble every word that contains it.
+            if len(secret.strip()) >= MIN_SECRET_LENGTH:
                 text = text.replace(secret, "****")
         return text
 
@@ -96,8 +101,8 @@ class Output:
 
         return Console(file=self.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
 
-    def emit_json(self, command: str, payload: Any, *, ok: bool = True) -> None:
-        body = {"schema": JSON_SCHEMA, "command": command, "ok": ok, **to_jsonable(payload)}
+    def emit_json(self, payload: Any, *, ok: bool = True) -> None:
+        body = {"schema": JSON_SCHEMA, "command": self.command, "ok": ok, **to_jsonable(payload)}
         self.out(json.dumps(body, ensure_ascii=False, indent=2))
 
 

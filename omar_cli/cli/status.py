@@ -30,7 +30,7 @@ def status(
     report = gather_status(st.svc, check_endpoint=not no_check)
     out = st.output
     if json_out:
-        out.emit_json("status", report)
+        out.emit_json(report)
         return
     if report.endpoint_ok:
         health = f"answers ({report.endpoint_latency_ms} ms)"

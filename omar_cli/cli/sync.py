@@ -32,7 +32,7 @@ def sync(
 
     report = st.svc.assistant.sync(on_progress=progress)
     if json_out:
-        out.emit_json("sync", report, ok=report.error is None)
+        out.emit_json(report, ok=report.error is None)
     else:
         for item in report.items:
             line = f"{item.question_id}: {item.status}"
