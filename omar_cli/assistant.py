@@ -26,6 +26,7 @@ from omar_cli.knowledge.lang import detect_lang
 from omar_cli.knowledge.offline import compose_offline_answer, provenance
 from omar_cli.prompt import PROMPT_VERSION, build_grounding, build_messages
 from omar_cli.settings import Settings
+from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
@@ -136,7 +137,7 @@ class Assistant:
         on_delta: Callable[[str], None] | None = None,
     ) -> AskResult:
         """Answer one question, online when possible, from the knowledge otherwise."""
-        question = question.strip()
+        question = clean_text(question).strip()
         if not question:
             raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
         session, created = self._pick_session(session_id, new_session)

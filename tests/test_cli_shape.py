@@ -124,3 +124,24 @@ def test_a_dummy_key_does_not_garble_output() -> None:
     out = io.StringIO()
     Output(stdout=out, stderr=io.StringIO(), secrets=("x", " ", "e")).out("text exe EMC")
     assert out.getvalue() == "text exe EMC\n"
+
+
+def test_undecodable_input_is_recovered() -> None:
+    from omar_cli.text import clean_text
+
+    latin1 = b"caf\xe9 F0002".decode("utf-8", "surrogateescape")
+    assert clean_text(latin1) == "café F0002"
+    assert clean_text("ya es UTF-8: café") == "ya es UTF-8: café"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["fault", "--json"], ["search", "-n", "0", "--json", "F1"], ["nonexistent", "--json"]],
+)
+def test_usage_errors_exit_2_with_one_line_and_json(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("omar: error: ")
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False and doc["error"]["type"] == "usage"

@@ -8,7 +8,9 @@ import typer
 
 from omar_cli.cli.context import state
 from omar_cli.cli.output import Output
+from omar_cli.errors import InputError
 from omar_cli.knowledge.offline import describe_entry, provenance
+from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit
@@ -78,7 +80,9 @@ def search(
     Example: omar search "se dispara al frenar"
     """
     st = state(ctx, json_mode=json_out)
-    query = " ".join(text)
+    query = clean_text(" ".join(text)).strip()
+    if not query:
+        raise InputError("the search text is empty", hint='example: omar search "F0002"')
     language = _lang(st.svc.settings.language, lang, query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
@@ -96,7 +100,7 @@ def search(
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out)
     language = _lang(st.svc.settings.language, lang, "")
-    entry = st.svc.knowledge.lookup(raw, kind)
+    entry = st.svc.knowledge.lookup(clean_text(raw), kind)
     out = st.output
     if json_out:
         out.emit_json({"entry": entry_dict(entry, language)})
