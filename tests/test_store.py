@@ -510,3 +510,157 @@ def test_lock_timeout_is_a_store_error(store: SessionStore) -> None:
         assert caught.value.hint is not None and "another omar" in caught.value.hint.lower()
         assert impatient.get_session(session.id).message_count == 0  # reads need no lock
     impatient.add_message(session.id, "user", "q", status="pending")
+
+
+def _start_waiting(script: str, *args: str) -> subprocess.Popen[str]:
+    """A worker that has done its imports and waits for a line on stdin to go on."""
+    proc = subprocess.Popen(
+        _python(script, *args),
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _release(procs: list[subprocess.Popen[str]]) -> list[str]:
+    for proc in procs:  # all are waiting, so they start within a few milliseconds
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = [proc.communicate(timeout=60)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * len(procs)
+    return outputs
+
+
+CHOOSER = textwrap.dedent(
+    """
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(Path(sys.argv[1]), lock_timeout=60)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    session, created = store.recent_or_create(timedelta(minutes=30), title="first")
+    print(session.id, created)
+    """
+)
+
+
+def test_first_asks_at_once_share_one_new_session(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    procs = [_start_waiting(CHOOSER, str(root)) for _ in range(12)]
+    results = [line.split() for line in _release(procs)]
+    sessions = SessionStore(root).list_sessions()
+    assert len(sessions) == 1
+    assert {session_id for session_id, _created in results} == {sessions[0].id}
+    assert sorted(created for _id, created in results) == ["False"] * 11 + ["True"]
+    assert sessions[0].title == "first"
+
+
+def test_recent_or_create_reuses_only_a_recent_session(
+    store: SessionStore, clock: FakeClock
+) -> None:
+    first, created = store.recent_or_create(timedelta(minutes=30))
+    assert created and store.list_sessions() == [first]
+    again, created = store.recent_or_create(timedelta(minutes=30), title="ignored")
+    assert (again, created) == (first, False)
+    clock.advance(minutes=31)
+    fresh, created = store.recent_or_create(timedelta(minutes=30), title="new")
+    assert created and fresh.id != first.id and fresh.title == "new"
+    assert store.recent_session(timedelta(minutes=30)) == fresh
+
+
+SYNCER = textwrap.dedent(
+    """
+    import sys
+    import time
+    from pathlib import Path
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(Path(sys.argv[1]), lock_timeout=60)
+    log, name = Path(sys.argv[2]), sys.argv[3]
+
+    def note(line):
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{name} {line}\\n")
+
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with store.sync_lock():
+        note("enter")
+        for asked in store.pending():
+            time.sleep(0.05)  # the network call
+            store.update_message(asked.id, status="answered")
+            note(f"sent {asked.id}")
+        note("exit")
+    """
+)
+
+
+def test_two_syncs_at_once_send_each_question_once(store: SessionStore, tmp_path: Path) -> None:
+    session = store.create_session()
+    asked = [store.add_message(session.id, "user", f"q{i}", status="pending") for i in range(3)]
+    log = tmp_path / "sync.log"
+    procs = [_start_waiting(SYNCER, str(store.root), str(log), name) for name in ("a", "b")]
+    _release(procs)
+    lines = log.read_text("utf-8").splitlines()
+    first, second = lines[0].split()[0], lines[-1].split()[0]
+    assert first != second
+    # The critical sections do not overlap: one sync runs whole, then the other.
+    assert lines == [
+        f"{first} enter",
+        *(f"{first} sent {m.id}" for m in asked),
+        f"{first} exit",
+        f"{second} enter",
+        f"{second} exit",
+    ]
+    assert store.pending() == []
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from omar_cli.store import SessionStore
+
+    store = SessionStore(Path(sys.argv[1]))
+    with store.sync_lock():
+        print("ready", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def test_a_held_sync_lock_blocks_syncs_but_not_writes(store: SessionStore) -> None:
+    session = store.create_session()
+    holder = _start_waiting(HOLDER, str(store.root))
+    try:
+        impatient = SessionStore(store.root, lock_timeout=1)
+        asked = impatient.add_message(session.id, "user", "q", status="pending")
+        impatient.recent_or_create(timedelta(minutes=30))
+        assert impatient.pending() == [asked]
+        with (
+            pytest.raises(StoreError, match="another omar sync") as caught,
+            impatient.sync_lock(timeout=0.05),
+        ):
+            pytest.fail("took a sync lock another process holds")
+        assert caught.value.hint is not None and "omar sync" in caught.value.hint
+    finally:
+        _release([holder])
+    with impatient.sync_lock(timeout=0.05), impatient.sync_lock(timeout=0.05):
+        pass  # free again, and reentrant within one thread
+
+
+def test_pending_is_read_afresh_on_every_call(store: SessionStore) -> None:
+    session = store.create_session()
+    first = store.add_message(session.id, "user", "q1", status="pending")
+    assert store.pending() == [first]
+    other = SessionStore(store.root)  # stands for another process
+    other.update_message(first.id, status="answered")
+    second = other.add_message(session.id, "user", "q2", status="pending")
+    assert store.pending() == [second]

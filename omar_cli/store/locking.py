@@ -1,43 +1,72 @@
-"""The one inter-process lock that serialises every read-modify-write of the store.
+"""The inter-process locks of the store: one for every write, one for a whole sync.
 
-A single store-wide lock rather than one per session: every locked section is a few
-milliseconds of file work (never a network call), technicians run a handful of ``omar``
-processes at most, and one lock keeps migrations, session creation and the "most recent
-session" pointer simple to reason about. ``filelock`` uses fcntl on POSIX and msvcrt on
-Windows, and the OS drops the lock when a process dies, so a crash cannot wedge the store.
+The write lock serialises every read-modify-write of the store. It is a single store-wide
+lock rather than one per session: every locked section is a few milliseconds of file work
+(never a network call), technicians run a handful of ``omar`` processes at most, and one
+lock keeps migrations, session creation and the "most recent session" pointer simple to
+reason about.
+
+The sync lock is held for the whole of an ``omar sync``, network calls included, so two
+syncs never send the same pending question twice. It is a separate file, so holding it
+never blocks the write lock: ``omar ask`` keeps working while a sync runs.
+
+``filelock`` uses fcntl on POSIX and msvcrt on Windows, and the OS drops a lock when its
+process dies, so a crash cannot wedge the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from omar_cli.errors import StoreError
 
-LOCK_NAME = ".lock"
+
+@dataclass(frozen=True)
+class LockKind:
+    file_name: str
+    busy: str  # the timeout message; {root} and {timeout} are filled in
+    hint: str
+
+
+WRITE_LOCK = LockKind(
+    ".lock",
+    "the session store {root} stayed locked for {timeout:g} s",
+    "Another omar command is writing to it; try again when it finishes.",
+)
+SYNC_LOCK = LockKind(
+    ".sync.lock",
+    "another omar sync kept the session store {root} busy for {timeout:g} s",
+    "Wait for the other sync to finish; run omar sync again if questions are left.",
+)
+LOCK_NAME = WRITE_LOCK.file_name
 
 
 class StoreLock:
-    def __init__(self, root: Path, timeout: float) -> None:
-        self.path = root / LOCK_NAME
-        self.timeout = timeout
+    """One lock file; reentrant within a thread, exclusive across threads and processes."""
+
+    def __init__(self, root: Path, kind: LockKind = WRITE_LOCK) -> None:
+        self.path = root / kind.file_name
+        self.kind = kind
         # Created on first use: building it needs nothing on disk, but keep opening cheap.
         self._lock: FileLock | None = None
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, timeout: float | None) -> Iterator[None]:
+        """Hold the lock, waiting up to ``timeout`` seconds for it; None waits for good."""
         if self._lock is None:
-            self._lock = FileLock(self.path, timeout=self.timeout)
+            self._lock = FileLock(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock.acquire()
+            self._lock.acquire(timeout=-1 if timeout is None else timeout)
         except Timeout as exc:
             raise StoreError(
-                f"the session store {self.path.parent} stayed locked for {self.timeout:g} s",
-                hint="Another omar command is writing to it; try again when it finishes.",
+                self.kind.busy.format(root=self.path.parent, timeout=timeout),
+                hint=self.kind.hint,
             ) from exc
         except OSError as exc:
             raise StoreError(

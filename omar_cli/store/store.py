@@ -5,6 +5,7 @@ Layout under ``root`` (see session_files.py for why messages are chunked)::
     meta.json                     schema version and applied migrations
     state.json                    the most recently active session
     .lock                         inter-process lock for every read-modify-write
+    .sync.lock                    held for a whole `omar sync` (see sync_lock)
     sessions/<id>/session.json    one session's title, meta and counters
     sessions/<id>/messages-0000.json   messages 1-256, then -0001 for 257-512, ...
     media/ab/abcdef….jpg          photos and recordings, named by sha256
@@ -12,6 +13,8 @@ Layout under ``root`` (see session_files.py for why messages are chunked)::
 Reads take no lock: every file is replaced atomically, so a reader sees a whole old or a
 whole new file. Writes hold the lock only for their few milliseconds of file work; callers
 must not hold a store call open across a network request, and the API offers no way to.
+The one lock meant to span network calls, ``sync_lock``, is a separate file that no write
+waits for.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from tinydb.table import Document
 
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
-from omar_cli.store.locking import StoreLock
+from omar_cli.store.locking import SYNC_LOCK, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
     MEDIA_DIR,
@@ -83,7 +86,9 @@ class SessionStore:
         self.root = Path(root)
         self._clock = clock
         self._migrations = tuple(migrations)
-        self._lock = StoreLock(self.root, lock_timeout)
+        self._lock_timeout = lock_timeout
+        self._lock = StoreLock(self.root)
+        self._sync = StoreLock(self.root, SYNC_LOCK)
         self._sessions_dir = self.root / SESSIONS_DIR
         self._media = MediaFiles(self.root / MEDIA_DIR)
         latest = check_migrations(self._migrations)
@@ -106,7 +111,7 @@ class SessionStore:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        with self._lock.held():
+        with self._lock.held(self._lock_timeout):
             if not self._ready:
                 apply_pending(self.root, self._migrations, self._now)
                 self._ready = True
@@ -153,24 +158,27 @@ class SessionStore:
         self, title: str | None = None, meta: Mapping[str, Any] | None = None
     ) -> Session:
         with self._writing():
-            now = self._now()
-            for _attempt in range(50):
-                files = SessionFiles(self._sessions_dir, new_session_id(now))
-                state = new_session_doc(files.id, iso(now), title, meta or {})
-                try:
-                    files.create(state)
-                except FileExistsError:
-                    continue  # same second, same random tail: draw again
-                except OSError as exc:
-                    raise StoreError(
-                        f"cannot create {files.dir}: {exc.strerror or exc}",
-                        hint="Check that the data folder is writable.",
-                    ) from exc
-                break
-            else:
-                raise StoreError("could not find a free session id", hint="Try again.")
-            fsync_dir(self._sessions_dir)
-            self._set_recent(files.id)
+            return self._create_locked(title, meta)
+
+    def _create_locked(self, title: str | None, meta: Mapping[str, Any] | None) -> Session:
+        now = self._now()
+        for _attempt in range(50):
+            files = SessionFiles(self._sessions_dir, new_session_id(now))
+            state = new_session_doc(files.id, iso(now), title, meta or {})
+            try:
+                files.create(state)
+            except FileExistsError:
+                continue  # same second, same random tail: draw again
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create {files.dir}: {exc.strerror or exc}",
+                    hint="Check that the data folder is writable.",
+                ) from exc
+            break
+        else:
+            raise StoreError("could not find a free session id", hint="Try again.")
+        fsync_dir(self._sessions_dir)
+        self._set_recent(files.id)
         return session_from_doc(state)
 
     def get_session(self, session_id: str) -> Session:
@@ -203,6 +211,18 @@ class SessionStore:
             return None
         session = session_from_doc(state)
         return session if self._now() - session.updated_at <= within else None
+
+    def recent_or_create(self, within: timedelta, title: str | None = None) -> tuple[Session, bool]:
+        """The session active within ``within``, or a new one; True when it was created.
+
+        Decided under the write lock, so many first `omar ask` runs at once on an empty
+        store share one new session instead of each creating its own.
+        """
+        with self._writing():
+            recent = self.recent_session(within)
+            if recent is not None:
+                return recent, False
+            return self._create_locked(title, None), True
 
     def list_sessions(self, limit: int | None = None) -> list[Session]:
         sessions = [session_from_doc(state) for state in self._states()]
@@ -319,6 +339,7 @@ class SessionStore:
         return [message_from_doc(session_id, seq, doc) for seq, doc in files.iter_messages(count)]
 
     def pending(self) -> list[Message]:
+        """Pending user questions, oldest first, read from disk afresh on every call."""
         found: list[Message] = []
         for state in self._states():
             if not state["pending_seqs"]:
@@ -331,6 +352,18 @@ class SessionStore:
                     found.append(message_from_doc(state["id"], seq, doc))
         found.sort(key=lambda m: (m.created_at, m.session_id, m.seq))
         return found
+
+    @contextmanager
+    def sync_lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the store's sync lock: at most one process at a time sends pending questions.
+
+        Meant to span network calls, so it is not the write lock: every store method,
+        writes included, works meanwhile, from this process and from others. ``timeout``
+        in seconds; None waits for the other sync to finish (it then leaves nothing to
+        send); StoreError when the wait runs out. Read ``pending()`` after taking it.
+        """
+        with self._sync.held(timeout):
+            yield
 
     # -- media and maintenance -------------------------------------------------------
 
