@@ -21,9 +21,10 @@ from omar_cli.errors import (
     InputError,
     NoApiKeyError,
     OmarError,
+    ServerError,
 )
 from omar_cli.knowledge.lang import detect_lang
-from omar_cli.knowledge.offline import compose_offline_answer, provenance
+from omar_cli.knowledge.offline import compose_offline_answer, missing_safety, provenance
 from omar_cli.prompt import PROMPT_VERSION, build_grounding, build_messages
 from omar_cli.settings import Settings
 from omar_cli.text import clean_text
@@ -43,6 +44,7 @@ FOLLOW_UP_ENTRIES = 3
 OFFLINE_ENTRIES = 3
 
 _CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._-]*)\]")
+_CODE_ID = re.compile(r"[FA]\d{4}|\d{4}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class AskResult:
     prompt_version: str | None = None
     new_session: bool = False
     queued: bool = False  # the question waits for `omar sync`
+    #: a safety note from the knowledge, appended because the model's answer left it out
+    safety_note: str | None = None
+    #: code-like ids the answer cites that are not in the knowledge base at all
+    unknown_citations: tuple[str, ...] = ()
     error: OmarError | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,6 +166,14 @@ class Assistant:
                 "no API key configured, so pending questions cannot be sent",
                 hint="set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync",
             )
+        # One sync at a time, so two of them never send the same question twice; the
+        # store's write lock stays free meanwhile, so `omar ask` keeps working.
+        with self.store.sync_lock():
+            return self._sync_pending(chat, on_progress)
+
+    def _sync_pending(
+        self, chat: OpenAIChat, on_progress: Callable[[int, int], None] | None
+    ) -> SyncReport:
         pending = self.store.pending()
         items: list[SyncItem] = []
         for done, asked in enumerate(pending):
@@ -183,12 +197,10 @@ class Assistant:
     def _pick_session(self, session_id: str | None, new_session: bool) -> tuple[Session, bool]:
         if session_id:
             return self.store.get_session(session_id), False
-        if not new_session:
-            idle = timedelta(minutes=self.settings.session_idle_minutes)
-            recent = self.store.recent_session(idle)
-            if recent is not None:
-                return recent, False
-        return self.store.create_session(), True
+        if new_session:
+            return self.store.create_session(), True
+        # decided and created under the store lock: parallel first asks share one session
+        return self.store.recent_or_create(timedelta(minutes=self.settings.session_idle_minutes))
 
     def _history(self, session_id: str, before_seq: int | None) -> list[tuple[str, str]]:
         """Earlier turns worth sending: questions and the answers they got."""
@@ -295,6 +307,11 @@ class Assistant:
                 cut = IncompleteAnswerError("interrupted by the user", partial=partial)
                 self._record_online(asked, grounding.hits, lang, partial, error=cut)
             raise
+        if not result.text.strip():
+            raise ServerError(
+                "the endpoint sent an empty answer",
+                hint="check the model name (omar status), or answer offline with --offline",
+            )
         return self._record_online(asked, grounding.hits, lang, result.text, result=result)
 
     def _record_online(
@@ -312,10 +329,19 @@ class Assistant:
 
         cited = set(_CITATION.findall(text))
         sources = tuple(_source_ref(h, lang, cited=h.id in cited) for h in given)
+        # the safety notes of what the answer cites, or of the best entry if it cites none
+        about = [h.entry for h in given if h.id in cited] or [h.entry for h in given[:1]]
+        safety = missing_safety(text, about, lang)
+        if safety:
+            text = f"{text.rstrip()}\n\n⚠ {safety}"
+        index = self.knowledge()
+        unknown = tuple(sorted(c for c in cited if _CODE_ID.fullmatch(c) and not index.get(c)))
         usage = asdict(result.usage) if result and result.usage else None
-        meta = {"prompt_version": PROMPT_VERSION}
+        meta: dict[str, Any] = {"prompt_version": PROMPT_VERSION}
         if result is not None:
             meta["finish_reason"] = result.finish_reason
+        if safety:
+            meta["safety_appended"] = True
         answer = self.store.add_message(
             asked.session_id,
             "assistant",
@@ -350,6 +376,8 @@ class Assistant:
             latency_ms=answer.latency_ms,
             prompt_version=PROMPT_VERSION,
             queued=error is not None,
+            safety_note=safety,
+            unknown_citations=unknown,
             error=error,
         )
 

@@ -48,3 +48,30 @@ def test_parallel_asks_lose_nothing(fake_openai: FakeOpenAIServer, isolated_dirs
     assert (stats.messages, stats.pending) == (2 * WORKERS, 0)
     assert stats.sessions == 1 + WORKERS // 2
     assert len(store.messages(shared.id)) == WORKERS
+
+
+def test_two_syncs_at_once_send_each_question_once(
+    fake_openai: FakeOpenAIServer, isolated_dirs: Path
+) -> None:
+    store = SessionStore(isolated_dirs / "data" / "store")
+    session = store.create_session()
+    for i in range(4):
+        store.add_message(session.id, "user", f"pendiente {i} F0001", status="pending")
+    fake_openai.enqueue_answer("Vea [F0001].", times=8)
+    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake_openai.base_url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "omar_cli", "sync"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    chat_requests = [r for r in fake_openai.requests if r.path.endswith("/chat/completions")]
+    assert len(chat_requests) == 4
+    assert store.pending() == []

@@ -99,9 +99,15 @@ def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
     else:
         if not streamed:
             _print_answer(out, result.answer)
+        elif result.safety_note:  # added after the stream: the model left the rule out
+            _print_answer(out, f"⚠ {result.safety_note}")
         cited = [s for s in result.sources if s.cited] or list(result.sources)
         if cited and result.mode == "online":
-            out.out("\nSources:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
+            header = "Fuentes" if result.lang == "es" else "Sources"
+            out.out(f"\n{header}:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
+    if result.unknown_citations:
+        ids = ", ".join(result.unknown_citations)
+        out.note(f"warning: the answer cites {ids}, not in the knowledge base; verify it")
     if result.error is not None:
         out.error_lines(result.error)
     if result.queued:

@@ -111,6 +111,18 @@ def provenance(entry: Entry, lang: str) -> str:
     return text
 
 
+#: what every DC-link safety note says, in either language ("5 minutos", "5 minutes")
+_SAFETY_MARK = "5 min"
+
+
+def missing_safety(answer: str, entries: Sequence[Entry], lang: str) -> str | None:
+    """The entries' safety notes, when an answer about them does not carry the rule itself."""
+    if _SAFETY_MARK in answer:
+        return None
+    notes = _safety_notes(entries, lang)
+    return " ".join(notes) if notes else None
+
+
 def _safety_notes(entries: Sequence[Entry], lang: str) -> list[str]:
     notes: list[str] = []
     for entry in entries:
