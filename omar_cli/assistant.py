@@ -91,6 +91,8 @@ class SyncItem:
     question_id: str
     session_id: str
     status: str  # "answered", "failed" or "pending"
+    question: str
+    answer: str | None = None
     message_id: str | None = None
     error: str | None = None
 
@@ -184,7 +186,11 @@ class Assistant:
             except ApiError as exc:
                 if not exc.retryable and not isinstance(exc, AuthError):
                     self.store.update_message(asked.id, status="failed", error=exc.message)
-                    items.append(SyncItem(asked.id, asked.session_id, "failed", error=exc.message))
+                    items.append(
+                        SyncItem(
+                            asked.id, asked.session_id, "failed", asked.text, error=exc.message
+                        )
+                    )
                     continue
                 return SyncReport(tuple(items), remaining=len(pending) - done, error=exc)
             items.append(item)
@@ -388,7 +394,14 @@ class Assistant:
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
         if result.error is not None:
             raise result.error
-        return SyncItem(asked.id, asked.session_id, "answered", message_id=result.message_id)
+        return SyncItem(
+            asked.id,
+            asked.session_id,
+            "answered",
+            asked.text,
+            answer=result.answer,
+            message_id=result.message_id,
+        )
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:

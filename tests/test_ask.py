@@ -292,3 +292,22 @@ def test_an_empty_online_answer_falls_back_offline(
     assert result.exit_code == ExitCode.SERVER
     doc = as_json(result)
     assert doc["mode"] == "offline" and "F0004" in doc["answer"] and doc["queued"] is True
+
+
+def test_sessions_lists_and_shows_what_sync_answered(
+    omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.enqueue_answer("Vea [F0002].")
+    asked = as_json(omar("ask", "--json", "--offline", "--queue", "F0002 al frenar"))
+    synced = omar("sync")
+    assert "F0002 al frenar" in synced.stdout and "Vea [F0002]." in synced.stdout
+    listed = as_json(omar("sessions", "--json"))["sessions"]
+    assert [s["id"] for s in listed] == [asked["session_id"]]
+    assert listed[0]["first_question"] == "F0002 al frenar" and listed[0]["pending"] == 0
+    shown = as_json(omar("sessions", asked["session_id"], "--json"))
+    roles = [(m["role"], m["mode"]) for m in shown["messages"]]
+    assert roles == [("user", None), ("assistant", "offline"), ("assistant", "online")]
+    assert shown["messages"][2]["reply_to"] == asked["question_id"]
+    plain = omar("sessions", asked["session_id"])
+    assert "Vea [F0002]." in plain.stdout
+    assert omar("sessions", "20200101-000000-abcd").exit_code == ExitCode.NOT_FOUND

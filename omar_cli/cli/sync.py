@@ -35,8 +35,8 @@ def sync(
         out.emit_json(report, ok=report.error is None)
     else:
         for item in report.items:
-            line = f"{item.question_id}: {item.status}"
-            out.out(line + (f" ({item.error})" if item.error else ""))
+            out.out(f"--- {item.question_id} ({item.status}): {item.question}")
+            out.out((item.answer or item.error or "").rstrip() + "\n")
         out.out(
             f"answered {report.answered}, failed {report.failed}, still pending {report.remaining}"
         )

@@ -1,0 +1,52 @@
+"""`omar sessions [ID]`: the conversations kept on this machine, and what was said."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from omar_cli.cli.context import state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sessions")(sessions)
+
+
+def sessions(
+    ctx: typer.Context,
+    session_id: Annotated[
+        str | None, typer.Argument(help="Show this session's messages instead of the list.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Sessions to list.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List recent sessions, or show one with its questions and answers (synced ones too).
+
+    Example: omar sessions 20261125-123501-3f9a
+    """
+    from omar_cli.sessions import list_sessions, session_detail
+
+    st = state(ctx, json_mode=json_out)
+    out = st.output
+    store = st.svc.store
+    if session_id is None:
+        found = list_sessions(store, limit)
+        if json_out:
+            out.emit_json({"sessions": found})
+            return
+        if not found:
+            out.note("no sessions yet; ask something with omar ask")
+        for s in found:
+            question = " ".join((s.first_question or "").split())[:60]
+            pending = f", {s.pending} pending" if s.pending else ""
+            out.out(f"{s.id}  {s.updated_at[:16]}  {s.messages} msgs{pending}  {question}")
+        return
+    detail = session_detail(store, session_id)
+    if json_out:
+        out.emit_json(detail)
+        return
+    for m in detail.messages:
+        extra = ", ".join(dict.fromkeys(filter(None, [m.status, m.mode, m.model])))
+        out.out(f"--- {m.id}  {m.role}  ({extra})  {str(m.created_at)[:19]}")
+        out.out(m.text.rstrip() + "\n")
