@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from omar_cli.cli.context import state
+from omar_cli.errors import UsageError
 
 app = typer.Typer(help="Add your own documents (PDF, Markdown, text) to the local knowledge.")
 
@@ -72,9 +74,13 @@ def remove(
     Example: omar knowledge remove 3f9a2c --yes
     """
     st = state(ctx, json_mode=json_out)
-    if not yes and not typer.confirm(f"Remove document {ref!r}?", err=True):
-        raise typer.Abort()
-    doc = st.svc.library.remove(ref)
+    doc = st.svc.library.find(ref)  # an unknown id fails here, before any question
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to remove a document without --yes", hint="add --yes")
+        if not typer.confirm(f"Remove {doc.id} {doc.title!r}?", err=True):
+            raise typer.Abort()
+    doc = st.svc.library.remove(doc.id)
     if json_out:
         st.output.emit_json({"document": doc})
     else:

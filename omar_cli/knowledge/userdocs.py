@@ -183,7 +183,12 @@ def _read_pdf(data: bytes, file: Path, on_page: PageCallback | None) -> list[_Se
     """Text of every page, labelled as the document prints it (pypdf page labels)."""
     if b"%PDF-" not in data[:1024]:
         raise InputError(f"{file}: not a PDF file (no PDF header)", hint=_HINT_TYPES)
+    import logging
+
     from pypdf import PdfReader  # imported here: start-up speed matters
+
+    # pypdf logs repairs of damaged files to stderr; our own error says what matters
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     with _pdf_errors(file):
         reader = PdfReader(io.BytesIO(data))
@@ -242,6 +247,8 @@ class UserLibrary:
         self, file: Path, *, title: str | None = None, on_page: PageCallback | None = None
     ) -> UserDoc:
         """Add ``file``; adding the same content again returns the document already there."""
+        if file.is_dir():
+            raise InputError(f"{file} is a directory", hint=_HINT_TYPES)
         kind = SUFFIXES.get(file.suffix.lower())
         if kind is None:
             raise InputError(f"{file}: unsupported file type {file.suffix!r}", hint=_HINT_TYPES)
@@ -289,6 +296,10 @@ class UserLibrary:
             return [UserDoc(**item) for item in raw["documents"]]
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise _corrupt(self.manifest_path, exc) from exc
+
+    def find(self, ref: str) -> UserDoc:
+        """The document ``ref`` names (as `remove` would), without changing anything."""
+        return _resolve(self.list(), ref)
 
     def remove(self, ref: str) -> UserDoc:
         """Remove a document by id, unique id prefix (4+ characters), file name or title."""
