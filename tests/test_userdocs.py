@@ -195,7 +195,7 @@ def test_missing_file_and_folder(lib: UserLibrary, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         lib.add(tmp_path / "nope.pdf")
     (tmp_path / "folder.txt").mkdir()
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="is a directory"):
         lib.add(tmp_path / "folder.txt")
 
 
