@@ -9,10 +9,10 @@ technician most likely meant it, and the caller keeps the first one its knowledg
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 
-from omar_cli.knowledge.lang import fold
+from omar_cli.knowledge.lang import fold, token_spans, tokens
 
 FAULT, ALARM, PARAMETER, RATING = "fault", "alarm", "parameter", "rating"
 CODE_KINDS = (FAULT, ALARM, PARAMETER, RATING)
@@ -164,6 +164,7 @@ def extract_codes(
     *,
     known: Container[str] | None = None,
     hex_map: Mapping[str, str] | None = None,
+    names: Names | None = None,
 ) -> list[str]:
     """Ids of the codes mentioned in a free question, in order, without repeats.
 
@@ -171,8 +172,24 @@ def extract_codes(
     Numbers followed by a unit ("40 °C", "1800 s") are not codes. Each mention yields its
     first reading that ``known`` holds (its most likely reading when ``known`` is None).
     """
+    found = mentions(text, known=known, hex_map=hex_map, names=names)
+    return list(dict.fromkeys(ident for group in found for ident in group))
+
+
+def mentions(
+    text: str,
+    *,
+    known: Container[str] | None = None,
+    hex_map: Mapping[str, str] | None = None,
+    names: Names | None = None,
+) -> list[tuple[str, ...]]:
+    """The entries each code or name in ``text`` points at, in the order they are written.
+
+    A name with a number ("EXT FAULT 1") is read before codes, so its "fault 1" is not F0001.
+    """
     folded = fold(text)
-    taken: list[tuple[int, int, str]] = []  # span and id of each mention, most specific first
+    # span and ids of each mention, most specific first
+    taken = names.find(folded) if names is not None else []
     for pattern, kind in _TEXT_PATTERNS:
         for match in pattern.finditer(folded):
             start, end = match.span()
@@ -182,8 +199,96 @@ def extract_codes(
             if known is not None:
                 ids = [i for i in ids if i in known]
             if ids:
-                taken.append((start, end, ids[0]))
-    return list(dict.fromkeys(ident for _, _, ident in sorted(taken)))
+                taken.append((start, end, (ids[0],)))
+    return [ids for _, _, ids in sorted(taken)]
+
+
+# --- names that hold a number -----------------------------------------------------------------
+
+_MAX_NAMED = 3  # a phrase more entries share ("group 99", "frame R1") names none of them
+
+
+class Names:
+    """Multi-word names and phrases holding a number, each naming one to three entries.
+
+    "EXT FAULT 1", "acceleration time 2", "constant speed 7": written in a question, such a
+    phrase names its entries as surely as a code does.
+    """
+
+    def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
+        """``rows`` are (phrase as space-joined tokens, id), as :func:`name_rows` yields."""
+        ids: dict[tuple[str, ...], list[str]] = {}
+        for phrase, ident in rows:
+            ids.setdefault(tuple(phrase.split()), []).append(ident)
+        self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        for words, named in sorted(ids.items(), key=lambda item: -len(item[0])):
+            self._by_first.setdefault(words[0], []).append((words, tuple(named)))
+
+    def find(self, folded: str) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Span and ids of each phrase in ``folded`` text, longest first where they overlap."""
+        spans = token_spans(folded)
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        i = 0
+        while i < len(spans):
+            for words, ids in self._by_first.get(spans[i][0], ()):
+                end = i + len(words)
+                if tuple(w for w, _, _ in spans[i:end]) != words:
+                    continue
+                stop = spans[end - 1][2]
+                if words[-1].isdigit() and _UNIT.match(folded, stop):  # "rampa 2 s"
+                    continue
+                found.append((spans[i][1], stop, ids))
+                i = end - 1
+                break
+            i += 1
+        return found
+
+
+def name_rows(labels: Iterable[tuple[str, Iterable[str]]]) -> list[tuple[str, str]]:
+    """(phrase, id) rows for :class:`Names` from each entry's id and labels.
+
+    Labels are panel names, titles and keywords. A phrase is kept when it holds a number and
+    a word that is no unit, is no plain code ("fault 14" is read as a code anyway) and names
+    at most three entries.
+    """
+    named: dict[str, list[str]] = {}
+    for ident, texts in labels:
+        for text in texts:
+            words = tokens(text)
+            if len(words) < 2 or not any(ch.isdigit() for ch in "".join(words)):
+                continue
+            if not any(w.isalpha() and len(w) > 2 and not _UNIT.fullmatch(w) for w in words):
+                continue
+            if candidates(text):
+                continue
+            ids = named.setdefault(" ".join(words), [])
+            if ident not in ids:
+                ids.append(ident)
+    return [(p, i) for p, ids in sorted(named.items()) if len(ids) <= _MAX_NAMED for i in ids]
+
+
+def keyword_code(keyword: str, kind: str | None) -> str | None:
+    """The id a keyword written as a code names: "103" in a fault entry -> "F0103".
+
+    Outside fault, alarm and parameter entries only codes that say their kind count
+    ("A2001"), not bare numbers.
+    """
+    if kind in (FAULT, ALARM, PARAMETER):
+        found = candidates(keyword, kind)
+        return found[0] if found else None
+    match = _RAW_CODE.fullmatch(fold(keyword).strip())
+    if match is None or _reading(match).kind is None:
+        return None
+    return _expand(_reading(match), None, None)[0]
+
+
+def code_number(ident: str) -> tuple[str, int]:
+    """Kind and number of a code id: "F0016" -> ("fault", 16); slugs get -1."""
+    if ident[:1] == "F":
+        return FAULT, int(ident[1:])
+    if ident[:1] == "A":
+        return ALARM, int(ident[1:])
+    return PARAMETER, int(ident) if ident.isdigit() else -1
 
 
 def _mention_ids(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -54,12 +55,11 @@ STOPWORDS_EN = _words(
 )
 # Nearly every question names the drive and how its panel "shows" something; as search
 # terms these only add noise ("sale" would match "salida").
-STOPWORDS_DOMAIN = _words(
-    """
-    variador variadores drive drives vfd acs150 abb convertidor equipo
-    sale salio aparece aparecio muestra marca dice pone shows says showing
-    """
+_DOMAIN_ES = _words(
+    "variador variadores convertidor equipo sale salio aparece aparecio muestra marca dice pone"
 )
+_DOMAIN_EN = _words("drive drives shows says showing")
+STOPWORDS_DOMAIN = _DOMAIN_ES | _DOMAIN_EN | _words("vfd acs150 abb")
 #: Colloquial words for a trip, across Latin America and Spain, read as the manual's word.
 SYNONYMS = {
     "brinca": "dispara",
@@ -74,8 +74,8 @@ STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
 # Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.
-_ES_ONLY = STOPWORDS_ES - STOPWORDS_EN
-_EN_ONLY = STOPWORDS_EN - STOPWORDS_ES
+_ES_ONLY = (STOPWORDS_ES - STOPWORDS_EN) | _DOMAIN_ES
+_EN_ONLY = (STOPWORDS_EN - STOPWORDS_ES) | _DOMAIN_EN
 
 #: Changes whenever the analysis changes, so a cached index built with old rules is rebuilt.
 ANALYZER_SIGNATURE = hashlib.sha256(("v2|" + " ".join(sorted(STOPWORDS))).encode()).hexdigest()[:16]
@@ -92,20 +92,49 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_DECIMAL.sub("p", fold(text)))
 
 
-def detect_lang(text: str) -> DetectedLang:
+def token_spans(folded: str) -> list[tuple[str, int, int]]:
+    """:func:`tokens` of already folded text, each with its start and end in that text."""
+    return [(m[0], m.start(), m.end()) for m in _TOKEN.finditer(_DECIMAL.sub("p", folded))]
+
+
+def detect_lang(text: str, vocabulary: Mapping[str, float] | None = None) -> DetectedLang:
     """Guess whether a question is Spanish or English; Spanish when unsure.
 
-    Counts accents, ñ and ¿¡ as strong Spanish signs, then stopwords only one language uses.
+    Accents, ñ and ¿¡ are strong Spanish signs; stopwords only one language uses count one
+    vote each. ``vocabulary`` (see :func:`language_vocabulary`) gives every other word the
+    lean the knowledge itself shows, so "motor overheating" reads as English.
     """
     lowered = text.lower()
-    score_es = 2 * sum(1 for ch in lowered if ch in _ES_MARKS)
-    score_en = 0
+    score_es = 2.0 * sum(1 for ch in lowered if ch in _ES_MARKS)
+    score_en = 0.0
     for word in tokens(text):
         if word in _ES_ONLY:
             score_es += 1
         elif word in _EN_ONLY:
             score_en += 1
+        elif vocabulary is not None:
+            lean = vocabulary.get(word, 0.0)
+            score_en += max(lean, 0.0)
+            score_es += max(-lean, 0.0)
     return "en" if score_en > score_es else "es"
+
+
+def language_vocabulary(documents: Iterable[Mapping[str, str]]) -> dict[str, float]:
+    """How far each word leans to English (> 0) or Spanish (< 0) across ``documents``.
+
+    Each document maps "es"/"en" to its text in that language (one knowledge entry). The
+    lean is log2 of the smoothed ratio of English to Spanish documents holding the word,
+    capped at one stopword's vote: "overheating" 1.0, "sobrecorriente" -1.0, "stall" (a
+    panel word both texts quote) 0.4, "motor" 0. Stopwords and numbers are left out.
+    """
+    counts: dict[str, list[int]] = {}
+    for doc in documents:
+        for slot, lang in enumerate(("en", "es")):
+            for word in set(tokens(doc.get(lang, ""))):
+                if word.isalpha() and len(word) > 1 and word not in STOPWORDS:
+                    counts.setdefault(word, [0, 0])[slot] += 1
+    leans = {w: math.log2((en + 1) / (es + 1)) for w, (en, es) in counts.items() if en != es}
+    return {word: max(-1.0, min(1.0, lean)) for word, lean in leans.items()}
 
 
 @lru_cache(maxsize=2)
@@ -143,13 +172,14 @@ def analyse(text: str, lang: str) -> list[str]:
     return terms
 
 
-def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+def query_words(text: str, lang: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """Query-side words with their stems in both languages, the question's language first.
 
     Both, because technicians mix Spanish with the panel's English; ordered, so the caller
-    can keep one stem per word and not count a word twice.
+    can keep one stem per word and not count a word twice. ``lang`` is the question's
+    language when the caller knows it better than :func:`detect_lang` alone.
     """
-    first = detect_lang(text)
+    first = lang if lang in ("es", "en") else detect_lang(text)
     second = "en" if first == "es" else "es"
     found: dict[str, tuple[str, ...]] = {}
     for token in tokens(text):

@@ -19,11 +19,13 @@ LABELS: dict[str, dict[str, str]] = {
         "header": "Respuesta sin conexión, de la base de conocimiento de OMAR",
         "causes": "Causas posibles",
         "checks": "Qué comprobar, en orden",
-        "facts": "Datos",
+        "facts": "Datos (en inglés)",
         "related": "Parámetros/códigos relacionados",
-        "gaps": "No está en la base",
+        "gaps": "No está en la base (nota en inglés)",
         "source": "Fuente",
         "verify": "dato de un variador hermano de la familia ABB: "
+        "verifíquelo en el manual de su variador",
+        "unsure": "dato no confirmado (las fuentes discrepan o es una inferencia): "
         "verifíquelo en el manual de su variador",
         "user": "documento añadido por el usuario",
         "see_also": "Ver también",
@@ -44,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps": "Not in the knowledge base",
         "source": "Source",
         "verify": "taken from a sibling ABB drive: verify on your drive's manual",
+        "unsure": "not confirmed (sources disagree, or inferred): verify on your drive's manual",
         "user": "document added by the user",
         "see_also": "See also",
         "safety": "SAFETY",
@@ -104,11 +107,8 @@ def describe_entry(entry: Entry, lang: str) -> str:
 def provenance(entry: Entry, lang: str) -> str:
     labels = LABELS.get(lang, LABELS["en"])
     text = "; ".join(s.label() for s in entry.sources)
-    if entry.needs_verification:
-        text += f" ({labels['verify']})"
-    elif entry.confidence == "user":
-        text += f" ({labels['user']})"
-    return text
+    note = {"family": "verify", "unsure": "unsure", "user": "user"}.get(entry.confidence)
+    return f"{text} ({labels[note]})" if note else text
 
 
 #: what every DC-link safety note says, in either language ("5 minutos", "5 minutes")
