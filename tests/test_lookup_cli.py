@@ -97,3 +97,14 @@ def test_knowledge_add_rejects_a_bad_file(tmp_path: Path) -> None:
     result = run("knowledge", "add", str(bad))
     assert result.exit_code == ExitCode.INPUT
     assert len(result.stderr.strip().splitlines()) <= 2 and "Traceback" not in result.stderr
+
+
+def test_look_ups_work_with_a_broken_config_file(isolated_dirs: Path) -> None:
+    config = isolated_dirs / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('model = "unclosed\n')
+    result = run("fault", "F0001", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["entry"]["id"] == "F0001"
+    assert "warning:" in result.stderr and str(config) in result.stderr
+    assert run("ask", "--offline", "F0001").exit_code == 4  # ask still says what is wrong

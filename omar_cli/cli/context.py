@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from omar_cli.cli.output import Output
 
 if TYPE_CHECKING:
     from omar_cli.services import Services
+    from omar_cli.settings import Settings
 
 
 @dataclass
@@ -18,25 +20,40 @@ class AppState:
     services: Services | None = None
     output: Output = field(default_factory=Output)
     debug: bool = False
+    #: look-ups must work at the cabinet even with a broken config file: defaults then
+    lenient: bool = False
 
     @property
     def svc(self) -> Services:
         if self.services is None:
             from omar_cli.services import Services
-            from omar_cli.settings import load_settings
 
-            self.services = Services(load_settings())
+            self.services = Services(self._settings())
             settings = self.services.settings
             self.output.secrets = tuple(filter(None, [settings.api_key]))
             self.output.error_log = settings.paths.log / "errors.log"
         return self.services
 
+    def _settings(self) -> Settings:
+        from omar_cli.errors import ConfigError
+        from omar_cli.settings import Settings, load_settings, resolve_paths
 
-def state(ctx: typer.Context, *, json_mode: bool = False) -> AppState:
-    """The shared state; commands call this first, saying whether they print JSON."""
+        try:
+            return load_settings()
+        except ConfigError as exc:
+            if not self.lenient:
+                raise
+            self.output.note(f"warning: {exc.message}; using default settings")
+            return Settings(paths=resolve_paths(os.environ))
+
+
+def state(ctx: typer.Context, *, json_mode: bool = False, lenient: bool = False) -> AppState:
+    """The shared state; commands call this first, saying whether they print JSON and
+    whether they can do their job on default settings when the configuration is broken."""
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
     obj.output.json_mode = json_mode
+    obj.lenient = lenient
     obj.output.command = command_name(ctx.command_path)
     return obj
 

@@ -79,7 +79,7 @@ def search(
 
     Example: omar search "se dispara al frenar"
     """
-    st = state(ctx, json_mode=json_out)
+    st = state(ctx, json_mode=json_out, lenient=True)
     query = clean_text(" ".join(text)).strip()
     if not query:
         raise InputError("the search text is empty", hint='example: omar search "F0002"')
@@ -98,7 +98,7 @@ def search(
 
 
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
-    st = state(ctx, json_mode=json_out)
+    st = state(ctx, json_mode=json_out, lenient=True)
     language = _lang(st.svc.settings.language, lang, "")
     entry = st.svc.knowledge.lookup(clean_text(raw), kind)
     out = st.output
