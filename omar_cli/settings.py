@@ -73,17 +73,37 @@ def _text(raw: str) -> str:
 
 
 def _optional_url(raw: str) -> str | None:
+    from urllib.parse import urlsplit
+
     value = raw.strip()
-    if value and not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return value or None
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    return value
+
+
+def _language(raw: str) -> str:
+    value = raw.strip().lower()
+    if len(value) != 2 or not value.isalpha():
+        raise ValueError("must be a two-letter ISO 639-1 code such as es or en")
+    return value
+
+
+def _retries(raw: str) -> int:
+    value = _non_negative_int(raw)
+    if value > 10:
+        raise ValueError("must be 10 or less")
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("model", _text, "gpt-4o-mini", "OMAR_MODEL", "chat model"),
     Setting("vision_model", _text, "gpt-4o-mini", "OMAR_VISION_MODEL", "model for photos"),
     Setting("transcription_model", _text, "whisper-1", "OMAR_TRANSCRIPTION_MODEL", "speech model"),
-    Setting("language", _text, "es", "OMAR_LANGUAGE", "transcription language (ISO 639-1)"),
+    Setting("language", _language, "es", "OMAR_LANGUAGE", "transcription language (ISO 639-1)"),
     Setting(
         "base_url",
         _optional_url,
@@ -92,7 +112,7 @@ SETTINGS: tuple[Setting, ...] = (
         "OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio)",
     ),
     Setting("timeout", _positive_float, 30.0, "OMAR_TIMEOUT", "seconds per API request"),
-    Setting("max_retries", _non_negative_int, 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"),
+    Setting("max_retries", _retries, 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"),
     Setting(
         "session_idle_minutes",
         _non_negative_int,

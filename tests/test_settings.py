@@ -101,3 +101,19 @@ def test_config_unset_restores_default(tmp_path: Path) -> None:
     write_config_value(cfg, "model", None)
     assert load_settings(env).model == "gpt-4o-mini"
     assert (cfg.stat().st_mode & 0o777) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("base_url", "http://"),
+        ("base_url", "http://localhost:99999/v1"),
+        ("base_url", "ftp://host/v1"),
+        ("language", "spanish"),
+        ("max_retries", "99"),
+        ("timeout", "0"),
+    ],
+)
+def test_values_are_validated(tmp_path: Path, key: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"bad value for '{key}'"):
+        write_config_value(tmp_path / "config.toml", key, raw)
