@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from omar_cli.llm.openai_client import ChatResult, OpenAIChat
     from omar_cli.store import Message, Session, SessionStore
 
+#: a question longer than this is a pasted document, not a question
+MAX_QUESTION_CHARS = 8000
 #: how many earlier messages of the session are sent along as conversation history
 HISTORY_MESSAGES = 12
 #: how many knowledge hits are considered before the character budget trims them
@@ -148,6 +150,12 @@ class Assistant:
         question = clean_text(question).strip()
         if not question:
             raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(
+                f"the question is too long ({len(question)} characters, at most "
+                f"{MAX_QUESTION_CHARS})",
+                hint="ask about one thing at a time; add long documents with omar knowledge add",
+            )
         session, created = self._pick_session(session_id, new_session)
         history = self._history(session.id, before_seq=None)
         asked = self.store.add_message(session.id, "user", question, status="pending")

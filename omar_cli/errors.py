@@ -59,6 +59,10 @@ class InputError(OmarError):
     code = ExitCode.INPUT
 
 
+class Interrupted(OmarError):
+    code = ExitCode.INTERRUPTED
+
+
 class NoApiKeyError(OmarError):
     code = ExitCode.NO_API_KEY
 

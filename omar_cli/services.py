@@ -17,6 +17,7 @@ from omar_cli.settings import Settings
 if TYPE_CHECKING:
     from omar_cli.assistant import Assistant
     from omar_cli.knowledge.index import KnowledgeIndex
+    from omar_cli.knowledge.model import Entry
     from omar_cli.knowledge.userdocs import UserLibrary
     from omar_cli.llm.openai_client import OpenAIChat
     from omar_cli.store import SessionStore
@@ -47,12 +48,24 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:
+        """Built-in entries and the user's documents: what search and answers draw on."""
         from omar_cli.knowledge.index import KnowledgeIndex
+
+        entries = [*self._builtin_entries, *self.library.entries()]
+        return KnowledgeIndex.open(entries, self.settings.paths.cache / "index")
+
+    @cached_property
+    def codes(self) -> KnowledgeIndex:
+        """Built-in entries only: code look-ups never need (or wait for) a 300-page manual."""
+        from omar_cli.knowledge.index import KnowledgeIndex
+
+        return KnowledgeIndex.open(self._builtin_entries, self.settings.paths.cache / "codes")
+
+    @cached_property
+    def _builtin_entries(self) -> list[Entry]:
         from omar_cli.knowledge.loader import builtin_dir, load_entries
 
-        cache = self.settings.paths.cache
-        builtin = load_entries(builtin_dir(), cache_dir=cache / "knowledge")
-        return KnowledgeIndex.open([*builtin, *self.library.entries()], cache / "index")
+        return load_entries(builtin_dir(), cache_dir=self.settings.paths.cache / "knowledge")
 
     def chat(self) -> OpenAIChat | None:
         """The chat client, or None when no endpoint is configured (no key, no base URL)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +9,7 @@ from typer.core import TyperGroup
 
 from omar_cli import __version__
 from omar_cli.cli.context import AppState, command_name
-from omar_cli.errors import ExitCode, OmarError, UsageError
+from omar_cli.errors import ExitCode, Interrupted, OmarError, UsageError
 
 
 class OmarGroup(TyperGroup):
@@ -24,7 +23,7 @@ class OmarGroup(TyperGroup):
             report_error(ctx, exc)
             raise typer.Exit(int(exc.code)) from None
         except KeyboardInterrupt:
-            sys.stderr.write("\nomar: interrupted\n")
+            report_error(ctx, Interrupted("interrupted", hint="what was stored is kept"))
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort):
             raise

@@ -100,7 +100,7 @@ def search(
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
     language = _lang(st.svc.settings.language, lang, "")
-    entry = st.svc.knowledge.lookup(clean_text(raw), kind)
+    entry = st.svc.codes.lookup(clean_text(raw), kind)
     out = st.output
     if json_out:
         out.emit_json({"entry": entry_dict(entry, language)})
