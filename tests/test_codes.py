@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from omar_cli.knowledge.codes import candidates, extract_codes
+from omar_cli.knowledge.codes import (
+    Names,
+    candidates,
+    code_aliases,
+    extract_codes,
+    keyword_code,
+    mentions,
+    name_rows,
+)
+from omar_cli.knowledge.model import Entry, LangText
 
 HEX = {"2310": "F0001", "3210": "F0002", "2330": "F0016", "3130": "F0022", "FF84": "F0011"}
 
@@ -156,3 +165,87 @@ def test_extract_keeps_the_first_reading_the_base_knows() -> None:
     assert extract_codes("sale 2310 en el master", known=known, hex_map=HEX) == ["F0001"]
     assert extract_codes("el 2010 parpadea", known=known, hex_map=HEX) == ["A2010"]
     assert extract_codes("el 2024 fue un buen año", known=known, hex_map=HEX) == []
+
+
+# --- names that hold a number -------------------------------------------------------------------
+
+
+def _named(ident: str, kind: str, name: str, *keywords: str, title: str = "") -> Entry:
+    text = LangText(title=title or name, text="-", keywords=keywords)
+    return Entry(ident, kind, name, {"es": text, "en": text}, "acs150", ())
+
+
+NAMED = [
+    _named("F0001", "fault", "OVERCURRENT", "fault 1", "trips on start"),
+    _named("F0014", "fault", "EXT FAULT 1", "fault 14", title="External fault 1"),
+    _named("3003", "parameter", "EXTERNAL FAULT 1"),
+    _named("2205", "parameter", "ACCELER TIME 2", "rampa 2", "4-20 mA"),
+    _named("2206", "parameter", "DECELER TIME 2", "rampa 2", "group 22"),
+    _named("2201", "parameter", "ACC/DEC 1/2 SEL", "rampa 2", "group 22"),
+    _named("2202", "parameter", "ACCELER TIME 1", "group 22"),
+    _named("2203", "parameter", "DECELER TIME 1", "group 22"),
+]
+
+
+def test_name_rows_keep_names_with_a_number_few_entries_share() -> None:
+    rows = name_rows(NAMED)
+    phrases = {phrase for phrase, _ in rows}
+    assert {"ext fault 1", "external fault 1", "acceler time 2", "rampa 2"} <= phrases
+    assert "group 22" not in phrases  # four entries share it: it names none
+    assert "fault 1" not in phrases and "fault 14" not in phrases  # codes are read as codes
+    assert "4 20 ma" not in phrases  # a number and a unit are no name
+    # the entry whose panel name or title it is comes first, then faults before parameters
+    assert [i for p, i in rows if p == "external fault 1"] == ["F0014", "3003"]
+    # a user's document is titled after its file, not a panel text
+    assert name_rows([_named("doc-x-1", "document", "Pump XY-200 manual")]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("the drive shows external fault 1 and won't start", [("F0014", "3003")]),
+        ("sale EXT FAULT 1 en la pantalla", [("F0014",)]),
+        ("ext fault 1 y luego F1", [("F0014",), ("F0001",)]),
+        ("fault 1 on start", [("F0001",)]),
+        ("la rampa 2 s es corta", []),  # a number with a unit is no name
+        ("cambiar la rampa 2", [("2205", "2206", "2201")]),
+    ],
+)
+def test_names_are_read_before_codes(text: str, found: list[tuple[str, ...]]) -> None:
+    names = Names(name_rows(NAMED))
+    assert mentions(text, known={e.id for e in NAMED}, names=names) == found
+
+
+def test_extract_codes_reads_names_too() -> None:
+    names = Names(name_rows(NAMED))
+    assert extract_codes("EXT FAULT 1", names=names) == ["F0014"]
+    assert extract_codes("EXT FAULT 1") == ["F0001"]  # without names, "fault 1" is a code
+
+
+# --- codes named by keywords -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keyword", "kind", "ident"),
+    [
+        ("103", "fault", "F0103"),
+        ("F0104", "fault", "F0104"),
+        ("fallo 102", "fault", "F0102"),
+        ("2010", "alarm", "A2010"),
+        ("A2001", "topic", "A2001"),  # a code that says its kind counts anywhere
+        ("9902", "topic", None),  # a bare number in a topic names nothing
+        ("thermal relay", "fault", None),
+    ],
+)
+def test_keyword_code(keyword: str, kind: str, ident: str | None) -> None:
+    assert keyword_code(keyword, kind) == ident
+
+
+def test_code_aliases_point_codes_without_entry_at_the_entry_naming_them() -> None:
+    system = _named("F0101", "fault", "SYSTEM ERROR", "F0102", "103", "fault 104", "F101")
+    topic = _named("alarm-list", "topic", "Alarms", "A2001", "F0103", "2222")
+    aliases = code_aliases([topic, system, *NAMED])
+    assert aliases["F0102"] == "F0101" and aliases["F0104"] == "F0101"
+    assert aliases["F0103"] == "F0101"  # a fault entry beats a topic
+    assert aliases["A2001"] == "alarm-list"
+    assert "F0101" not in aliases and "2222" not in aliases and "F0014" not in aliases

@@ -321,6 +321,103 @@ def test_wrong_kind_is_unknown(index: KnowledgeIndex) -> None:
         index.lookup("2202", "fault")
 
 
+def test_wrong_kind_points_at_the_right_command(index: KnowledgeIndex) -> None:
+    for raw, kind, hint in [
+        ("A2010", "fault", "A2010 is an alarm: omar alarm A2010"),
+        ("F0001", "parameter", "F0001 is a fault: omar fault F0001"),
+        ("22.02", "alarm", "2202 is a parameter: omar param 2202"),
+        ("sobrecorriente", "alarm", "F0001 is a fault: omar fault F0001"),
+    ]:
+        with pytest.raises(UnknownCodeError) as info:
+            index.lookup(raw, kind)
+        assert info.value.hint == hint
+        assert info.value.suggestions[0] == hint.split()[0]
+        assert info.value.message == f"unknown {kind} {raw!r}"
+
+
+EXTRA: list[Entry] = [
+    entry(
+        "F0101",
+        "fault",
+        "SYSTEM ERROR",
+        ("Error de sistema (fallos 101 a 105)", "Error interno.", ("F0102", "103", "fallo 104")),
+        ("System error (faults 101 to 105)", "Internal error.", ("F102", "105", "fault 104")),
+    ),
+    entry(
+        "alarm-list",
+        "topic",
+        "Alarm list",
+        ("Lista de alarmas", "Alarmas sin ficha propia.", ("A2001", "A2002")),
+        ("Alarm list", "Alarms without a sheet of their own.", ("A2001", "A2002")),
+    ),
+    entry(
+        "F0014",
+        "fault",
+        "EXT FAULT 1",
+        ("Fallo externo 1", "Se activó la entrada de fallo externo.", ("relé térmico",)),
+        ("External fault 1", "The external fault input became active.", ("thermal relay",)),
+        related=("3003",),
+    ),
+    entry(
+        "3003",
+        "parameter",
+        "EXTERNAL FAULT 1",
+        ("Entrada de fallo externo 1", "Elige la entrada digital del fallo externo 1.", ()),
+        ("External fault 1 input", "Chooses the digital input of external fault 1.", ()),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def wider() -> KnowledgeIndex:
+    return KnowledgeIndex.open([*ENTRIES, *EXTRA], None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "expected"),
+    [
+        ("103", "fault", "F0101"),
+        ("F0102", None, "F0101"),
+        ("fallo 104", None, "F0101"),
+        ("F105", "fault", "F0101"),
+        ("101", "fault", "F0101"),  # its own id still comes first
+        ("A2001", "alarm", "alarm-list"),
+    ],
+)
+def test_lookup_falls_back_to_the_entry_whose_keywords_name_the_code(
+    wider: KnowledgeIndex, raw: str, kind: str | None, expected: str
+) -> None:
+    assert wider.lookup(raw, kind).id == expected
+
+
+def test_keywords_name_codes_of_their_own_kind_only(wider: KnowledgeIndex) -> None:
+    with pytest.raises(UnknownCodeError):
+        wider.lookup("106", "fault")
+    with pytest.raises(UnknownCodeError):
+        wider.lookup("103", "parameter")  # F0101 names fault 103, not parameter 0103
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "the drive shows external fault 1 and the machine wont start",
+        "sale EXT FAULT 1 en la pantalla",
+        "EXT FAULT 1",
+    ],
+)
+def test_a_name_with_a_number_is_no_code(wider: KnowledgeIndex, query: str) -> None:
+    # "fault 1" inside "EXT FAULT 1" names F0014, not fault code 1 (F0001)
+    assert ids(wider.search(query, lang=wider.detect_lang(query)))[:2] == ["F0014", "3003"]
+    assert "F0001" not in ids(wider.search("EXT FAULT 1"))
+
+
+def test_a_name_ranks_like_a_code(wider: KnowledgeIndex) -> None:
+    # the words point at the ramp parameter; the name it quotes wins, as a code would
+    found = ids(wider.search("acceler time 1 rampa de frenado deceleración"))
+    assert found[0] == "2202"
+    assert ids(wider.search("F0016 y luego EXT FAULT 1"))[:2] == ["F0016", "F0014"]
+
+
 # --- cache ------------------------------------------------------------------------------------
 
 
@@ -465,6 +562,25 @@ def _answered(index: KnowledgeIndex, row: dict[str, object]) -> bool:
     expect_text = [str(t).lower() for t in row.get("expect_text", [])]  # type: ignore[attr-defined]
     blob = " ".join(f"{h.text} {h.title}" for h in hits).lower()
     return any(h.id in expect_any for h in hits) or any(t in blob for t in expect_text)
+
+
+@pytest.mark.parametrize(
+    ("query", "best"),
+    [
+        ("the drive shows external fault 1 and the machine wont start", "F0014"),
+        ("sale EXT FAULT 1 en la pantalla", "F0014"),
+        ("acceleration time 2 too short", "2205"),
+    ],
+)
+def test_names_on_the_real_knowledge(builtin_index: KnowledgeIndex, query: str, best: str) -> None:
+    assert ids(builtin_index.search(query, lang=builtin_index.detect_lang(query)))[0] == best
+
+
+def test_fault_103_on_the_real_knowledge(builtin_index: KnowledgeIndex) -> None:
+    assert builtin_index.lookup("103", "fault").id == "F0101"
+    with pytest.raises(UnknownCodeError) as info:
+        builtin_index.lookup("A2010", "fault")
+    assert info.value.hint == "A2010 is an alarm: omar alarm A2010"
 
 
 @pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.name)

@@ -9,10 +9,11 @@ technician most likely meant it, and the caller keeps the first one its knowledg
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from omar_cli.knowledge.lang import fold, token_spans, tokens
+from omar_cli.knowledge.model import Entry
 
 FAULT, ALARM, PARAMETER, RATING = "fault", "alarm", "parameter", "rating"
 CODE_KINDS = (FAULT, ALARM, PARAMETER, RATING)
@@ -216,7 +217,7 @@ class Names:
     """
 
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
-        """``rows`` are (phrase as space-joined tokens, id), as :func:`name_rows` yields."""
+        """``rows`` are (phrase as space-joined tokens, id) in :func:`name_rows` order."""
         ids: dict[tuple[str, ...], list[str]] = {}
         for phrase, ident in rows:
             ids.setdefault(tuple(phrase.split()), []).append(ident)
@@ -244,27 +245,40 @@ class Names:
         return found
 
 
-def name_rows(labels: Iterable[tuple[str, Iterable[str]]]) -> list[tuple[str, str]]:
-    """(phrase, id) rows for :class:`Names` from each entry's id and labels.
+def name_rows(entries: Iterable[Entry]) -> list[tuple[str, str]]:
+    """(phrase, id) rows for :class:`Names` from the entries' panel names, titles and keywords.
 
-    Labels are panel names, titles and keywords. A phrase is kept when it holds a number and
-    a word that is no unit, is no plain code ("fault 14" is read as a code anyway) and names
-    at most three entries.
+    A phrase is kept when it holds a number and a word that is no unit, is no plain code
+    ("fault 14" is read as a code anyway) and names at most three entries. Entries sharing a
+    phrase come in the order they most likely mean it: the one it is the name or title of
+    before one that only lists it as a keyword, then faults, alarms, parameters, the rest.
     """
-    named: dict[str, list[str]] = {}
-    for ident, texts in labels:
-        for text in texts:
-            words = tokens(text)
-            if len(words) < 2 or not any(ch.isdigit() for ch in "".join(words)):
-                continue
-            if not any(w.isalpha() and len(w) > 2 and not _UNIT.fullmatch(w) for w in words):
-                continue
-            if candidates(text):
-                continue
-            ids = named.setdefault(" ".join(words), [])
-            if ident not in ids:
-                ids.append(ident)
-    return [(p, i) for p, ids in sorted(named.items()) if len(ids) <= _MAX_NAMED for i in ids]
+    named: dict[str, dict[str, tuple[int, int]]] = {}
+    for entry in entries:
+        if entry.kind == "document":  # a user's file title, shared by its chunks: no panel name
+            continue
+        kind_rank = (FAULT, ALARM, PARAMETER, entry.kind).index(entry.kind)
+        titles = [entry.name, *(t.title for t in entry.lang.values())]
+        keywords = [k for t in entry.lang.values() for k in t.keywords]
+        for strength, texts in enumerate((titles, keywords)):
+            for phrase in filter(None, map(_name_phrase, texts)):
+                ranks = named.setdefault(phrase, {})
+                ranks[entry.id] = min(ranks.get(entry.id, (9, 9)), (strength, kind_rank))
+    return [
+        (phrase, ident)
+        for phrase, ranks in sorted(named.items())
+        if len(ranks) <= _MAX_NAMED
+        for ident in sorted(ranks, key=lambda i: ranks[i])
+    ]
+
+
+def _name_phrase(text: str) -> str | None:
+    words = tokens(text)
+    if len(words) < 2 or not any(ch.isdigit() for ch in "".join(words)):
+        return None
+    if not any(w.isalpha() and len(w) > 2 and not _UNIT.fullmatch(w) for w in words):
+        return None
+    return None if candidates(text) else " ".join(words)
 
 
 def keyword_code(keyword: str, kind: str | None) -> str | None:
@@ -279,11 +293,44 @@ def keyword_code(keyword: str, kind: str | None) -> str | None:
     match = _RAW_CODE.fullmatch(fold(keyword).strip())
     if match is None or _reading(match).kind is None:
         return None
-    return _expand(_reading(match), None, None)[0]
+    found = _expand(_reading(match), None, None)
+    return found[0] if found else None
 
 
-def code_number(ident: str) -> tuple[str, int]:
-    """Kind and number of a code id: "F0016" -> ("fault", 16); slugs get -1."""
+def code_aliases(entries: Sequence[Entry]) -> dict[str, str]:
+    """Codes no entry has as its id -> the entry whose keywords name them ("F0103" -> "F0101")."""
+    ids = {e.id for e in entries}
+    aliases: dict[str, str] = {}
+    # fault, alarm and parameter entries first: their keywords name codes of their own kind
+    for entry in sorted(entries, key=lambda e: e.kind not in CODE_KINDS):
+        for text in entry.lang.values():
+            for keyword in text.keywords:
+                ident = keyword_code(keyword, entry.kind)
+                if ident is not None and ident not in ids:
+                    aliases.setdefault(ident, entry.id)
+    return aliases
+
+
+_COMMANDS = {FAULT: "omar fault", ALARM: "omar alarm", PARAMETER: "omar param"}
+
+
+def other_kind_hint(ident: str, kind: str) -> str | None:
+    """Where a code asked for as another kind lives: "A2010 is an alarm: omar alarm A2010"."""
+    if kind not in _COMMANDS:
+        return None
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{ident} is {article} {kind}: {_COMMANDS[kind]} {ident}"
+
+
+def numerically_near(ident: str, entries: Iterable[Entry], count: int) -> list[str]:
+    """Ids of the ``count`` entries of the same kind whose numbers are closest to ``ident``."""
+    kind, number = _code_number(ident)
+    same = [(e.id, _code_number(e.id)[1]) for e in entries if e.kind == kind]
+    same.sort(key=lambda pair: (abs(pair[1] - number), pair[1]))
+    return [found for found, _ in same[:count]]
+
+
+def _code_number(ident: str) -> tuple[str, int]:
     if ident[:1] == "F":
         return FAULT, int(ident[1:])
     if ident[:1] == "A":

@@ -21,18 +21,20 @@ from itertools import pairwise
 from pathlib import Path
 
 from omar_cli.errors import NotFoundError
-from omar_cli.knowledge.codes import candidates, extract_codes
-from omar_cli.knowledge.lang import (
-    ANALYZER_SIGNATURE,
-    analyse,
-    closest_term,
-    fold,
-    query_words,
-    tokens,
+from omar_cli.knowledge import lang as language
+from omar_cli.knowledge.codes import (
+    Names,
+    candidates,
+    code_aliases,
+    mentions,
+    name_rows,
+    numerically_near,
+    other_kind_hint,
 )
+from omar_cli.knowledge.lang import ANALYZER_SIGNATURE, closest_term, fold, query_words, tokens
 from omar_cli.knowledge.model import Entry, LangText
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # bump when what _fill stores changes
 _PREFIX = "omar-index-"
 _COLUMNS = ("codes", "title", "keywords", "body", "extra")
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
@@ -44,6 +46,7 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 #: nominal") says more than the same words scattered: its BM25 is added at this weight
 _PHRASE_WEIGHT = 0.5
 _STALE_TMP_SECONDS = 3600.0
+_NOTHING = "nothing close is known; describe the symptom and search instead"
 
 
 class UnknownCodeError(NotFoundError):
@@ -100,6 +103,8 @@ class KnowledgeIndex:
         self._hex = {e.hex_code.upper(): e.id for e in self._entries if e.hex_code}
         self._vocab: dict[str, list[str]] | None = None  # first letter -> terms, on first typo
         self._doc_freq: dict[str, int] = {}  # term -> entries holding it, with the vocabulary
+        self._names: Names | None = None  # phrases with a number that name entries
+        self._aliases: dict[str, str] | None = None  # code -> entry whose keywords name it
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -124,6 +129,16 @@ class KnowledgeIndex:
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
 
+    def detect_lang(self, text: str) -> language.DetectedLang:
+        """Spanish or English, helped by the words only one language of the knowledge uses.
+
+        The vocabulary is built with the index and stored in it; see ``language_vocabulary``.
+        """
+        words = sorted(set(tokens(text)))
+        sql = f"SELECT word, lean FROM lang_vocab WHERE word IN ({', '.join('?' * len(words))})"
+        leans = {str(w): float(v) for w, v in self._conn.execute(sql, words)} if words else {}
+        return language.detect_lang(text, leans)
+
     # --- search ---------------------------------------------------------------------------
 
     def search(
@@ -141,8 +156,10 @@ class KnowledgeIndex:
         terms = self._terms(query)
         scores = self._match(terms, allowed)
         self._phrase_boost(scores, terms, allowed)
-        codes = extract_codes(query, known=self._by_id, hex_map=self._hex)
-        self._boost(scores, codes, allowed)
+        if self._names is None:
+            self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
+        named = mentions(query, known=self._by_id, hex_map=self._hex, names=self._names)
+        self._boost(scores, named, allowed)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [_hit(self._entries[row], score, lang) for row, score in ranked]
 
@@ -150,7 +167,7 @@ class KnowledgeIndex:
         """Stems of the query's words; a word the index never saw gets its closest term."""
         terms: dict[str, None] = {}
         self._vocabulary()
-        for word, stems in query_words(query):
+        for word, stems in query_words(query, self.detect_lang(query)):
             # one stem per word, so a word does not weigh twice: the reading the knowledge
             # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
             freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
@@ -199,10 +216,18 @@ class KnowledgeIndex:
                 scores[int(row)] = scores.get(int(row), 0.0) - _PHRASE_WEIGHT * float(rank)
 
     def _boost(
-        self, scores: dict[int, float], codes: list[str], allowed: frozenset[str] | None
+        self,
+        scores: dict[int, float],
+        named: list[tuple[str, ...]],
+        allowed: frozenset[str] | None,
     ) -> None:
-        """Quoted codes go above every word match; entries they relate to get a nudge."""
-        codes = [c for c in codes if allowed is None or self._by_id[c].kind in allowed]
+        """Quoted codes and names go above every word match; related entries get a nudge."""
+        fits = [
+            [c for c in group if allowed is None or self._by_id[c].kind in allowed]
+            for group in named
+        ]
+        groups = [group for group in fits if group]
+        codes = [ident for group in groups for ident in group]
         top = max(scores.values(), default=1.0)
         for ident in codes:
             for rel in self._by_id[ident].related:
@@ -212,31 +237,45 @@ class KnowledgeIndex:
                 rel_row = self._row[rel]
                 scores[rel_row] = scores.get(rel_row, 0.0) + _RELATED_SHARE * top
         ceiling = max(scores.values(), default=0.0)
-        for position, ident in enumerate(codes):  # in the order the question names them
-            scores[self._row[ident]] = ceiling + float(len(codes) - position)
+        for position, group in enumerate(groups):  # in the order the question names them
+            for rank, ident in enumerate(group):  # entries sharing a name: likeliest first
+                tie = 0.5 * (len(group) - rank) / len(group)
+                scores[self._row[ident]] = ceiling + float(len(groups) - position) + tie
 
     # --- code look-up ---------------------------------------------------------------------
 
     def lookup(self, raw: str, kind: str | None = None) -> Entry:
         """The entry a code names (``F1``, ``22.02``, ``2310h``, ``overcurrent``...).
 
-        Raises UnknownCodeError with the nearest known ids when nothing matches.
+        A code no entry has as its id ("103") may be named by another entry's keywords
+        (F0101 covers 101 to 105). Raises UnknownCodeError with the nearest known ids when
+        nothing matches, and says so when the code is of another kind ("A2010" as a fault).
         """
-        for ident in candidates(raw, kind, hex_map=self._hex):
+        entry = self._resolve(raw, kind)
+        if entry is not None:
+            return entry
+        suggestions = self._suggest(raw, kind)
+        other = self._resolve(raw, None) if kind is not None else None
+        if other is not None:  # "A2010" as a fault: say where it is
+            suggestions = list(dict.fromkeys([other.id, *suggestions]))[:5]
+        hint = other_kind_hint(other.id, other.kind) if other is not None else None
+        if hint is None:
+            hint = f"nearest known: {', '.join(suggestions)}" if suggestions else _NOTHING
+        raise UnknownCodeError(f"unknown {kind or 'code'} {raw.strip()!r}", suggestions, hint)
+
+    def _resolve(self, raw: str, kind: str | None) -> Entry | None:
+        readings = candidates(raw, kind, hex_map=self._hex)
+        for ident in readings:
             entry = self._by_id.get(ident)
             if entry is not None and (kind is None or entry.kind == kind):
                 return entry
         entry = self._by_label(raw, kind)
         if entry is not None:
             return entry
-        suggestions = self._suggest(raw, kind)
-        what = kind or "code"
-        hint = (
-            f"nearest known: {', '.join(suggestions)}"
-            if suggestions
-            else "nothing close is known; describe the symptom and search instead"
-        )
-        raise UnknownCodeError(f"unknown {what} {raw.strip()!r}", suggestions, hint)
+        if self._aliases is None:
+            self._aliases = code_aliases(self._entries)
+        named = [self._aliases[ident] for ident in readings if ident in self._aliases]
+        return self._by_id[named[0]] if named else None
 
     def _by_label(self, raw: str, kind: str | None) -> Entry | None:
         """Exact id in any case, or the panel name / title: "overcurrent", "Sobrecorriente"."""
@@ -255,7 +294,7 @@ class KnowledgeIndex:
         found: list[str] = []
         readings = candidates(raw, kind)
         if readings:
-            found += self._numerically_near(readings[0], count=3)
+            found += numerically_near(readings[0], self._entries, count=3)
         pool = [e for e in self._entries if kind is None or e.kind == kind]
         names = {fold(e.name): e.id for e in pool}
         for title_lang in ("es", "en"):
@@ -266,23 +305,9 @@ class KnowledgeIndex:
             found += [hit.id for hit in self.search(raw, limit=3, kinds=_kinds(kind))]
         return list(dict.fromkeys(found))[:count]
 
-    def _numerically_near(self, ident: str, count: int) -> list[str]:
-        kind, number = _code_number(ident)
-        same = [(e, _code_number(e.id)[1]) for e in self._entries if e.kind == kind]
-        same.sort(key=lambda pair: (abs(pair[1] - number), pair[1]))
-        return [e.id for e, _ in same[:count]]
-
 
 def _kinds(kind: str | None) -> list[str] | None:
     return [kind] if kind is not None else None
-
-
-def _code_number(ident: str) -> tuple[str, int]:
-    if ident[:1] == "F":
-        return "fault", int(ident[1:])
-    if ident[:1] == "A":
-        return "alarm", int(ident[1:])
-    return "parameter", int(ident) if ident.isdigit() else -1
 
 
 def _hit(entry: Entry, score: float, lang: str) -> Hit:
@@ -307,24 +332,6 @@ def _summary(entry: Entry, text: LangText) -> str:
 # --- building and caching -------------------------------------------------------------------
 
 
-def _document(entry: Entry) -> tuple[str, ...]:
-    """The analysed text of each column, both languages stemmed each in its own way."""
-    # panel names and slugs are English; stems only, so a query word counts once here
-    codes_terms = analyse(f"{entry.id} {entry.name} {entry.hex_code or ''}", "en")
-    columns: list[list[str]] = [codes_terms, [], [], [], []]
-    for lang_code, text in entry.lang.items():
-        stem_lang = "es" if lang_code == "es" else "en"
-        columns[1] += analyse(text.title, stem_lang)
-        columns[2] += analyse(" ".join(text.keywords), stem_lang)
-        body = " ".join([text.text, *text.causes, *text.checks])
-        columns[3] += analyse(body, stem_lang)
-        columns[4] += analyse(text.safety or "", stem_lang)
-    facts = " ".join(f"{k} {v}" for k, v in entry.facts.items())
-    # gaps are English and say where the missing value lives: worth finding, weakly
-    columns[4] += analyse(" ".join([facts, *entry.gaps]), "en")
-    return tuple(" ".join(column) for column in columns)
-
-
 def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> None:
     names = ", ".join(_COLUMNS)
     conn.executescript(
@@ -332,13 +339,20 @@ def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> No
         f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
         " tokenize = 'unicode61 remove_diacritics 2');"
         "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');"
+        "CREATE TABLE lang_vocab(word TEXT PRIMARY KEY, lean REAL NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE names(phrase TEXT NOT NULL, id TEXT NOT NULL);"
     )
+    texts = [language.entry_texts(e) for e in entries]
     with conn:
         conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (digest,))
         conn.executemany(
             f"INSERT INTO docs(rowid, {names}, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((row, *_document(e), e.kind) for row, e in enumerate(entries)),
+            ((row, *language.entry_columns(e), e.kind) for row, e in enumerate(entries)),
         )
+        conn.executemany(
+            "INSERT INTO lang_vocab VALUES (?, ?)", language.language_vocabulary(texts).items()
+        )
+        conn.executemany("INSERT INTO names VALUES (?, ?)", name_rows(entries))
 
 
 def _cached(

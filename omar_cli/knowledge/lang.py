@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Literal
 
+from omar_cli.knowledge.model import Entry
+
 DetectedLang = Literal["es", "en"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -214,3 +216,35 @@ def closest_term(word: str, stems: tuple[str, ...], vocabulary: Sequence[str]) -
             if ratio > best_ratio or (ratio == best_ratio and best and len(term) > len(best)):
                 best, best_ratio = term, ratio
     return best
+
+
+# --- entries -------------------------------------------------------------------------------
+
+
+def entry_columns(entry: Entry) -> tuple[str, ...]:
+    """The index columns of an entry (codes, title, keywords, body, extra), analysed.
+
+    Both languages go in, each stemmed in its own way.
+    """
+    # panel names and slugs are English; stems only, so a query word counts once here
+    codes_terms = analyse(f"{entry.id} {entry.name} {entry.hex_code or ''}", "en")
+    columns: list[list[str]] = [codes_terms, [], [], [], []]
+    for lang_code, text in entry.lang.items():
+        stem_lang = "es" if lang_code == "es" else "en"
+        columns[1] += analyse(text.title, stem_lang)
+        columns[2] += analyse(" ".join(text.keywords), stem_lang)
+        body = " ".join([text.text, *text.causes, *text.checks])
+        columns[3] += analyse(body, stem_lang)
+        columns[4] += analyse(text.safety or "", stem_lang)
+    facts = " ".join(f"{k} {v}" for k, v in entry.facts.items())
+    # gaps are English and say where the missing value lives: worth finding, weakly
+    columns[4] += analyse(" ".join([facts, *entry.gaps]), "en")
+    return tuple(" ".join(column) for column in columns)
+
+
+def entry_texts(entry: Entry) -> dict[str, str]:
+    """All of an entry's text per language, as :func:`language_vocabulary` reads it."""
+    return {
+        code: " ".join([text.title, text.text, *text.keywords, *text.causes, *text.checks])
+        for code, text in entry.lang.items()
+    }
