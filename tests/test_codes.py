@@ -207,6 +207,7 @@ def test_name_rows_keep_names_with_a_number_few_entries_share() -> None:
         ("sale EXT FAULT 1 en la pantalla", [("F0014",)]),
         ("ext fault 1 y luego F1", [("F0014",), ("F0001",)]),
         ("fault 1 on start", [("F0001",)]),
+        ("F1, ext fault 1, F0001 again", [("F0001",), ("F0014",)]),
         ("la rampa 2 s es corta", []),  # a number with a unit is no name
         ("cambiar la rampa 2", [("2205", "2206", "2201")]),
     ],

@@ -184,7 +184,7 @@ def mentions(
     hex_map: Mapping[str, str] | None = None,
     names: Names | None = None,
 ) -> list[tuple[str, ...]]:
-    """The entries each code or name in ``text`` points at, in the order they are written.
+    """The entries each code or name in ``text`` points at, in the order first written.
 
     A name with a number ("EXT FAULT 1") is read before codes, so its "fault 1" is not F0001.
     """
@@ -201,7 +201,30 @@ def mentions(
                 ids = [i for i in ids if i in known]
             if ids:
                 taken.append((start, end, (ids[0],)))
-    return [ids for _, _, ids in sorted(taken)]
+    seen: set[str] = set()
+    found: list[tuple[str, ...]] = []
+    for _, _, named in sorted(taken):  # an entry counts once, where it is first named
+        fresh = tuple(i for i in named if i not in seen)
+        seen.update(fresh)
+        if fresh:
+            found.append(fresh)
+    return found
+
+
+def _mention_ids(
+    match: re.Match[str], kind: str | None, hex_map: Mapping[str, str] | None
+) -> list[str]:
+    groups = match.groupdict()
+    if kind == RATING:
+        return [_rating_id(match)]
+    if kind == "hex":
+        return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
+    num = groups["num"]
+    if kind == "word":
+        word = groups["word"]
+        prefix = "f" if word[0] in "fet" else "a" if word[0] in "aw" else "p"
+        return candidates(f"{prefix} {num}", hex_map=hex_map)
+    return candidates(num, kind, hex_map=hex_map)
 
 
 # --- names that hold a number -----------------------------------------------------------------
@@ -336,19 +359,3 @@ def _code_number(ident: str) -> tuple[str, int]:
     if ident[:1] == "A":
         return ALARM, int(ident[1:])
     return PARAMETER, int(ident) if ident.isdigit() else -1
-
-
-def _mention_ids(
-    match: re.Match[str], kind: str | None, hex_map: Mapping[str, str] | None
-) -> list[str]:
-    groups = match.groupdict()
-    if kind == RATING:
-        return [_rating_id(match)]
-    if kind == "hex":
-        return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
-    num = groups["num"]
-    if kind == "word":
-        word = groups["word"]
-        prefix = "f" if word[0] in "fet" else "a" if word[0] in "aw" else "p"
-        return candidates(f"{prefix} {num}", hex_map=hex_map)
-    return candidates(num, kind, hex_map=hex_map)
