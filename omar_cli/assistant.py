@@ -23,7 +23,6 @@ from omar_cli.errors import (
     OmarError,
     ServerError,
 )
-from omar_cli.knowledge.lang import detect_lang
 from omar_cli.knowledge.offline import compose_offline_answer, missing_safety, provenance
 from omar_cli.prompt import PROMPT_VERSION, build_grounding, build_messages
 from omar_cli.settings import Settings
@@ -159,7 +158,7 @@ class Assistant:
         session, created = self._pick_session(session_id, new_session)
         history = self._history(session.id, before_seq=None)
         asked = self.store.add_message(session.id, "user", question, status="pending")
-        lang = detect_lang(question)
+        lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, history)
         chat = None if offline else self.chat()
         if chat is None:
@@ -396,7 +395,7 @@ class Assistant:
         )
 
     def _sync_one(self, chat: OpenAIChat, asked: Message) -> SyncItem:
-        lang = detect_lang(asked.text)
+        lang = self.knowledge().detect_lang(asked.text)
         history = self._history(asked.session_id, before_seq=asked.seq)
         hits = self._retrieve(asked.text, lang, history)
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)

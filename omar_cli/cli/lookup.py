@@ -83,7 +83,7 @@ def search(
     query = clean_text(" ".join(text)).strip()
     if not query:
         raise InputError("the search text is empty", hint='example: omar search "F0002"')
-    language = _lang(st.svc.settings.language, lang, query)
+    language = _checked(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
     if json_out:
@@ -99,7 +99,8 @@ def search(
 
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
-    language = _lang(st.svc.settings.language, lang, "")
+    configured = st.svc.settings.language
+    language = _checked(lang) if lang else (configured if configured in ("es", "en") else "en")
     entry = st.svc.codes.lookup(clean_text(raw), kind)
     out = st.output
     if json_out:
@@ -126,16 +127,10 @@ def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
         console.print(f"[bold red]⚠ {safety}[/]")
 
 
-def _lang(configured: str, flag: str | None, text: str) -> str:
-    if flag:
-        if flag not in ("es", "en"):
-            raise typer.BadParameter("--lang must be es or en")
-        return flag
-    if text:
-        from omar_cli.knowledge.lang import detect_lang
-
-        return detect_lang(text)
-    return configured if configured in ("es", "en") else "en"
+def _checked(lang: str) -> str:
+    if lang not in ("es", "en"):
+        raise typer.BadParameter("--lang must be es or en")
+    return lang
 
 
 def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
