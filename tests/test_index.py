@@ -544,6 +544,8 @@ QUESTION_FILES = [
     Path(__file__).resolve().parent / "data" / "questions-extra.jsonl",
     # written blind after retrieval was built (29/30 then; one general rule added since)
     Path(__file__).resolve().parent / "data" / "questions-holdout.jsonl",
+    # written blind at the end of the first session: 20/20 before any change
+    Path(__file__).resolve().parent / "data" / "questions-holdout2.jsonl",
 ]
 
 
