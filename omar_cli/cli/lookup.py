@@ -9,7 +9,6 @@ import typer
 from omar_cli.cli.context import state
 from omar_cli.cli.output import Output
 from omar_cli.errors import InputError
-from omar_cli.knowledge.offline import describe_entry, provenance
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
@@ -108,6 +107,8 @@ def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: b
     elif out.rich_stdout:
         _rich_entry(out, entry, language)
     else:
+        from omar_cli.knowledge.offline import describe_entry
+
         out.out(describe_entry(entry, language))
         safety = entry.text_in(language).safety
         if safety:
@@ -117,6 +118,8 @@ def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: b
 def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
+
+    from omar_cli.knowledge.offline import describe_entry
 
     body = describe_entry(entry, lang).split("\n\n", 1)[1]
     safety = entry.text_in(lang).safety
@@ -134,6 +137,8 @@ def _checked(lang: str) -> str:
 
 
 def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
+    from omar_cli.knowledge.offline import provenance
+
     body = entry.text_in(lang)
     return {
         "id": entry.id,
