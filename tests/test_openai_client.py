@@ -318,7 +318,7 @@ def test_cut_before_any_text_is_a_network_error(
     fake_openai: FakeOpenAIServer, chat: OpenAIChat
 ) -> None:
     fake_openai.enqueue_cut_stream(["never sent"], after=0)
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError, match="dropped before the answer arrived"):
         ask(chat)
 
 

@@ -320,6 +320,11 @@ def _chunks(
             error = _translate(exc, ctx)
             if answer.text:
                 error = _cut(answer, error)
+            elif isinstance(error, NetworkError):  # the host answered, then the link dropped
+                error = NetworkError(
+                    f"the connection to {ctx.host} dropped before the answer arrived",
+                    _NETWORK_HINT,
+                )
             raise error from _safe_cause(exc)
         except ValueError:  # a chunk that is not JSON, or not a chunk
             error = ServerError(f"{ctx.host} sent a malformed stream", hint=_SERVER_HINT)
