@@ -69,10 +69,10 @@ def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2)
     if not hits:
         return f"{labels['header']}.\n\n{labels['none']}"
     best, rest = hits[0].entry, [h.entry for h in hits[1 : 1 + see_also]]
-    parts = [f"{labels['header']}.", describe_entry(best, lang)]
+    parts = [f"{labels['header']}.", describe_entry(best, lang, brief=True)]
     if rest:
-        pointers = [f"- [{e.id}] {e.name}: {e.text_in(lang).title}" for e in rest]
-        parts.append(f"{labels['see_also']}:\n" + "\n".join(pointers))
+        pointers = " · ".join(f"[{e.id}] {e.text_in(lang).title}" for e in rest)
+        parts.append(f"{labels['see_also']}: {pointers}")
     safety = _safety_notes([best, *rest], lang)
     if not safety and best.kind in _HANDS_ON_KINDS:
         safety = [labels["general_safety"]]
@@ -80,15 +80,17 @@ def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2)
     return "\n\n".join(parts)
 
 
-def describe_entry(entry: Entry, lang: str) -> str:
+def describe_entry(entry: Entry, lang: str, *, brief: bool = False) -> str:
     """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance.
 
-    Blocks are separated by blank lines so the same text reads well plain and as Markdown.
+    ``brief`` (for an answer rather than a look-up) leaves out the causes when there are
+    checks to do, and the related ids. Blocks are separated by blank lines so the same text
+    reads well plain and as Markdown.
     """
     labels = LABELS.get(lang, LABELS["en"])
     body = entry.text_in(lang)
     blocks = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
-    if body.causes:
+    if body.causes and not (brief and body.checks):
         blocks.append(f"{labels['causes']}:\n" + "\n".join(f"- {c}" for c in body.causes))
     if body.checks:
         numbered = (f"{i}. {c}" for i, c in enumerate(body.checks, 1))
@@ -96,7 +98,7 @@ def describe_entry(entry: Entry, lang: str) -> str:
     if entry.facts:
         facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in entry.facts.items())
         blocks.append(f"{labels['facts']}:\n" + "\n".join(facts))
-    if entry.related:
+    if entry.related and not brief:
         blocks.append(f"{labels['related']}: " + ", ".join(entry.related))
     if entry.gaps:
         blocks.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
