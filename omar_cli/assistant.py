@@ -123,9 +123,7 @@ class SyncReport:
 
 
 def _error_dict(error: OmarError | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    return {"code": int(error.code), "type": error.code.name.lower(), "message": error.message}
+    return error.to_dict() if error is not None else None
 
 
 @dataclass

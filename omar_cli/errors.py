@@ -38,6 +38,19 @@ class OmarError(Exception):
         self.message = message
         self.hint = hint
 
+    def to_dict(self) -> dict[str, object]:
+        """The error as `--json` output carries it."""
+        data: dict[str, object] = {
+            "code": int(self.code),
+            "type": self.code.name.lower(),
+            "message": self.message,
+            "hint": self.hint,
+        }
+        suggestions = getattr(self, "suggestions", None)
+        if suggestions is not None:
+            data["suggestions"] = list(suggestions)
+        return data
+
 
 class UsageError(OmarError):
     code = ExitCode.USAGE

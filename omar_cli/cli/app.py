@@ -58,16 +58,7 @@ def report_error(ctx: Any, exc: OmarError) -> None:
     obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
     out = obj.output
     if out.json_mode:
-        error: dict[str, Any] = {
-            "code": int(exc.code),
-            "type": exc.code.name.lower(),
-            "message": exc.message,
-            "hint": exc.hint,
-        }
-        suggestions = getattr(exc, "suggestions", None)
-        if suggestions is not None:
-            error["suggestions"] = list(suggestions)
-        out.emit_json({"error": error}, ok=False)
+        out.emit_json({"error": exc.to_dict()}, ok=False)
     out.error_lines(exc)
 
 
