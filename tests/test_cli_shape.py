@@ -145,3 +145,15 @@ def test_usage_errors_exit_2_with_one_line_and_json(args: list[str]) -> None:
     assert "Traceback" not in result.stderr and "╭" not in result.stderr
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["error"]["type"] == "usage"
+
+
+def test_root_usage_errors_are_one_line_too() -> None:
+    result = CliRunner().invoke(app, ["--bogus", "--json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("omar: error: No such option: --bogus")
+    assert json.loads(result.stdout)["error"]["type"] == "usage"
+
+
+def test_a_bare_group_shows_its_help() -> None:
+    result = CliRunner().invoke(app, ["config"])
+    assert "Usage: omar config" in result.output and "omar: error" not in result.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -14,6 +14,14 @@ from omar_cli.errors import ExitCode, Interrupted, OmarError, UsageError
 
 class OmarGroup(TyperGroup):
     """Turns every OmarError into one line on stderr and its exit code: the one boundary."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # The root's own options are parsed before invoke(): `omar --bogus` lands here.
+        given = list(args)  # the parser consumes the list it is handed
+        try:
+            return list(super().parse_args(ctx, args))
+        except typer.TyperException as exc:
+            _usage_exit(ctx, exc, given)
 
     def invoke(self, ctx: Any) -> Any:
         argv = [*getattr(ctx, "_protected_args", []), *ctx.args]  # Click empties these
@@ -28,16 +36,7 @@ class OmarGroup(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except typer.TyperException as exc:
-            # Usage errors get the same one-line treatment (and JSON) as every other error.
-            failed_ctx = getattr(exc, "ctx", None)
-            command = failed_ctx.command_path if failed_ctx is not None else "omar"
-            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-            usage = UsageError(message.rstrip("."), hint=f"see {command} --help")
-            ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
-            ctx.obj.output.command = command_name(command)
-            ctx.obj.output.json_mode = "--json" in argv
-            report_error(ctx, usage)
-            raise typer.Exit(int(getattr(exc, "exit_code", ExitCode.USAGE))) from None
+            _usage_exit(ctx, exc, argv)
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -47,6 +46,21 @@ class OmarGroup(TyperGroup):
             )
             report_error(ctx, error)
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _usage_exit(ctx: Any, exc: Exception, argv: list[str]) -> NoReturn:
+    """Usage errors get the same one-line treatment (and JSON) as every other error."""
+    code = int(getattr(exc, "exit_code", ExitCode.USAGE))
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if not message.strip():  # a group called bare: its help is already printed
+        raise typer.Exit(code) from None
+    failed_ctx = getattr(exc, "ctx", None)
+    command = failed_ctx.command_path if failed_ctx is not None else "omar"
+    ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    ctx.obj.output.command = command_name(command)
+    ctx.obj.output.json_mode = "--json" in argv
+    report_error(ctx, UsageError(message.rstrip("."), hint=f"see {command} --help"))
+    raise typer.Exit(code) from None
 
 
 def _debug(ctx: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +12,18 @@ from omar_cli.cli.context import state
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
-app = typer.Typer(help="Show or change settings (the API key is read only from OPENAI_API_KEY).")
+
+def _config_file() -> Path:
+    """The file's place alone: `path`, `set` and `unset` must work on a broken file too."""
+    from omar_cli.settings import resolve_paths
+
+    return resolve_paths(os.environ).config_file
+
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Show or change settings (the API key is read only from OPENAI_API_KEY).",
+)
 
 
 @app.command("show")
@@ -59,7 +72,7 @@ def set_(
     from omar_cli.settings import write_config_value
 
     st = state(ctx, json_mode=json_out)
-    path = st.svc.settings.paths.config_file
+    path = _config_file()
     stored = write_config_value(path, key, value)
     if json_out:
         st.output.emit_json({"key": key, "value": stored, "file": str(path)})
@@ -80,7 +93,7 @@ def unset(
     from omar_cli.settings import write_config_value
 
     st = state(ctx, json_mode=json_out)
-    path = st.svc.settings.paths.config_file
+    path = _config_file()
     write_config_value(path, key, None)
     if json_out:
         st.output.emit_json({"key": key, "file": str(path)})
@@ -95,7 +108,7 @@ def path(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     Example: omar config path
     """
     st = state(ctx, json_mode=json_out)
-    file = str(st.svc.settings.paths.config_file)
+    file = str(_config_file())
     if json_out:
         st.output.emit_json({"file": file})
     else:

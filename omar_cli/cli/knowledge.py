@@ -11,7 +11,10 @@ import typer
 from omar_cli.cli.context import state
 from omar_cli.errors import UsageError
 
-app = typer.Typer(help="Add your own documents (PDF, Markdown, text) to the local knowledge.")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Add your own documents (PDF, Markdown, text) to the local knowledge.",
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
