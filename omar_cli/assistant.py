@@ -311,6 +311,8 @@ class Assistant:
         try:
             result = chat.stream_chat(messages, model=self.settings.model, on_delta=relay)
         except IncompleteAnswerError as exc:
+            if not exc.partial.strip():
+                raise _empty_answer() from None
             return self._record_online(asked, grounding.hits, lang, exc.partial, error=exc)
         except KeyboardInterrupt:
             if received:
@@ -319,10 +321,7 @@ class Assistant:
                 self._record_online(asked, grounding.hits, lang, partial, error=cut)
             raise
         if not result.text.strip():
-            raise ServerError(
-                "the endpoint sent an empty answer",
-                hint="check the model name (omar status), or answer offline with --offline",
-            )
+            raise _empty_answer()
         return self._record_online(asked, grounding.hits, lang, result.text, result=result)
 
     def _record_online(
@@ -338,10 +337,10 @@ class Assistant:
         """Store an online answer, whole (with ``result``) or partial (with ``error``)."""
         from omar_cli.store import Usage
 
-        cited = set(_CITATION.findall(text))
-        sources = tuple(_source_ref(h, lang, cited=h.id in cited) for h in given)
-        # the safety notes of what the answer cites, or of the best entry if it cites none
-        about = [h.entry for h in given if h.id in cited] or [h.entry for h in given[:1]]
+        cited = {c.upper() for c in _CITATION.findall(text)}
+        sources = tuple(_source_ref(h, lang, cited=h.id.upper() in cited) for h in given)
+        # the safety notes of the best entry and of everything the answer cites
+        about = [h.entry for i, h in enumerate(given) if i == 0 or h.id.upper() in cited]
         safety = missing_safety(text, about, lang)
         if safety:
             text = f"{text.rstrip()}\n\n⚠ {safety}"
@@ -407,6 +406,10 @@ class Assistant:
             answer=result.answer,
             message_id=result.message_id,
         )
+
+
+def _empty_answer() -> ServerError:
+    return ServerError("the endpoint sent an empty answer", hint="check the model (omar status)")
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:

@@ -74,7 +74,9 @@ class Services:
         return self.chat_override
 
     def _build_chat(self) -> OpenAIChat | None:
-        if not self.settings.api_key and not self.settings.base_url:
+        base_url = self.settings.base_url or ""
+        # without a key only a local server (Ollama, llama.cpp...) can answer; OpenAI cannot
+        if not self.settings.api_key and (not base_url or "api.openai.com" in base_url):
             return None
         from omar_cli.llm.openai_client import ApiConfig, OpenAIChat
 

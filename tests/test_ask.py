@@ -311,3 +311,35 @@ def test_sessions_lists_and_shows_what_sync_answered(
     plain = omar("sessions", asked["session_id"])
     assert "Vea [F0002]." in plain.stdout
     assert omar("sessions", "20200101-000000-abcd").exit_code == ExitCode.NOT_FOUND
+
+
+def test_no_key_with_the_official_endpoint_answers_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    result = CliRunner().invoke(app, ["ask", "--json", "What is F0002?"])
+    assert result.exit_code == 0, result.stderr
+    assert as_json(result)["mode"] == "offline"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Drive shows F0002 when braking", "Lengthen the decel ramp [2203] and check [f0002]."),
+        ("F0006 al arrancar", "Apriete las conexiones de red [F0006]."),
+        ("F0006 al arrancar", "Espere 5 min y revise la red [F0006]."),  # wait named, no lockout
+    ],
+)
+def test_safety_comes_from_the_best_entry_and_the_general_rule(
+    omar: Run, fake_openai: FakeOpenAIServer, question: str, answer: str
+) -> None:
+    fake_openai.enqueue_answer(answer)
+    doc = as_json(omar("ask", "--json", "--new", question))
+    assert doc["safety_note"] and "5 min" in doc["safety_note"]
+
+
+def test_an_empty_cut_stream_falls_back_offline(omar: Run, fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.enqueue_no_finish_reason([], pieces=1)
+    result = omar("ask", "--json", "Cortocircuito en el cable del motor")
+    assert result.exit_code == ExitCode.SERVER, result.stderr
+    assert as_json(result)["mode"] == "offline"

@@ -60,7 +60,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 #: kinds whose advice means opening the drive or touching terminals and cables
-_HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "rating", "topic"})
+_HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
 
 
 def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2) -> str:
@@ -113,15 +113,32 @@ def provenance(entry: Entry, lang: str) -> str:
     return f"{text} ({labels[note]})" if note else text
 
 
-#: what every DC-link safety note says, in either language ("5 minutos", "5 minutes")
-_SAFETY_MARK = "5 min"
+#: an answer carries the rule when it names the wait and the isolation, in either language
+_WAIT_MARK = "5 min"
+_ISOLATION_MARKS = (
+    "bloque",
+    "aísl",
+    "aisl",
+    "seccion",
+    "desconect",
+    "lock",
+    "isolat",
+    "disconnect",
+)
 
 
 def missing_safety(answer: str, entries: Sequence[Entry], lang: str) -> str | None:
-    """The entries' safety notes, when an answer about them does not carry the rule itself."""
-    if _SAFETY_MARK in answer:
+    """The safety notes an answer about ``entries`` should carry but does not.
+
+    The entries' own notes; the general DC-link rule when they have none but the first is
+    something hands may be put to (a fault, a procedure). None when the answer has the rule.
+    """
+    folded = answer.lower()
+    if _WAIT_MARK in folded and any(mark in folded for mark in _ISOLATION_MARKS):
         return None
     notes = _safety_notes(entries, lang)
+    if not notes and entries and entries[0].kind in _HANDS_ON_KINDS:
+        notes = [LABELS.get(lang, LABELS["en"])["general_safety"]]
     return " ".join(notes) if notes else None
 
 
