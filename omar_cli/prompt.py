@@ -71,7 +71,10 @@ def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Ground
 def _excerpt(hit: Hit, lang: str) -> str:
     entry = hit.entry
     body = entry.text_in(lang)
-    lines = [f"[{entry.id}] {entry.kind} {entry.name}: {body.title}", body.text.strip()]
+    lines = [f"[{entry.id}] {entry.kind} {entry.name}: {body.title}"]
+    if body.safety:  # right after the title: a budget cut must never drop it
+        lines.append("SAFETY: " + body.safety)
+    lines.append(body.text.strip())
     if body.causes:
         lines.append("Causes: " + "; ".join(body.causes))
     if body.checks:
@@ -82,8 +85,6 @@ def _excerpt(hit: Hit, lang: str) -> str:
         lines.append("Related: " + ", ".join(entry.related))
     if entry.gaps:
         lines.append("Not in the knowledge base: " + "; ".join(entry.gaps))
-    if body.safety:
-        lines.append("SAFETY: " + body.safety)
     source = "; ".join(s.label() for s in entry.sources)
     note = " (verify on the drive's manual)" if entry.needs_verification else ""
     lines.append(f"Source: {source}{note}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +217,21 @@ def parse_value(key: str, raw: Any, where: str) -> Any:
         raise ConfigError(f"{where}: bad value for '{key}': {raw!r} ({exc})") from None
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def _api_key(raw: str) -> str | None:
+    key = raw.strip()  # a pasted key often drags a newline or a space along
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        raise ConfigError(
+            "$OPENAI_API_KEY contains characters a key cannot have",
+            hint="copy the key again, without spaces or accents",
+        )
+    return key or None
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, config_file: bool = True) -> Settings:
+    """Settings from the environment and (unless ``config_file`` is False) the config file."""
     env = os.environ if env is None else env
     paths = resolve_paths(env)
-    file_values = read_config_file(paths.config_file)
+    file_values = read_config_file(paths.config_file) if config_file else {}
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in file_values.items():
@@ -235,12 +246,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             origins[setting.key] = "env"
     for setting in SETTINGS:
         origins.setdefault(setting.key, "default")
-    api_key = env.get("OPENAI_API_KEY") or None
+    api_key = _api_key(env.get("OPENAI_API_KEY", ""))
     return Settings(paths=paths, api_key=api_key, origins=origins, **values)
-
-
-def settings_fields() -> list[str]:
-    return [f.name for f in fields(Settings) if f.name in SETTINGS_BY_KEY]
 
 
 def write_config_value(path: Path, key: str, raw: str | None) -> Any:

@@ -43,7 +43,7 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
     stats = svc.store.stats()
     return StatusReport(
         api_key=settings.masked_key(),
-        endpoint=settings.base_url or "https://api.openai.com/v1 (default)",
+        endpoint=_without_credentials(settings.base_url) or "https://api.openai.com/v1 (default)",
         models={
             "chat": settings.model,
             "vision": settings.vision_model,
@@ -64,3 +64,15 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
             "avg_latency_ms": stats.avg_latency_ms,
         },
     )
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """A base URL may carry user:token@; status shows where, never who."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="****@" + parts.netloc.rsplit("@", 1)[1]))

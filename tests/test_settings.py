@@ -117,3 +117,11 @@ def test_config_unset_restores_default(tmp_path: Path) -> None:
 def test_values_are_validated(tmp_path: Path, key: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=f"bad value for '{key}'"):
         write_config_value(tmp_path / "config.toml", key, raw)
+
+
+def test_key_is_trimmed_and_checked(tmp_path: Path) -> None:
+    assert load_settings(env_for(tmp_path, OPENAI_API_KEY=" sk-abc123456\n")).api_key == (
+        "sk-abc123456"
+    )
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        load_settings(env_for(tmp_path, OPENAI_API_KEY="sk-ñandú-123"))

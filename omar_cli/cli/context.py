@@ -43,7 +43,10 @@ class AppState:
         except ConfigError as exc:
             if not self.lenient:
                 raise
-            self.output.note(f"warning: {exc.message}; using default settings")
+            self.output.note(f"warning: {exc.message}; ignoring the config file")
+        try:
+            return load_settings(config_file=False)
+        except ConfigError:  # a bad variable too: defaults, still with the right folders
             return Settings(paths=resolve_paths(os.environ))
 
 
