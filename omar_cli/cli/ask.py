@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from omar_cli.cli.context import AppState, state
+from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.errors import OmarError
 
@@ -43,7 +43,7 @@ def ask(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Chat model for this question.")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Ask about an ACS150: faults, parameters, wiring, ratings. Answers cite the knowledge.
 

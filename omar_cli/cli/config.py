@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import state
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+from omar_cli.cli.context import JsonOption, state
 
 
 def _config_file() -> Path:
@@ -27,7 +25,7 @@ app = typer.Typer(
 
 
 @app.command("show")
-def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Show every setting, its value and where it came from (default, config, env, flag).
 
     Example: omar config show
@@ -63,7 +61,7 @@ def set_(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name, e.g. model.")],
     value: Annotated[str, typer.Argument(help="New value.")],
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Set one setting in the config file.
 
@@ -84,7 +82,7 @@ def set_(
 def unset(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name.")],
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Remove one setting from the config file, back to its default.
 
@@ -102,7 +100,7 @@ def unset(
 
 
 @app.command("path")
-def path(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def path(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Print the config file's path.
 
     Example: omar config path

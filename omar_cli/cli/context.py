@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omar_cli.cli.output import Output
+
+#: the `--json` flag every command that prints a result takes
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 if TYPE_CHECKING:
     from omar_cli.services import Services

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import JsonOption, state
 from omar_cli.errors import UsageError
 
 app = typer.Typer(
@@ -16,15 +16,13 @@ app = typer.Typer(
     help="Add your own documents (PDF, Markdown, text) to the local knowledge.",
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
 
 @app.command("add")
 def add(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="PDF, Markdown or text file.")],
     title: Annotated[str | None, typer.Option("--title", help="Name to cite it by.")] = None,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Index a document so answers can cite it by page ("manual p. 130").
 
@@ -47,7 +45,7 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def list_(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List the documents you added.
 
     Example: omar knowledge list
@@ -70,7 +68,7 @@ def remove(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Document id, id prefix, file name or title.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Remove one of your documents from the local knowledge.
 

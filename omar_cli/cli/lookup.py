@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.errors import InputError
 from omar_cli.text import clean_text
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit
     from omar_cli.knowledge.model import Entry
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 LangOpt = Annotated[
     str | None, typer.Option("--lang", "-l", help="es or en (default: the configured language).")
 ]
@@ -32,7 +31,7 @@ def fault(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="F0001, F1, 1, fallo 16, or a fieldbus code.")],
     lang: LangOpt = None,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show a fault: what it means, causes, checks in order, parameters, source.
 
@@ -45,7 +44,7 @@ def alarm(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="A2010, 2010, alarma 2010.")],
     lang: LangOpt = None,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show an alarm (the drive keeps running): meaning, checks and source.
 
@@ -58,7 +57,7 @@ def param(
     ctx: typer.Context,
     number: Annotated[str, typer.Argument(help="2202, 22.02, par 2202.")],
     lang: LangOpt = None,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show a parameter: name, range, default where known, what it does, source.
 
@@ -72,7 +71,7 @@ def search(
     text: Annotated[list[str], typer.Argument(help="Words, codes or a whole question.")],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=50, help="Hits.")] = 5,
     lang: LangOpt = None,
-    json_out: JsonOpt = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Search the knowledge (built-in and your documents), best match first.
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field, is_dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -107,11 +108,12 @@ class Output:
 
 
 def to_jsonable(value: Any) -> Any:
+    """Plain JSON values from results: dataclasses, read-only mappings, datetimes, paths."""
     if is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return to_jsonable(value.to_dict())
-        return to_jsonable(asdict(value))
-    if isinstance(value, dict):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]

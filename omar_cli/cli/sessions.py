@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import JsonOption, state
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def sessions(
         str | None, typer.Argument(help="Show this session's messages instead of the list.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Sessions to list.")] = 20,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """List recent sessions, or show one with its questions and answers (synced ones too).
 
@@ -40,7 +40,8 @@ def sessions(
         for s in found:
             question = " ".join((s.first_question or "").split())[:60]
             pending = f", {s.pending} pending" if s.pending else ""
-            out.out(f"{s.id}  {s.updated_at[:16]}  {s.messages} msgs{pending}  {question}")
+            when = s.updated_at.strftime("%Y-%m-%d %H:%M")
+            out.out(f"{s.id}  {when}  {s.messages} msgs{pending}  {question}")
         return
     detail = session_detail(store, session_id)
     if json_out:
@@ -48,5 +49,5 @@ def sessions(
         return
     for m in detail.messages:
         extra = ", ".join(dict.fromkeys(filter(None, [m.status, m.mode, m.model])))
-        out.out(f"--- {m.id}  {m.role}  ({extra})  {str(m.created_at)[:19]}")
+        out.out(f"--- {m.id}  {m.role}  ({extra})  {m.created_at:%Y-%m-%d %H:%M:%S}")
         out.out(m.text.rstrip() + "\n")

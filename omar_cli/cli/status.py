@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import JsonOption, state
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def status(
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Do not contact the endpoint.")
     ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show the key (masked), endpoint and models, whether the endpoint answers, and the store.
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import JsonOption, state
 
 
 def register(app: typer.Typer) -> None:
@@ -15,7 +13,7 @@ def register(app: typer.Typer) -> None:
 
 def sync(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Send pending questions (asked offline or when the network failed), oldest first.
 
