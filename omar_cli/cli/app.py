@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -28,6 +29,9 @@ class OmarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except OmarError as exc:
+            if _debug(ctx):  # the cause behind the one-line message, key redacted
+                obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+                obj.output.err(traceback.format_exc().rstrip())
             report_error(ctx, exc)
             raise typer.Exit(int(exc.code)) from None
         except KeyboardInterrupt:
