@@ -58,7 +58,9 @@ def all_json_files_valid(root: Path) -> list[Path]:
 def assert_consistent(store: SessionStore, session_id: str) -> None:
     session = store.get_session(session_id)
     messages = store.messages(session_id)
-    assert [m.seq for m in messages] == list(range(1, session.message_count + 1))
+    seqs = [m.seq for m in messages]
+    # Strictly rising; a number an interrupted add took is skipped, never reused.
+    assert seqs == sorted(set(seqs)) and len(seqs) == session.message_count
     pending = [m for m in messages if m.role == "user" and m.status == "pending"]
     assert session.pending_count == len(pending)
 
@@ -274,8 +276,9 @@ def test_interrupt_between_session_file_and_chunk_is_recounted(
     assert chunk.read_bytes() == before
     assert not list(chunk.parent.glob("*.tmp"))
     assert store.get_session(session.id).message_count == 2  # counters ran ahead ...
-    store.add_message(session.id, "user", "next", status="pending")  # ... until a write
+    after = store.add_message(session.id, "user", "next", status="pending")  # ... until a write
     assert [m.text for m in store.messages(session.id)] == ["kept", "next"]
+    assert after.seq == 3  # 2 may be in a chunk moved aside, as far as the store can tell
     assert_consistent(store, session.id)
     assert store.repair() == []
 
@@ -352,12 +355,14 @@ def test_corrupt_session_file_is_reported_and_left_alone(
     for action in (
         lambda: store.get_session(session.id),
         lambda: store.add_message(session.id, "user", "q", status="pending"),
-        lambda: store.list_sessions(),
+        lambda: store.messages(session.id),
     ):
         with pytest.raises(StoreError) as caught:
             action()
         assert str(path) in caught.value.message
         assert caught.value.hint is not None and "Move it aside" in caught.value.hint
+    assert store.list_sessions() == []
+    assert [d.path for d in store.damaged_sessions()] == [path]
     assert path.read_bytes() == garbage
 
 
@@ -389,8 +394,9 @@ def test_malformed_message_is_reported_not_a_key_error(store: SessionStore) -> N
 def test_corrupt_meta_file_fails_at_open(tmp_path: Path) -> None:
     SessionStore(tmp_path).create_session()
     (tmp_path / "meta.json").write_text("not json")
-    with pytest.raises(StoreError, match=re.escape(str(tmp_path / "meta.json"))):
+    with pytest.raises(StoreError, match=re.escape(str(tmp_path / "meta.json"))) as caught:
         SessionStore(tmp_path)
+    assert caught.value.hint is not None and "never guesses" in caught.value.hint
     assert (tmp_path / "meta.json").read_text() == "not json"
 
 
@@ -664,3 +670,144 @@ def test_pending_is_read_afresh_on_every_call(store: SessionStore) -> None:
     other.update_message(first.id, status="answered")
     second = other.add_message(session.id, "user", "q2", status="pending")
     assert store.pending() == [second]
+
+
+# -- one damaged session leaves the others readable ------------------------------------------
+
+
+def test_a_corrupt_session_file_is_skipped_by_whole_store_reads(store: SessionStore) -> None:
+    healthy, broken = store.create_session("healthy"), store.create_session("broken")
+    waiting = store.add_message(healthy.id, "user", "q", status="pending")
+    store.add_message(broken.id, "user", "lost", status="pending")
+    path = store.root / "sessions" / broken.id / "session.json"
+    path.write_text("{torn")
+    assert [s.id for s in store.list_sessions()] == [healthy.id]
+    assert store.pending() == [waiting]
+    stats = store.stats()
+    assert (stats.sessions, stats.messages, stats.pending) == (1, 1, 1)
+    assert stats.damaged == (str(path),)
+    [damaged] = store.damaged_sessions()
+    assert (damaged.session_id, damaged.path) == (broken.id, path)
+    assert str(path) in damaged.problem and damaged.hint is not None
+    assert store.repair() == []
+    with pytest.raises(StoreError, match=re.escape(str(path))):
+        store.messages(broken.id)
+    assert path.read_text() == "{torn"
+
+
+def test_a_corrupt_chunk_holding_a_pending_question_is_skipped_and_reported(
+    store: SessionStore,
+) -> None:
+    healthy, broken = store.create_session(), store.create_session()
+    waiting = store.add_message(healthy.id, "user", "q", status="pending")
+    store.add_message(broken.id, "user", "q", status="pending")
+    chunk = store.root / "sessions" / broken.id / "messages-0000.json"
+    chunk.write_text('{"messages": {"1": ')
+    assert store.pending() == [waiting]
+    assert [(d.session_id, d.path) for d in store.damaged_sessions()] == [(broken.id, chunk)]
+    assert store.stats().damaged == (str(chunk),)
+    assert {s.id for s in store.list_sessions()} == {healthy.id, broken.id}
+    assert chunk.read_text() == '{"messages": {"1": '
+
+
+def test_a_healthy_store_reports_nothing_damaged(store: SessionStore) -> None:
+    store.add_message(store.create_session().id, "user", "q", status="pending")
+    assert store.damaged_sessions() == [] and store.stats().damaged == ()
+
+
+# -- meta.json is never guessed at -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{}",
+        '{"schema": {}}',
+        '{"other": {"1": {"schema_version": 1}}}',
+        '{"schema": {"1": {"schema_version": 0, "applied": []}}}',
+        '{"schema": {"1": {"schema_version": true, "applied": []}}}',
+        '{"schema": {"1": {"schema_version": 1, "applied": {}}}}',
+    ],
+)
+def test_a_malformed_meta_file_is_an_error_and_left_alone(tmp_path: Path, content: str) -> None:
+    SessionStore(tmp_path).create_session()
+    meta = tmp_path / "meta.json"
+    meta.write_text(content)
+    with pytest.raises(StoreError, match=re.escape(str(meta))):
+        SessionStore(tmp_path)
+    with pytest.raises(StoreError, match=re.escape(str(meta))):
+        read_schema(tmp_path)
+    assert meta.read_text() == content
+
+
+def test_a_missing_meta_file_beside_sessions_is_an_error(tmp_path: Path) -> None:
+    session = SessionStore(tmp_path).create_session()
+    (tmp_path / "meta.json").unlink()
+    with pytest.raises(StoreError, match=re.escape(str(tmp_path / "meta.json"))) as caught:
+        SessionStore(tmp_path).get_session(session.id)
+    assert caught.value.hint is not None
+    assert not (tmp_path / "meta.json").exists()
+
+
+def test_a_missing_meta_file_on_an_empty_store_initialises_it(tmp_path: Path) -> None:
+    (tmp_path / "sessions").mkdir()  # a first run that crashed before recording migration 1
+    (tmp_path / "media").mkdir()
+    SessionStore(tmp_path).create_session()
+    assert read_schema(tmp_path)[0] == len(MIGRATIONS)
+
+
+# -- sequence numbers never go backwards -------------------------------------------------------
+
+
+def test_ids_are_not_reused_after_a_chunk_is_moved_aside(store: SessionStore) -> None:
+    session = store.create_session()
+    old = [store.add_message(session.id, "user", f"m{i}", status="pending") for i in range(3)]
+    chunk = store.root / "sessions" / session.id / "messages-0000.json"
+    chunk.rename(chunk.with_name(chunk.name + ".corrupt"))  # as the StoreError hint says
+    new = store.add_message(session.id, "user", "after", status="pending")
+    assert new.seq == 4 and new.id not in {m.id for m in old}
+    assert store.messages(session.id) == [new]
+    got = store.get_session(session.id)
+    assert (got.message_count, got.pending_count) == (1, 1)
+    assert store.pending() == [new]
+    reopened = SessionStore(store.root)
+    assert reopened.add_message(session.id, "user", "again", status="pending").seq == 5
+
+
+def test_a_missing_chunk_in_the_middle_is_tolerated(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_files, "CHUNK_SIZE", 4)
+    session = store.create_session()
+    for i in range(9):
+        store.add_message(session.id, "user", f"m{i + 1}", status="answered")
+    folder = store.root / "sessions" / session.id
+    (folder / "messages-0001.json").rename(folder / "elsewhere.json")
+    (folder / "messages-0002.json").rename(folder / "elsewhere-2.json")
+    added = store.add_message(session.id, "user", "m10", status="answered")
+    assert added.seq == 10
+    assert [m.seq for m in store.messages(session.id)] == [1, 2, 3, 4, 10]
+    assert store.get_session(session.id).message_count == 5
+
+
+def test_a_session_file_copied_into_another_folder_is_damage(store: SessionStore) -> None:
+    first, second = store.create_session(), store.create_session()
+    folder = store.root / "sessions"
+    (folder / second.id / "session.json").write_bytes(
+        (folder / first.id / "session.json").read_bytes()
+    )
+    assert [s.id for s in store.list_sessions()] == [first.id]
+    with pytest.raises(StoreError, match=f"names session '{first.id}'"):
+        store.get_session(second.id)
+
+
+def test_a_session_file_without_next_seq_continues_after_its_count(store: SessionStore) -> None:
+    session = store.create_session()
+    store.add_message(session.id, "user", "q1", status="answered")
+    store.add_message(session.id, "user", "q2", status="answered")
+    path = store.root / "sessions" / session.id / "session.json"
+    data = json.loads(path.read_text())
+    del data["session"]["1"]["next_seq"]  # as written before the field existed
+    path.write_text(json.dumps(data))
+    assert [m.seq for m in store.messages(session.id)] == [1, 2]
+    assert store.add_message(session.id, "user", "q3", status="answered").seq == 3

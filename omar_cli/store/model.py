@@ -72,7 +72,7 @@ class Session:
     created_at: datetime
     updated_at: datetime  # last activity: creation or the latest message added
     title: str | None
-    message_count: int
+    message_count: int  # messages kept; their seqs may skip numbers (see session_files.py)
     pending_count: int
     meta: Mapping[str, Any] = field(default_factory=_empty_meta)
 
@@ -86,6 +86,18 @@ class StoreStats:
     pending: int
     answered: int  # assistant messages with status "answered"
     avg_latency_ms: float | None  # over messages that recorded a latency
+    # The unreadable file of each session the numbers leave out (see damaged_sessions()).
+    damaged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DamagedSession:
+    """A session whole-store reads skipped because one of its files could not be read."""
+
+    session_id: str
+    path: Path  # the file to move aside
+    problem: str  # the StoreError's message, naming the file
+    hint: str | None
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,7 @@ _MESSAGE_FIELDS: dict[str, type] = {
 _OPTIONAL_FIELDS: dict[str, type] = {
     "title": str,
     "last_write": int,
+    "next_seq": int,
     "model": str,
     "usage": dict,
     "latency_ms": int,

@@ -3,14 +3,21 @@
 TinyDB rewrites a whole file on every write, so the cost of a write follows the file's size.
 Keeping at most 256 messages per chunk file bounds an append to one chunk plus the small
 session file, whatever the history holds. ``session.json`` carries the counters (messages,
-pending user questions, status counts, latency totals), so status never reads messages.
+pending user questions, status counts, latency totals), so status never reads messages
+(beyond the chunks holding pending questions, to tell whether those can be sent).
 
 Crash safety across the two files: each write bumps ``rev`` and names the message it
 touches in ``last_write``; the session file is written first, then the chunk, and the
 message stores the same ``rev``. If the process dies in between, the next locked operation
 finds the message's ``rev`` out of step and recounts the session from its chunks, which are
 the truth. That recount is the only operation that reads a whole session, and only after a
-crash.
+crash, or after a damaged chunk was moved aside.
+
+Sequence numbers never go backwards: ``next_seq`` is taken by each add before its chunk is
+written, and a recount never lowers it. A number an interrupted add took but never stored
+cannot be told apart from one whose chunk the user moved aside (the StoreError hint tells
+them to), and reusing the latter would give two messages the same id, so both are skipped.
+``message_count`` is the number of messages kept, and a chunk file may be missing.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ def new_session_doc(session_id: str, now: str, title: str | None, meta: Mapping[
         **_zero_counters(),
         "rev": 0,
         "last_write": None,
+        "next_seq": 1,
     }
 
 
@@ -65,6 +73,13 @@ def _zero_counters() -> Doc:
         "latency_total_ms": 0,
         "latency_n": 0,
     }
+
+
+def next_seq(state: Mapping[str, Any]) -> int:
+    """The seq the session's next message gets."""
+    stored = state.get("next_seq")
+    # Absent from files written before it existed, when seqs had no gaps yet.
+    return int(stored) if stored is not None else int(state["message_count"]) + 1
 
 
 def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> None:
@@ -89,12 +104,13 @@ class SessionFiles:
     def __init__(self, sessions_dir: Path, session_id: str) -> None:
         self.id = session_id
         self.dir = sessions_dir / session_id
+        self.state_path = self.dir / SESSION_FILE
         self._meta_db: TinyDB | None = None
         self._chunks: dict[int, TinyDB] = {}
 
     def _meta_table(self) -> Table:
         if self._meta_db is None:
-            self._meta_db = open_db(self.dir / SESSION_FILE)
+            self._meta_db = open_db(self.state_path)
         return self._meta_db.table(_SESSION_TABLE)
 
     def _chunk_table(self, index: int) -> Table:
@@ -107,8 +123,10 @@ class SessionFiles:
         if doc is None:
             return None
         problem = shape_problem(doc, message=False)
+        if problem is None and doc["id"] != self.id:
+            problem = f"it names session {doc['id']!r}"
         if problem is not None:
-            raise corrupt_error(self.dir / SESSION_FILE, problem)
+            raise corrupt_error(self.state_path, problem)
         return dict(doc)
 
     def state(self) -> Doc:
@@ -127,6 +145,9 @@ class SessionFiles:
     def write_state(self, state: Doc) -> None:
         self._meta_table().update(state, doc_ids=[1])
 
+    def chunk_path(self, seq: int) -> Path:
+        return self.dir / chunk_name(chunk_index(seq))
+
     def get(self, seq: int) -> Doc | None:
         doc = self._chunk_table(chunk_index(seq)).get(doc_id=seq)
         return None if doc is None else self._checked(chunk_index(seq), seq, doc)
@@ -143,9 +164,13 @@ class SessionFiles:
     def replace(self, seq: int, doc: Doc) -> None:
         self._chunk_table(chunk_index(seq)).update(doc, doc_ids=[seq])
 
-    def iter_messages(self, message_count: int) -> Iterator[tuple[int, Doc]]:
-        """Messages in order, reading only the chunks the counter says exist."""
-        for index in range(chunk_index(message_count) + 1 if message_count else 0):
+    def iter_messages(self, state: Mapping[str, Any]) -> Iterator[tuple[int, Doc]]:
+        """Messages in order, reading only the chunks the state says may exist.
+
+        A chunk file that is absent (moved aside) yields nothing.
+        """
+        last = next_seq(state) - 1
+        for index in range(chunk_index(last) + 1 if last else 0):
             yield from self._chunk_items(index)
 
     def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
@@ -175,18 +200,21 @@ class SessionFiles:
                 return self.recount(state)
         # A message past the counter means a chunk reached the disk and the session file did
         # not (only possible after a power cut); without this the next add would collide.
-        if self.get(state["message_count"] + 1) is not None:
+        if self.get(next_seq(state)) is not None:
             return self.recount(state)
         return state
 
     def recount(self, state: Doc) -> Doc:
         fresh = {**state, **_zero_counters(), "last_write": None}
         last_activity = state["created_at"]
+        top = next_seq(state) - 1  # never lowered: see the module docstring
         for seq, doc in self._scan_all():
-            fresh["message_count"] = max(fresh["message_count"], seq)
+            fresh["message_count"] += 1
+            top = max(top, seq)
             count_message(fresh, seq, doc, 1)
             fresh["rev"] = max(fresh["rev"], int(doc.get("rev", 0)))
             last_activity = max(last_activity, doc["created_at"])
         fresh["updated_at"] = last_activity
+        fresh["next_seq"] = top + 1
         self.write_state(fresh)
         return fresh

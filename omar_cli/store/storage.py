@@ -25,18 +25,22 @@ from omar_cli.errors import StoreError
 __all__ = ["fsync_dir", "open_db", "write_bytes_atomic", "write_json_atomic"]
 
 
-def corrupt_error(path: Path, why: str) -> StoreError:
+def corrupt_error(path: Path, why: str, hint: str | None = None) -> StoreError:
     return StoreError(
         f"session store file is corrupt: {path} ({why})",
-        hint=(
+        hint=hint
+        or (
             f"Move it aside (rename it to {path.name}.corrupt) and run again; OMAR never "
             "overwrites a damaged file, and other sessions are unaffected."
         ),
     )
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
-    """The file's top-level object, None when absent; StoreError when it is damaged."""
+def read_json(path: Path, corrupt_hint: str | None = None) -> dict[str, Any] | None:
+    """The file's top-level object, None when absent; StoreError when it is damaged.
+
+    ``corrupt_hint`` replaces the usual "move it aside" advice, for files that cannot be.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -48,13 +52,13 @@ def read_json(path: Path) -> dict[str, Any] | None:
         ) from exc
     if not raw.strip():
         # Our writes never produce an empty file, so one means damage (or a foreign tool).
-        raise corrupt_error(path, "empty file")
+        raise corrupt_error(path, "empty file", corrupt_hint)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise corrupt_error(path, f"not valid JSON: {exc}") from exc
+        raise corrupt_error(path, f"not valid JSON: {exc}", corrupt_hint) from exc
     if not _is_table_map(data):
-        raise corrupt_error(path, "not a TinyDB table map")
+        raise corrupt_error(path, "not a TinyDB table map", corrupt_hint)
     return data
 
 

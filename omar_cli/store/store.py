@@ -15,6 +15,11 @@ whole new file. Writes hold the lock only for their few milliseconds of file wor
 must not hold a store call open across a network request, and the API offers no way to.
 The one lock meant to span network calls, ``sync_lock``, is a separate file that no write
 waits for.
+
+Whole-store reads (``list_sessions``, ``pending``, ``stats``, ``repair``) skip a session
+whose files they cannot read, so one damaged file never hides the other sessions;
+``damaged_sessions`` and ``StoreStats.damaged`` name what was skipped. Anything done to
+that one session still raises the StoreError naming the file.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,7 @@ from omar_cli.store.model import (
     MODES,
     ROLES,
     STATUSES,
+    DamagedSession,
     Keep,
     MediaRef,
     Message,
@@ -61,13 +68,27 @@ from omar_cli.store.model import (
     stored_changes,
     usage_to_doc,
 )
-from omar_cli.store.session_files import SessionFiles, count_message, new_session_doc
+from omar_cli.store.session_files import (
+    SessionFiles,
+    count_message,
+    new_session_doc,
+    next_seq,
+)
 from omar_cli.store.storage import fsync_dir, open_db
 
 STATE_FILE = "state.json"
 _STATE_TABLE = "state"
 
 Clock = Callable[[], datetime]
+
+
+@dataclass
+class _Survey:
+    """What one pass over every session found."""
+
+    states: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[Message] = field(default_factory=list)
+    damaged: list[DamagedSession] = field(default_factory=list)
 
 
 def utc_now() -> datetime:
@@ -129,19 +150,37 @@ class SessionStore:
             )
         return SessionFiles(self._sessions_dir, session_id)
 
-    def _states(self) -> Iterator[dict[str, Any]]:
+    def _session_ids(self) -> list[str]:
         try:
             entries = sorted(e.name for e in os.scandir(self._sessions_dir) if e.is_dir())
         except FileNotFoundError:
-            return
+            return []
         except OSError as exc:
             raise StoreError(f"cannot list {self._sessions_dir}: {exc.strerror or exc}") from exc
-        for name in entries:
-            if is_session_id(name):
-                # None: a folder whose session file never got written (crash at creation).
-                state = SessionFiles(self._sessions_dir, name).read_state()
-                if state is not None:
-                    yield state
+        return [name for name in entries if is_session_id(name)]
+
+    def _survey(self, *, read_pending: bool) -> _Survey:
+        """Every readable session's state; with ``read_pending``, its pending questions too.
+
+        A session whose session file cannot be read is left out; one whose pending question
+        cannot be read keeps its state but gives no questions. Both are reported.
+        """
+        found = _Survey()
+        for session_id in self._session_ids():
+            files = SessionFiles(self._sessions_dir, session_id)
+            try:
+                state = files.read_state()
+            except StoreError as exc:
+                found.damaged.append(_damaged(session_id, files.state_path, exc))
+                continue
+            if state is None:
+                continue  # a folder whose session file never got written (crash at creation)
+            found.states.append(state)
+            if read_pending:
+                questions, damaged = _pending_in(files, state)
+                found.pending.extend(questions)
+                found.damaged.extend(damaged)
+        return found
 
     def _set_recent(self, session_id: str) -> None:
         # Rewritten only when the active session changes, not on every message.
@@ -225,7 +264,8 @@ class SessionStore:
             return self._create_locked(title, None), True
 
     def list_sessions(self, limit: int | None = None) -> list[Session]:
-        sessions = [session_from_doc(state) for state in self._states()]
+        """Newest activity first; a session whose file is damaged is left out."""
+        sessions = [session_from_doc(state) for state in self._survey(read_pending=False).states]
         sessions.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
         return sessions if limit is None else sessions[:limit]
 
@@ -273,10 +313,16 @@ class SessionStore:
             files = self._files(session_id)
             state = files.verified_state()
             now = iso(self._now())
-            seq, rev = state["message_count"] + 1, state["rev"] + 1
+            seq, rev = next_seq(state), state["rev"] + 1
             doc = {**fields, "created_at": now, "updated_at": now, "rev": rev}
             count_message(state, seq, doc, 1)
-            state.update(message_count=seq, rev=rev, last_write=seq, updated_at=now)
+            state.update(
+                message_count=state["message_count"] + 1,
+                next_seq=seq + 1,
+                rev=rev,
+                last_write=seq,
+                updated_at=now,
+            )
             # Session file first, then the chunk: see session_files.py for the recovery.
             files.write_state(state)
             files.insert(seq, doc)
@@ -335,23 +381,25 @@ class SessionStore:
 
     def messages(self, session_id: str) -> list[Message]:
         files = self._files(session_id)
-        count = files.state()["message_count"]
-        return [message_from_doc(session_id, seq, doc) for seq, doc in files.iter_messages(count)]
+        state = files.state()
+        return [message_from_doc(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
 
     def pending(self) -> list[Message]:
-        """Pending user questions, oldest first, read from disk afresh on every call."""
-        found: list[Message] = []
-        for state in self._states():
-            if not state["pending_seqs"]:
-                continue
-            files = SessionFiles(self._sessions_dir, state["id"])
-            for seq in state["pending_seqs"]:
-                doc = files.get(seq)
-                # Re-checked: the counters may trail a crash until the next locked write.
-                if doc is not None and doc["role"] == "user" and doc["status"] == "pending":
-                    found.append(message_from_doc(state["id"], seq, doc))
+        """Pending user questions, oldest first, read from disk afresh on every call.
+
+        Questions in a damaged session are left out; ``damaged_sessions()`` names it.
+        """
+        found = self._survey(read_pending=True).pending
         found.sort(key=lambda m: (m.created_at, m.session_id, m.seq))
         return found
+
+    def damaged_sessions(self) -> list[DamagedSession]:
+        """The sessions ``list_sessions``, ``pending`` and ``stats`` skip, wholly or in part.
+
+        One per session, naming the first file that could not be read. Nothing is changed:
+        the user moves the file aside, as the hint says.
+        """
+        return self._survey(read_pending=True).damaged
 
     @contextmanager
     def sync_lock(self, timeout: float | None = None) -> Iterator[None]:
@@ -376,7 +424,8 @@ class SessionStore:
 
     def stats(self) -> StoreStats:
         sessions = messages = pending = answered = latency_total = latency_n = 0
-        for state in self._states():
+        survey = self._survey(read_pending=True)
+        for state in survey.states:
             sessions += 1
             messages += state["message_count"]
             pending += len(state["pending_seqs"])
@@ -391,20 +440,45 @@ class SessionStore:
             pending=pending,
             answered=answered,
             avg_latency_ms=latency_total / latency_n if latency_n else None,
+            damaged=tuple(str(d.path) for d in survey.damaged),
         )
 
     def repair(self) -> list[str]:
         """Recount every session a crash left inconsistent; returns their ids.
 
         Writes do this for the session they touch; this is for a doctor command or a test.
+        A damaged session is skipped, as ``damaged_sessions()`` reports.
         """
         repaired = []
         with self._writing():
-            for state in list(self._states()):
+            for state in self._survey(read_pending=False).states:
                 files = SessionFiles(self._sessions_dir, state["id"])
-                if files.verified_state() != state:
-                    repaired.append(state["id"])
+                try:
+                    if files.verified_state() != state:
+                        repaired.append(state["id"])
+                except StoreError:
+                    continue
         return repaired
+
+
+def _pending_in(
+    files: SessionFiles, state: Mapping[str, Any]
+) -> tuple[list[Message], list[DamagedSession]]:
+    """The session's pending questions, or none and why when one of them cannot be read."""
+    found = []
+    for seq in state["pending_seqs"]:
+        try:
+            doc = files.get(seq)
+        except StoreError as exc:
+            return [], [_damaged(files.id, files.chunk_path(seq), exc)]
+        # Re-checked: the counters may trail a crash until the next locked write.
+        if doc is not None and doc["role"] == "user" and doc["status"] == "pending":
+            found.append(message_from_doc(files.id, seq, doc))
+    return found, []
+
+
+def _damaged(session_id: str, path: Path, error: StoreError) -> DamagedSession:
+    return DamagedSession(session_id, path, error.message, error.hint)
 
 
 def _tree_size(root: Path) -> int:
