@@ -62,6 +62,7 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
             "pending": stats.pending,
             "answered": stats.answered,
             "avg_latency_ms": stats.avg_latency_ms,
+            "damaged": list(stats.damaged),
         },
     )
 

@@ -343,3 +343,16 @@ def test_an_empty_cut_stream_falls_back_offline(omar: Run, fake_openai: FakeOpen
     result = omar("ask", "--json", "Cortocircuito en el cable del motor")
     assert result.exit_code == ExitCode.SERVER, result.stderr
     assert as_json(result)["mode"] == "offline"
+
+
+def test_a_damaged_session_is_skipped_with_a_warning(isolated_dirs: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["ask", "--offline", "--new", "uno"])
+    runner.invoke(app, ["ask", "--offline", "--new", "dos"])
+    sessions = sorted((isolated_dirs / "data" / "store" / "sessions").iterdir())
+    (sessions[0] / "session.json").write_text("{")
+    result = runner.invoke(app, ["sessions", "--json"])
+    assert result.exit_code == 0
+    assert [s["first_question"] for s in as_json(result)["sessions"]] == ["dos"]
+    assert "warning:" in result.stderr and "session.json" in result.stderr
+    assert (sessions[0] / "session.json").read_text() == "{"  # never overwritten

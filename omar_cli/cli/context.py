@@ -53,6 +53,12 @@ class AppState:
             return Settings(paths=resolve_paths(os.environ))
 
 
+def warn_damaged(st: AppState) -> None:
+    """Sessions skipped because a file is damaged: said on stderr, never silently."""
+    for damaged in st.svc.store.damaged_sessions():
+        st.output.note(f"warning: {damaged.problem}")
+
+
 def state(ctx: typer.Context, *, json_mode: bool = False, lenient: bool = False) -> AppState:
     """The shared state; commands call this first, saying whether they print JSON and
     whether they can do their job on default settings when the configuration is broken."""

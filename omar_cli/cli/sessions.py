@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import JsonOption, state
+from omar_cli.cli.context import JsonOption, state, warn_damaged
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +32,7 @@ def sessions(
     store = st.svc.store
     if session_id is None:
         found = list_sessions(store, limit)
+        warn_damaged(st)
         if json_out:
             out.emit_json({"sessions": found})
             return

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import JsonOption, state
+from omar_cli.cli.context import JsonOption, state, warn_damaged
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +28,7 @@ def status(
 
     st = state(ctx, json_mode=json_out)
     report = gather_status(st.svc, check_endpoint=not no_check)
+    warn_damaged(st)
     out = st.output
     if json_out:
         out.emit_json(report)

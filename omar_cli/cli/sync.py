@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from omar_cli.cli.context import JsonOption, state
+from omar_cli.cli.context import JsonOption, state, warn_damaged
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +29,7 @@ def sync(
             out.err(f"omar: sending {min(done + 1, total)}/{total}…")
 
     report = st.svc.assistant.sync(on_progress=progress)
+    warn_damaged(st)
     if json_out:
         out.emit_json(report, ok=report.error is None)
     else:
