@@ -162,7 +162,10 @@ class Assistant:
         if chat is None:
             result = self._answer_offline(asked, hits, lang, keep_pending=queue)
         else:
-            result = self._answer_online_or_fallback(chat, asked, hits, lang, history, on_delta)
+            try:
+                result = self._answer_online(chat, asked, hits, lang, history, on_delta)
+            except ApiError as exc:
+                result = self._fall_back(asked, hits, lang, exc)
         return replace(result, new_session=created)
 
     def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
@@ -189,7 +192,7 @@ class Assistant:
             try:
                 item = self._sync_one(chat, asked)
             except ApiError as exc:
-                if not exc.retryable and not isinstance(exc, AuthError):
+                if not _worth_retrying(exc):
                     self.store.update_message(asked.id, status="failed", error=exc.message)
                     items.append(
                         SyncItem(
@@ -269,25 +272,15 @@ class Assistant:
             queued=keep_pending,
         )
 
-    def _answer_online_or_fallback(
-        self,
-        chat: OpenAIChat,
-        asked: Message,
-        hits: Sequence[Hit],
-        lang: str,
-        history: Sequence[tuple[str, str]],
-        on_delta: Callable[[str], None] | None,
+    def _fall_back(
+        self, asked: Message, hits: Sequence[Hit], lang: str, exc: ApiError
     ) -> AskResult:
-        try:
-            return self._answer_online(chat, asked, hits, lang, history, on_delta)
-        except ApiError as exc:
-            # A rejected request as such (bad model, too long) would fail again unchanged.
-            keep = exc.retryable or isinstance(exc, AuthError)
-            self.store.update_message(
-                asked.id, status="pending" if keep else "failed", error=exc.message
-            )
-            fallback = self._answer_offline(asked, hits, lang, keep_pending=keep)
-            return replace(fallback, error=exc)
+        """An offline answer after an API failure; the question waits if a retry may work."""
+        keep = _worth_retrying(exc)
+        self.store.update_message(
+            asked.id, status="pending" if keep else "failed", error=exc.message
+        )
+        return replace(self._answer_offline(asked, hits, lang, keep_pending=keep), error=exc)
 
     def _answer_online(
         self,
@@ -406,6 +399,12 @@ class Assistant:
             answer=result.answer,
             message_id=result.message_id,
         )
+
+
+def _worth_retrying(exc: ApiError) -> bool:
+    # A rejected request as such (bad model, too long) would fail again unchanged; a
+    # rejected key will work once the key is fixed.
+    return exc.retryable or isinstance(exc, AuthError)
 
 
 def _empty_answer() -> ServerError:

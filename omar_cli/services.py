@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from omar_cli.clock import utc_now
 from omar_cli.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
     from omar_cli.knowledge.userdocs import UserLibrary
     from omar_cli.llm.openai_client import OpenAIChat
     from omar_cli.store import SessionStore
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

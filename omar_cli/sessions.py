@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from omar_cli.errors import NotFoundError
+
 if TYPE_CHECKING:
     from omar_cli.store import Message, Session, SessionStore
 
@@ -30,7 +32,7 @@ def list_sessions(store: SessionStore, limit: int | None) -> list[SessionSummary
     """Newest activity first, each with the question it started with."""
     summaries = []
     for session in store.list_sessions(limit=limit):
-        first = next(iter(store.messages(session.id)), None) if session.message_count else None
+        first = _first_message(store, session) if session.message_count else None
         summaries.append(
             SessionSummary(
                 id=session.id,
@@ -42,6 +44,14 @@ def list_sessions(store: SessionStore, limit: int | None) -> list[SessionSummary
             )
         )
     return summaries
+
+
+def _first_message(store: SessionStore, session: Session) -> Message | None:
+    # The first chunk alone holds it; reading every chunk of every session listed is waste.
+    try:
+        return store.get_message(f"{session.id}.1")
+    except NotFoundError:  # seq 1 moved aside with a damaged chunk: look further
+        return next(iter(store.messages(session.id)), None)
 
 
 def session_detail(store: SessionStore, session_id: str) -> SessionDetail:

@@ -347,12 +347,13 @@ def test_an_empty_cut_stream_falls_back_offline(omar: Run, fake_openai: FakeOpen
 
 def test_a_damaged_session_is_skipped_with_a_warning(isolated_dirs: Path) -> None:
     runner = CliRunner()
-    runner.invoke(app, ["ask", "--offline", "--new", "uno"])
+    uno = as_json(runner.invoke(app, ["ask", "--offline", "--new", "--json", "uno"]))
     runner.invoke(app, ["ask", "--offline", "--new", "dos"])
-    sessions = sorted((isolated_dirs / "data" / "store" / "sessions").iterdir())
-    (sessions[0] / "session.json").write_text("{")
+    # two sessions started in the same second sort by their random suffix: pick by id
+    damaged = isolated_dirs / "data" / "store" / "sessions" / uno["session_id"]
+    (damaged / "session.json").write_text("{")
     result = runner.invoke(app, ["sessions", "--json"])
     assert result.exit_code == 0
     assert [s["first_question"] for s in as_json(result)["sessions"]] == ["dos"]
     assert "warning:" in result.stderr and "session.json" in result.stderr
-    assert (sessions[0] / "session.json").read_text() == "{"  # never overwritten
+    assert (damaged / "session.json").read_text() == "{"  # never overwritten

@@ -3,6 +3,7 @@
 Domain-level: no printing, no environment; the caller passes the root folder in.
 """
 
+from omar_cli.clock import utc_now
 from omar_cli.store.media import MediaFiles
 from omar_cli.store.migrations import MIGRATIONS, Migration
 from omar_cli.store.model import (
@@ -18,7 +19,7 @@ from omar_cli.store.model import (
     Usage,
 )
 from omar_cli.store.session_files import CHUNK_SIZE
-from omar_cli.store.store import SessionStore, utc_now
+from omar_cli.store.store import SessionStore
 
 __all__ = [
     "CHUNK_SIZE",

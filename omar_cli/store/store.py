@@ -34,6 +34,7 @@ from typing import Any
 
 from tinydb.table import Document
 
+from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
@@ -89,10 +90,6 @@ class _Survey:
     states: list[dict[str, Any]] = field(default_factory=list)
     pending: list[Message] = field(default_factory=list)
     damaged: list[DamagedSession] = field(default_factory=list)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SessionStore:
