@@ -188,8 +188,8 @@ def test_typos_find_the_closest_indexed_term(index: KnowledgeIndex) -> None:
 
 def test_a_word_counts_once_across_languages(index: KnowledgeIndex) -> None:
     # "frenado" and its English stem would both match; only the one the knowledge uses counts
-    assert index._terms("frenado") == ["fren"]
-    assert index._terms("braking") == ["brake"]
+    assert [w.terms for w in index._plan("frenado").words] == [("fren",)]
+    assert [w.terms for w in index._plan("braking").words] == [("brake",)]
 
 
 def test_decimal_numbers_stay_whole(index: KnowledgeIndex) -> None:

@@ -134,9 +134,12 @@ def _hex_ids(value: str, kind: str | None, hex_map: Mapping[str, str] | None) ->
 
 _B = r"(?<![a-z0-9])"  # not glued to a word: "ACS150" and "04A7" are no codes
 _E = r"(?![a-z0-9]|[.,]\d)"
-_UNIT = re.compile(
-    r"\s*(?:%|°|º|(?:ms|s|seg|segundos?|min|minutos?|hz|khz|v|vac|vdc|kv|ma|amps?|amperios?"
-    r"|kw|w|hp|m|mm|grados|degrees|rpm|metros|ohms?|ohmios?|veces|times|anos|years)\b)"
+UNIT = re.compile(
+    r"\s*(?:%|°|º|\$|(?:ms|s|seg|segundos?|min|minutos?|h|hrs?|horas?|hours?|dias?|days?"
+    r"|semanas?|weeks?|meses|months?|hz|khz|v|vac|vdc|kv|kva|va|ma|amps?|amperios?|kw|w|watts?"
+    r"|vatios?|hp|cv|m|mm|cm|km|ft|feet|pies|msnm|masl|kg|lbs?|bar|psi|nm|grados|degrees|rpm"
+    r"|metros|meters|ohms?|ohmios?|litros|liters|veces|times|anos|years|pesos|dolares|dollars"
+    r"|usd|euros?|eur|units|unidades|piezas|pcs)\b)"
 )
 _HEX4 = "[0-9a-f]{4}"
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
@@ -155,7 +158,7 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(rf"{_B}f[-\s]?(?P<num>\d{{1,4}}){_E}"), FAULT),
     (re.compile(rf"{_B}a-?(?P<num>2\d{{3}}){_E}"), ALARM),
     (re.compile(rf"{_B}p[-\s]?(?P<num>\d{{2}}\.\d{{2}}|\d{{4}}){_E}"), PARAMETER),
-    (re.compile(rf"{_B}(?P<num>\d{{1,2}}\.\d{{2}}){_E}"), PARAMETER),
+    (re.compile(rf"{_B}(?P<num>\d{{1,2}}\.\d{{2}}){_E}"), "dotted"),
     (re.compile(rf"{_B}(?P<num>\d{{4}}){_E}"), None),
 )
 
@@ -191,24 +194,206 @@ def mentions(
     folded = fold(text)
     # span and ids of each mention, most specific first
     taken = names.find(folded) if names is not None else []
-    for pattern, kind in _TEXT_PATTERNS:
-        for match in pattern.finditer(folded):
-            start, end = match.span()
-            if any(start < b and a < end for a, b, _ in taken) or _UNIT.match(folded, end):
-                continue
-            ids = _mention_ids(match, kind, hex_map)
-            if known is not None:
-                ids = [i for i in ids if i in known]
-            if ids:
-                taken.append((start, end, (ids[0],)))
+    for found in code_spans(folded, hex_map=hex_map, known=known):
+        ids = list(found.ids)
+        if known is not None:
+            ids = [i for i in ids if i in known]
+        if ids and not any(found.start < b and a < found.end for a, b, _ in taken):
+            taken.append((found.start, found.end, (ids[0],)))
     seen: set[str] = set()
-    found: list[tuple[str, ...]] = []
+    result: list[tuple[str, ...]] = []
     for _, _, named in sorted(taken):  # an entry counts once, where it is first named
         fresh = tuple(i for i in named if i not in seen)
         seen.update(fresh)
         if fresh:
-            found.append(fresh)
-    return found
+            result.append(fresh)
+    return result
+
+
+@dataclass(frozen=True)
+class CodeSpan:
+    """A code as written in a question: where, every id it may mean, and how sure it is one.
+
+    ``certain`` is False for a bare dotted number ("12.50"): it names a parameter the
+    knowledge holds, but said of nothing it is more likely a price or a version.
+    """
+
+    start: int
+    end: int
+    ids: tuple[str, ...]
+    certain: bool = True
+
+
+def code_spans(
+    folded: str,
+    *,
+    hex_map: Mapping[str, str] | None = None,
+    known: Container[str] | None = None,
+) -> list[CodeSpan]:
+    """Every code written in already folded text, most specific reading first.
+
+    Not codes: a number followed by a unit ("1450 rpm", "7.5 hp", "3 veces"); a number
+    glued to or following a brand or model word ("ACS550", "PowerFlex 525", "S7-1200",
+    "modelo 3021"); a year ("desde 2019", or any 1950-2099 the knowledge has no entry for).
+    """
+    blocked = model_spans(folded)
+    found: list[CodeSpan] = []
+    for pattern, kind in _TEXT_PATTERNS:
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if any(start < b and a < end for a, b, _ in found_spans(found)):
+                continue
+            if UNIT.match(folded, end):
+                continue
+            if kind != RATING and any(start < b and a < end for a, b in blocked):
+                continue
+            ids = tuple(_mention_ids(match, kind, hex_map))
+            if kind is None and match["num"].isdigit() and _is_year(folded, match, ids, known):
+                continue
+            if ids:
+                found.append(CodeSpan(start, end, ids, certain=kind not in ("dotted", "hex")))
+    return sorted(found, key=lambda span: span.start)
+
+
+def found_spans(spans: Iterable[CodeSpan]) -> list[tuple[int, int, None]]:
+    return [(span.start, span.end, None) for span in spans]
+
+
+#: brands and series of other drives and PLCs, and words that introduce a model or part
+#: number: a number written right after them names a product, not a code
+_MODEL_WORDS = frozenset(
+    [
+        "acs",
+        "ach",
+        "acq",
+        "acs310",
+        "acs355",
+        "acs550",
+        "acs580",
+        "acs880",
+        "powerflex",
+        "pf",
+        "flex",
+        "sinamics",
+        "micromaster",
+        "mm",
+        "siemens",
+        "simatic",
+        "s7",
+        "logo",
+        "altivar",
+        "atv",
+        "telemecanique",
+        "schneider",
+        "danfoss",
+        "vlt",
+        "fc",
+        "yaskawa",
+        "allen",
+        "bradley",
+        "delta",
+        "weg",
+        "cfw",
+        "mitsubishi",
+        "fr",
+        "fuji",
+        "frenic",
+        "hitachi",
+        "omron",
+        "lenze",
+        "sew",
+        "movitrac",
+        "toshiba",
+        "invertek",
+        "optidrive",
+        "vacon",
+        "eaton",
+        "ls",
+        "lg",
+        "unidrive",
+        "emotron",
+        "gefran",
+        "parker",
+        "ssd",
+        "nidec",
+        "modelo",
+        "model",
+        "tipo",
+        "type",
+        "serie",
+        "series",
+        "serial",
+        "sn",
+        "ref",
+        "referencia",
+        "part",
+        "parte",
+        "pieza",
+        "pn",
+        "pedido",
+        "order",
+        "lote",
+        "batch",
+        "version",
+        "firmware",
+        "fw",
+        "rev",
+        "revision",
+    ]
+)
+_YEAR_CUES = frozenset(
+    [
+        "en",
+        "de",
+        "del",
+        "desde",
+        "since",
+        "in",
+        "from",
+        "of",
+        "ano",
+        "year",
+        "hasta",
+        "until",
+        "antes",
+        "before",
+    ]
+)
+
+
+def model_spans(folded: str) -> list[tuple[int, int]]:
+    """Spans of model numbers: up to two tokens holding a digit after a brand/model word.
+
+    One short word may sit between ("Danfoss FC 51"); "ACS 150" is this drive, not another.
+    """
+    spans = token_spans(folded)
+    blocked: list[tuple[int, int]] = []
+    for i, (word, _, _) in enumerate(spans):
+        if word not in _MODEL_WORDS:
+            continue
+        numbered = 0
+        for next_word, start, end in spans[i + 1 : i + 4]:
+            has_digit = any(ch.isdigit() for ch in next_word)
+            if has_digit and not (word == "acs" and next_word == "150"):
+                blocked.append((start, end))
+                numbered += 1
+            elif has_digit or len(next_word) > 3 or numbered:
+                break
+            if numbered == 2:
+                break
+    return blocked
+
+
+def _is_year(
+    folded: str, match: re.Match[str], ids: Sequence[str], known: Container[str] | None
+) -> bool:
+    number = int(match["num"])
+    if not 1950 <= number <= 2099:
+        return False
+    before = token_spans(folded[: match.start()])
+    if before and before[-1][0] in _YEAR_CUES:
+        return True
+    return known is not None and not any(i in known for i in ids)
 
 
 def _mention_ids(
@@ -220,6 +405,8 @@ def _mention_ids(
     if kind == "hex":
         return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
     num = groups["num"]
+    if kind == "dotted":
+        return candidates(num, PARAMETER)
     if kind == "word":
         word = groups["word"]
         prefix = "f" if word[0] in "fet" else "a" if word[0] in "aw" else "p"
@@ -259,7 +446,7 @@ class Names:
                 if tuple(w for w, _, _ in spans[i:end]) != words:
                     continue
                 stop = spans[end - 1][2]
-                if words[-1].isdigit() and _UNIT.match(folded, stop):  # "rampa 2 s"
+                if words[-1].isdigit() and UNIT.match(folded, stop):  # "rampa 2 s"
                     continue
                 found.append((spans[i][1], stop, ids))
                 i = end - 1
@@ -299,7 +486,7 @@ def _name_phrase(text: str) -> str | None:
     words = tokens(text)
     if len(words) < 2 or not any(ch.isdigit() for ch in "".join(words)):
         return None
-    if not any(w.isalpha() and len(w) > 2 and not _UNIT.fullmatch(w) for w in words):
+    if not any(w.isalpha() and len(w) > 2 and not UNIT.fullmatch(w) for w in words):
         return None
     return None if candidates(text) else " ".join(words)
 

@@ -16,9 +16,10 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 from omar_cli.errors import NotFoundError
 from omar_cli.knowledge import lang as language
@@ -26,15 +27,34 @@ from omar_cli.knowledge.codes import (
     Names,
     candidates,
     code_aliases,
+    code_spans,
     mentions,
+    model_spans,
     name_rows,
     numerically_near,
     other_kind_hint,
 )
-from omar_cli.knowledge.lang import ANALYZER_SIGNATURE, closest_term, fold, query_words, tokens
+from omar_cli.knowledge.lang import (
+    ANALYZER_SIGNATURE,
+    closest_term,
+    fold,
+    query_words,
+    token_spans,
+    tokens,
+)
+from omar_cli.knowledge.match import (
+    FIGURE_WEIGHT,
+    Cover,
+    Match,
+    QueryWord,
+    coverage,
+    figure_spans,
+    idf,
+    strength,
+)
 from omar_cli.knowledge.model import Entry, LangText
 
-SCHEMA_VERSION = 3  # bump when what _fill stores changes
+SCHEMA_VERSION = 4  # bump when what _fill stores changes
 _PREFIX = "omar-index-"
 _COLUMNS = ("codes", "title", "keywords", "body", "extra")
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
@@ -67,6 +87,25 @@ class Hit:
     confidence: str
     source: str  # label of the entry's first source
     entry: Entry
+    #: strong: it answers the question; weak: possibly related, never shown as the answer
+    match: Literal["strong", "weak"] = "strong"
+
+
+@dataclass(frozen=True)
+class UnknownCode:
+    """A code named in a question that no entry holds: F0090, A2099, 9999."""
+
+    code: str
+    suggestions: tuple[str, ...]  # nearest known ids of the same kind, nearest first
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A question taken apart: its content words, the codes it names, the unknown ones."""
+
+    words: tuple[QueryWord, ...]
+    named: list[tuple[str, ...]]
+    unknown: tuple[str, ...]
 
 
 def fingerprint(entries: Iterable[Entry]) -> str:
@@ -149,35 +188,143 @@ class KnowledgeIndex:
         limit: int = 5,
         kinds: Collection[str] | None = None,
     ) -> list[Hit]:
-        """Entries that answer ``query``, best first; quoted codes rank first."""
+        """Entries that answer ``query``, best first; quoted codes rank first.
+
+        Each hit says whether it answers the question (strong) or is only possibly related
+        (weak); entries that cover too little of the question are left out, so a question
+        the knowledge does not answer gets no hits.
+        """
         if limit <= 0:
             return []
         allowed = frozenset(kinds) if kinds is not None else None
-        terms = self._terms(query)
+        plan = self._plan(query)
+        terms = list(dict.fromkeys(t for w in plan.words if not w.figure for t in w.terms))
         scores = self._match(terms, allowed)
         self._phrase_boost(scores, terms, allowed)
-        if self._names is None:
-            self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
-        named = mentions(query, known=self._by_id, hex_map=self._hex, names=self._names)
-        self._boost(scores, named, allowed)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [_hit(self._entries[row], score, lang) for row, score in ranked]
+        figures = list(dict.fromkeys(t for w in plan.words if w.figure for t in w.terms))
+        self._figure_boost(scores, figures, allowed)
+        self._boost(scores, plan.named, allowed)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return self._judged(ranked, plan, lang, limit)
 
-    def _terms(self, query: str) -> list[str]:
-        """Stems of the query's words; a word the index never saw gets its closest term."""
-        terms: dict[str, None] = {}
+    def unknown_codes(self, text: str) -> list[UnknownCode]:
+        """Codes named in ``text`` that the knowledge does not hold, nearest known ids each.
+
+        Numbers that are no codes (figures with a unit, other products' model numbers,
+        years) are never reported.
+        """
+        return [UnknownCode(code, tuple(self._near(code))) for code in self._plan(text).unknown]
+
+    def _near(self, code: str) -> list[str]:
+        return numerically_near(code, self._entries, count=3)
+
+    def _plan(self, query: str) -> _Plan:
+        folded = fold(query)
+        known = self._known()
+        names = self._names_table()
+        named = [
+            tuple(dict.fromkeys(self._aliases_map().get(i, i) for i in group))
+            for group in mentions(query, known=known, hex_map=self._hex, names=names)
+        ]
+        unknown: list[str] = []
+        blank = [(a, b) for a, b, _ in names.find(folded)] + model_spans(folded)
+        for span in code_spans(folded, hex_map=self._hex, known=known):
+            blank.append((span.start, span.end))
+            if span.certain and not span.ids[0].startswith("rating-"):
+                if not any(i in known for i in span.ids) and span.ids[0] not in unknown:
+                    unknown.append(span.ids[0])
+        figures = figure_spans(folded)
+        words = self._words(folded, blank, figures)
+        top = idf(0, len(self._entries))
+        words += [QueryWord(code, (), top) for code in unknown]  # the subject, uncovered
+        return _Plan(tuple(words), named, tuple(unknown))
+
+    def _words(
+        self, folded: str, blank: list[tuple[int, int]], figures: list[tuple[int, int]]
+    ) -> list[QueryWord]:
+        """Content words outside codes and model numbers; numbers and figures weigh little."""
+        inside = [
+            (word, any(a <= start < b for a, b in figures))
+            for word, start, _ in token_spans(folded)
+            if not any(a <= start < b for a, b in blank)
+        ]
+        text = " ".join(word for word, _ in inside)
+        in_figure = {word for word, fig in inside if fig}
+        words: list[QueryWord] = []
         self._vocabulary()
-        for word, stems in query_words(query, self.detect_lang(query)):
+        docs = len(self._entries)
+        for word, stems in query_words(text, self.detect_lang(text) if text else "es"):
             # one stem per word, so a word does not weigh twice: the reading the knowledge
             # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
             freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
             known = [s for s in freq if freq[s] == max(freq.values())]
-            terms.update(dict.fromkeys(known or stems))
-            if not known and len(word) >= 4 and word.isalpha():
-                fixed = closest_term(word, stems, self._vocabulary().get(word[0], []))
-                if fixed is not None:
-                    terms[fixed] = None
-        return list(terms)
+            figure = word in in_figure or word.replace("p", "").isdigit()
+            weight = idf(max(freq.values(), default=0), docs)
+            if known:
+                terms, fixed = tuple(known), False
+            else:
+                fix = None
+                if len(word) >= 4 and word.isalpha():
+                    fix = closest_term(word, stems, self._vocabulary().get(word[0], []))
+                terms, fixed = (tuple(stems) + ((fix,) if fix else ())), fix is not None
+                if fix is not None:
+                    weight = idf(self._doc_freq.get(fix, 0), docs)
+            if figure and not known:  # a number or unit the knowledge never uses says nothing
+                weight = 0.0
+            words.append(QueryWord(word, terms, weight, fixed=fixed, figure=figure))
+        if all(w.figure for w in words):  # "4,7 A": the figure is what is asked about
+            return [replace(w, figure=False) for w in words]
+        return [replace(w, weight=w.weight * FIGURE_WEIGHT) if w.figure else w for w in words]
+
+    def _judged(
+        self, ranked: list[tuple[int, float]], plan: _Plan, lang: str, limit: int
+    ) -> list[Hit]:
+        """Hits with their strength, best first; nothing when no entry answers the question."""
+        columns = self._columns([t for w in plan.words for t in w.terms])
+        named = {i for group in plan.named for i in group}
+        related = {r for i in named for r in self._by_id[i].related}
+        judged: list[tuple[int, float, Cover]] = []
+        for row, score in ranked[: max(limit, _POOL)]:
+            cover = coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c})
+            judged.append((row, score, cover))
+        if not named and not any(cover.answers for _, _, cover in judged):
+            return []
+        hits: list[Hit] = []
+        for row, score, cover in judged:
+            entry = self._entries[row]
+            match = strength(cover, named=entry.id in named)
+            if match is None and entry.id in related:
+                match = "weak"
+            if match is not None:
+                hits.append(_hit(entry, score, lang, match))
+            if len(hits) == limit:
+                break
+        return hits
+
+    def _columns(self, terms: list[str]) -> dict[str, dict[int, int]]:
+        """For each term, the entries holding it and the most telling column it is in."""
+        found: dict[str, dict[int, int]] = {}
+        if not terms:
+            return found
+        sql = f"SELECT term, doc, col FROM vocab_inst WHERE term IN ({', '.join('?' * len(terms))})"
+        for term, doc, col in self._conn.execute(sql, terms):
+            rows = found.setdefault(str(term), {})
+            index = _COLUMNS.index(str(col))
+            rows[int(doc)] = min(rows.get(int(doc), index), index)
+        return found
+
+    def _known(self) -> set[str]:
+        return set(self._by_id) | set(self._aliases_map())
+
+    def _aliases_map(self) -> dict[str, str]:
+        if self._aliases is None:
+            self._aliases = code_aliases(self._entries)
+        return self._aliases
+
+    def _names_table(self) -> Names:
+        if self._names is None:
+            self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
+        return self._names
 
     def _vocabulary(self) -> dict[str, list[str]]:
         if self._vocab is None:
@@ -214,6 +361,13 @@ class KnowledgeIndex:
         for row, rank, kind in self._conn.execute(sql, [expression, _POOL]):
             if allowed is None or kind in allowed:
                 scores[int(row)] = scores.get(int(row), 0.0) - _PHRASE_WEIGHT * float(rank)
+
+    def _figure_boost(
+        self, scores: dict[int, float], figures: list[str], allowed: frozenset[str] | None
+    ) -> None:
+        """Numbers and units of the story's figures: a tie-breaker, never the subject."""
+        for row, score in self._match(figures, allowed).items():
+            scores[row] = scores.get(row, 0.0) + FIGURE_WEIGHT * score
 
     def _boost(
         self,
@@ -272,9 +426,8 @@ class KnowledgeIndex:
         entry = self._by_label(raw, kind)
         if entry is not None:
             return entry
-        if self._aliases is None:
-            self._aliases = code_aliases(self._entries)
-        named = [self._aliases[ident] for ident in readings if ident in self._aliases]
+        aliases = self._aliases_map()
+        named = [aliases[ident] for ident in readings if ident in aliases]
         return self._by_id[named[0]] if named else None
 
     def _by_label(self, raw: str, kind: str | None) -> Entry | None:
@@ -310,7 +463,7 @@ def _kinds(kind: str | None) -> list[str] | None:
     return [kind] if kind is not None else None
 
 
-def _hit(entry: Entry, score: float, lang: str) -> Hit:
+def _hit(entry: Entry, score: float, lang: str, match: Match = "strong") -> Hit:
     text = entry.text_in(lang)
     return Hit(
         id=entry.id,
@@ -321,6 +474,7 @@ def _hit(entry: Entry, score: float, lang: str) -> Hit:
         confidence=entry.confidence,
         source=entry.sources[0].label() if entry.sources else "",
         entry=entry,
+        match=match,
     )
 
 
@@ -339,6 +493,7 @@ def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> No
         f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
         " tokenize = 'unicode61 remove_diacritics 2');"
         "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');"
+        "CREATE VIRTUAL TABLE vocab_inst USING fts5vocab(docs, 'instance');"
         "CREATE TABLE lang_vocab(word TEXT PRIMARY KEY, lean REAL NOT NULL) WITHOUT ROWID;"
         "CREATE TABLE names(phrase TEXT NOT NULL, id TEXT NOT NULL);"
     )

@@ -55,6 +55,19 @@ STOPWORDS_EN = _words(
     with would you your please help need want know tell
     """
 )
+# Forum filler: greetings, thanks, "any ideas", "something", "a problem": every story has
+# some, and none says what it is about.
+_FILLER = _words(
+    """
+    buenas buenos dias tardes noches saludos gracias amigos colegas compas foro alguien
+    consulta pregunta duda problema cosa cosas algo nadie ideas idea ayudenme ayudar ayudame
+    favor urgente bien asi entonces pues bueno ahora todavia aun siempre nunca ejemplo
+    hi hello hey thanks thank regards guys folks everyone anyone someone anybody somebody
+    anything something everything nothing thing things question problem issue ideas idea
+    advice suggestions suggestion appreciate appreciated ok okay still yet already ever even
+    again really much many lot lots maybe perhaps please urgent
+    """
+)
 # Nearly every question names the drive and how its panel "shows" something; as search
 # terms these only add noise ("sale" would match "salida").
 _DOMAIN_ES = _words(
@@ -72,7 +85,7 @@ SYNONYMS = {
     "boto": "dispara",
     "kicks": "trips",
 }
-STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN
+STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN | _FILLER
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
 # Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.

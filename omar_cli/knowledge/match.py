@@ -1,0 +1,99 @@
+"""What a question asks, word by word, and how much of it an entry answers.
+
+BM25 ranks entries against each other, but its score grows with the question's length, so it
+cannot say whether the best entry answers at all. Here each content word of the question
+weighs its IDF (a word the knowledge never uses weighs as the rarest: "paella" is a real
+part of the question that nothing covers), and an entry covers a word when the word is in
+its names, titles or keywords (fully), its body (mostly) or only its safety notes and facts
+(barely). Codes and names quoted in the question count apart; numbers with a unit
+("1450 rpm", "7.5 hp") are figures of the story, not its subject, and weigh little.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from omar_cli.knowledge.codes import UNIT
+
+Match = Literal["strong", "weak"]
+
+#: how much a word found in each index column (codes, title, keywords, body, extra) covers
+COLUMN_CREDIT = (1.0, 1.0, 1.0, 0.7, 0.3)
+#: a word reached only through typo correction is less sure than one spelt right
+FIXED_CREDIT = 0.5
+#: a question is answered at all when its best entry covers this share of its weight, or
+#: this much weight outright (a long story covers a small share of many words); calibrated
+#: on the question sets in tests/data against off-topic questions (see bench/calibrate_match.py)
+ANSWER_SHARE = 0.25
+ANSWER_WEIGHT = 4.5
+#: an entry is the answer (strong) when it covers this share and this much weight
+STRONG_SHARE = 0.5
+STRONG_WEIGHT = 3.5
+#: below this share an entry is not shown even beside a good answer
+HIT_SHARE = 0.1
+#: weight of a word that is a number or a unit in a figure, against an ordinary word's IDF
+FIGURE_WEIGHT = 0.25
+
+_NUMBER = re.compile(r"(?<![a-z0-9])\d+(?:[.,]\d+)?(?:\s*[-/]\s*\d+(?:[.,]\d+)?)?")
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One content word: the indexed terms standing for it, and how much it weighs."""
+
+    word: str
+    terms: tuple[str, ...]
+    weight: float
+    fixed: bool = False  # reached through typo correction only
+    figure: bool = False  # a number or unit of a figure ("1450 rpm")
+
+
+def idf(doc_freq: int, docs: int) -> float:
+    """BM25's IDF; a term no entry holds (df 0) weighs the most."""
+    return math.log(1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def figure_spans(folded: str) -> list[tuple[int, int]]:
+    """Spans of numbers followed by a unit, the unit included: "7.5 hp", "4-20 ma", "60hz"."""
+    spans: list[tuple[int, int]] = []
+    for number in _NUMBER.finditer(folded):
+        unit = UNIT.match(folded, number.end())
+        glued = re.match(r"(?:hz|khz|kw|hp|rpm|ma|vac|vdc|v|a|s|m|mm)\b", folded[number.end() :])
+        if unit is not None:
+            spans.append((number.start(), unit.end()))
+        elif glued is not None:
+            spans.append((number.start(), number.end() + glued.end()))
+    return spans
+
+
+@dataclass(frozen=True)
+class Cover:
+    """How much of a question one entry covers: a share of its weight, and the weight."""
+
+    share: float
+    weight: float
+
+    @property
+    def answers(self) -> bool:
+        return self.share >= ANSWER_SHARE or self.weight >= ANSWER_WEIGHT
+
+
+def coverage(words: Sequence[QueryWord], columns: Mapping[str, int]) -> Cover:
+    """What an entry covers of ``words``; ``columns`` maps its terms to their best column."""
+    total = sum(w.weight for w in words)
+    got = 0.0
+    for word in words:
+        credit = max((COLUMN_CREDIT[columns[t]] for t in word.terms if t in columns), default=0)
+        got += word.weight * credit * (FIXED_CREDIT if word.fixed else 1.0)
+    return Cover(got / total if total > 0 else 0.0, got)
+
+
+def strength(cover: Cover, *, named: bool) -> Match | None:
+    """Strong (the answer), weak (possibly related) or None (not worth showing)."""
+    if named or (cover.share >= STRONG_SHARE and cover.weight >= STRONG_WEIGHT):
+        return "strong"
+    return "weak" if cover.share >= HIT_SHARE else None
