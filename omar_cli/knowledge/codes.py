@@ -237,8 +237,11 @@ def code_spans(
     "modelo 3021"); a year ("desde 2019", or any 1950-2099 the knowledge has no entry for).
     """
     blocked = model_spans(folded)
+    foreign = about_other_product(folded)
     found: list[CodeSpan] = []
     for pattern, kind in _TEXT_PATTERNS:
+        if foreign and kind != RATING:
+            continue
         for match in pattern.finditer(folded):
             start, end = match.span()
             if any(start < b and a < end for a, b, _ in found_spans(found)):
@@ -257,6 +260,29 @@ def code_spans(
 
 def found_spans(spans: Iterable[CodeSpan]) -> list[tuple[int, int, None]]:
     return [(span.start, span.end, None) for span in spans]
+
+
+#: brands and series of other drives, soft starters and PLCs: their codes are not ours
+_BRANDS = frozenset(
+    """
+    powerflex sinamics micromaster siemens simatic altivar telemecanique schneider danfoss
+    vlt yaskawa allen bradley weg cfw mitsubishi fuji frenic hitachi omron lenze sew movitrac
+    toshiba invertek optidrive vacon eaton unidrive emotron gefran parker nidec
+    """.split()
+)
+_OTHER_MODEL = re.compile(r"(?:ac[hsq]\d{3}|atv\d{2,3}|fc\d{2,3}|[vaj]1000|g120|v20|s7)")
+
+
+def about_other_product(folded: str) -> bool:
+    """The question is about another drive or a PLC, not the ACS150: its codes are that one's.
+
+    "PowerFlex 525 shows F004" asks about a PowerFlex code; a question that names the
+    ACS150 as well ("replaced the PowerFlex with an ACS150, now F0001") is about ours.
+    """
+    words = [word for word, _, _ in token_spans(folded)]
+    if "acs150" in words or any(a == "acs" and b == "150" for a, b in zip(words, words[1:])):
+        return False
+    return any(w in _BRANDS or (_OTHER_MODEL.fullmatch(w) and w != "acs150") for w in words)
 
 
 #: brands and series of other drives and PLCs, and words that introduce a model or part

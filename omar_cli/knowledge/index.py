@@ -204,6 +204,8 @@ class KnowledgeIndex:
         figures = list(dict.fromkeys(t for w in plan.words if w.figure for t in w.terms))
         self._figure_boost(scores, figures, allowed)
         self._boost(scores, plan.named, allowed)
+        if not _about_settings(query):
+            self._symptoms_first(scores, plan.named)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return self._judged(ranked, plan, lang, limit)
 
@@ -369,6 +371,25 @@ class KnowledgeIndex:
         for row, score in self._match(figures, allowed).items():
             scores[row] = scores.get(row, 0.0) + FIGURE_WEIGHT * score
 
+    def _symptoms_first(self, scores: dict[int, float], named: list[tuple[str, ...]]) -> None:
+        """A fault or alarm ranks above the parameter that configures (or disables) it.
+
+        Asked about a symptom ("falla a tierra en el motor"), the answer is the fault's sheet,
+        not how to turn its protection off; a question about the setting keeps its order.
+        """
+        quoted = {i for group in named for i in group}
+        for row in sorted(scores, key=lambda r: -scores[r]):
+            entry = self._entries[row]
+            if entry.kind != "parameter" or entry.id in quoted:
+                continue
+            for rel in entry.related:
+                target = self._by_id.get(rel)
+                rel_row = self._row.get(rel)
+                if target is None or rel_row is None or target.kind not in ("fault", "alarm"):
+                    continue
+                if rel_row in scores and scores[rel_row] <= scores[row]:
+                    scores[rel_row] = scores[row] + 0.01
+
     def _boost(
         self,
         scores: dict[int, float],
@@ -457,6 +478,37 @@ class KnowledgeIndex:
         if not readings:  # words, not a code: what a search for them finds
             found += [hit.id for hit in self.search(raw, limit=3, kinds=_kinds(kind))]
         return list(dict.fromkeys(found))[:count]
+
+
+#: word starts that make a question about a setting rather than a symptom
+_SETTING_WORDS = (
+    "parametr",
+    "parameter",
+    "param",
+    "ajust",
+    "adjust",
+    "configur",
+    "setting",
+    "setup",
+    "desactiv",
+    "deshabilit",
+    "disabl",
+    "enabl",
+    "habilit",
+    "activ",
+    "cambi",
+    "chang",
+    "program",
+    "valor",
+    "value",
+    "modific",
+    "inhib",
+    "set",
+)
+
+
+def _about_settings(query: str) -> bool:
+    return any(word.startswith(_SETTING_WORDS) for word in tokens(query))
 
 
 def _kinds(kind: str | None) -> list[str] | None:
