@@ -90,8 +90,10 @@ def search(
     if not hits:
         out.note("no matches; try the code the panel shows or other words")
         return
+    weak_label = "posiblemente relacionado" if language == "es" else "possibly related"
     for hit in hits:
-        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({hit.kind}, {hit.source})")
+        weak = f" [{weak_label}]" if hit.match == "weak" else ""
+        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({hit.kind}, {hit.source}){weak}")
         out.out(f"    {_first_line(hit.text)}")
 
 
@@ -169,6 +171,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "confidence": hit.confidence,
         "source": hit.source,
+        "match": hit.match,
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from omar_cli.knowledge.lang import fold, token_spans, tokens
 from omar_cli.knowledge.model import Entry
@@ -264,11 +265,41 @@ def found_spans(spans: Iterable[CodeSpan]) -> list[tuple[int, int, None]]:
 
 #: brands and series of other drives, soft starters and PLCs: their codes are not ours
 _BRANDS = frozenset(
-    """
-    powerflex sinamics micromaster siemens simatic altivar telemecanique schneider danfoss
-    vlt yaskawa allen bradley weg cfw mitsubishi fuji frenic hitachi omron lenze sew movitrac
-    toshiba invertek optidrive vacon eaton unidrive emotron gefran parker nidec
-    """.split()
+    [
+        "powerflex",
+        "sinamics",
+        "micromaster",
+        "siemens",
+        "simatic",
+        "altivar",
+        "telemecanique",
+        "schneider",
+        "danfoss",
+        "vlt",
+        "yaskawa",
+        "allen",
+        "bradley",
+        "weg",
+        "cfw",
+        "mitsubishi",
+        "fuji",
+        "frenic",
+        "hitachi",
+        "omron",
+        "lenze",
+        "sew",
+        "movitrac",
+        "toshiba",
+        "invertek",
+        "optidrive",
+        "vacon",
+        "eaton",
+        "unidrive",
+        "emotron",
+        "gefran",
+        "parker",
+        "nidec",
+    ]
 )
 _OTHER_MODEL = re.compile(r"(?:ac[hsq]\d{3}|atv\d{2,3}|fc\d{2,3}|[vaj]1000|g120|v20|s7)")
 
@@ -280,7 +311,7 @@ def about_other_product(folded: str) -> bool:
     ACS150 as well ("replaced the PowerFlex with an ACS150, now F0001") is about ours.
     """
     words = [word for word, _, _ in token_spans(folded)]
-    if "acs150" in words or any(a == "acs" and b == "150" for a, b in zip(words, words[1:])):
+    if "acs150" in words or any(a == "acs" and b == "150" for a, b in pairwise(words)):
         return False
     return any(w in _BRANDS or (_OTHER_MODEL.fullmatch(w) and w != "acs150") for w in words)
 

@@ -232,9 +232,10 @@ class KnowledgeIndex:
         blank = [(a, b) for a, b, _ in names.find(folded)] + model_spans(folded)
         for span in code_spans(folded, hex_map=self._hex, known=known):
             blank.append((span.start, span.end))
-            if span.certain and not span.ids[0].startswith("rating-"):
-                if not any(i in known for i in span.ids) and span.ids[0] not in unknown:
-                    unknown.append(span.ids[0])
+            code = span.ids[0]
+            fresh = code not in unknown and not any(i in known for i in span.ids)
+            if fresh and span.certain and not code.startswith("rating-"):
+                unknown.append(code)
         figures = figure_spans(folded)
         words = self._words(folded, blank, figures)
         top = idf(0, len(self._entries))
@@ -387,7 +388,9 @@ class KnowledgeIndex:
                 rel_row = self._row.get(rel)
                 if target is None or rel_row is None or target.kind not in ("fault", "alarm"):
                     continue
-                if rel_row in scores and scores[rel_row] <= scores[row]:
+                # only a fault the question itself matches about as well: "ramp" is no symptom
+                close = _SYMPTOM_SHARE * scores[row]
+                if rel_row in scores and close <= scores[rel_row] <= scores[row]:
                     scores[rel_row] = scores[row] + 0.01
 
     def _boost(
@@ -480,6 +483,8 @@ class KnowledgeIndex:
         return list(dict.fromkeys(found))[:count]
 
 
+#: a fault moves above its parameter when it scores at least this share of the parameter's
+_SYMPTOM_SHARE = 0.75
 #: word starts that make a question about a setting rather than a symptom
 _SETTING_WORDS = (
     "parametr",
@@ -503,6 +508,10 @@ _SETTING_WORDS = (
     "value",
     "modific",
     "inhib",
+    "funcion",
+    "function",
+    "reaccion",
+    "reaction",
     "set",
 )
 

@@ -205,6 +205,42 @@ def query_words(text: str, lang: str | None = None) -> list[tuple[str, tuple[str
     return list(found.items())
 
 
+_GREETING = _words(
+    """
+    hola buenas buenos buen dia dias tardes noches gracias muchas mil saludos que tal como
+    estas esta vale ok okay perfecto genial listo entendido adios chao hasta luego
+    hello hi hey good morning afternoon evening thanks thank you cheers bye great perfect
+    got it understood how are
+    """
+)
+#: words that point back at what was said before: "eso", "that", "it", "¿y si...?"
+_ANAPHORA = _words(
+    """
+    eso esto ese esa esos esas ello lo le aquello mismo misma tambien
+    that this it its those them same also
+    """
+)
+_LEAD_INS = ("y ", "e ", "and ", "pero ", "but ", "entonces ", "so ", "what about", "y que", "y si")
+
+
+def is_greeting(text: str) -> bool:
+    """Only greetings, thanks or small talk: "hola", "gracias!!", "good morning"."""
+    words = tokens(text)
+    return bool(words) and all(word in _GREETING for word in words)
+
+
+#: a question this short that points back is about the previous one even with a subject
+SHORT_FOLLOW_UP = 6
+
+
+def points_back(text: str) -> bool:
+    """A short question leaning on the one before: "¿y si persiste?", "where is that set?"."""
+    folded = fold(text).strip(" ¿¡?!.,")
+    words = tokens(text)
+    leans = folded.startswith(_LEAD_INS) or any(word in _ANAPHORA for word in words)
+    return leans and len(words) <= SHORT_FOLLOW_UP
+
+
 def closest_term(word: str, stems: tuple[str, ...], vocabulary: Sequence[str]) -> str | None:
     """The indexed term a misspelt word most likely meant, or None if nothing is close.
 
