@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 from omar_cli.knowledge.lang import fold, token_spans, tokens
 from omar_cli.knowledge.model import Entry
+from omar_cli.knowledge.products import about_other_product, is_year, model_spans
 
 FAULT, ALARM, PARAMETER, RATING = "fault", "alarm", "parameter", "rating"
 CODE_KINDS = (FAULT, ALARM, PARAMETER, RATING)
@@ -252,7 +252,7 @@ def code_spans(
             if kind != RATING and any(start < b and a < end for a, b in blocked):
                 continue
             ids = tuple(_mention_ids(match, kind, hex_map))
-            if kind is None and match["num"].isdigit() and _is_year(folded, match, ids, known):
+            if kind is None and match["num"].isdigit() and is_year(folded, match, ids, known):
                 continue
             if ids:
                 found.append(CodeSpan(start, end, ids, certain=kind not in ("dotted", "hex")))
@@ -261,196 +261,6 @@ def code_spans(
 
 def found_spans(spans: Iterable[CodeSpan]) -> list[tuple[int, int, None]]:
     return [(span.start, span.end, None) for span in spans]
-
-
-#: brands and series of other drives, soft starters and PLCs: their codes are not ours
-_BRANDS = frozenset(
-    [
-        "powerflex",
-        "sinamics",
-        "micromaster",
-        "siemens",
-        "simatic",
-        "altivar",
-        "telemecanique",
-        "schneider",
-        "danfoss",
-        "vlt",
-        "yaskawa",
-        "allen",
-        "bradley",
-        "weg",
-        "cfw",
-        "mitsubishi",
-        "fuji",
-        "frenic",
-        "hitachi",
-        "omron",
-        "lenze",
-        "sew",
-        "movitrac",
-        "toshiba",
-        "invertek",
-        "optidrive",
-        "vacon",
-        "eaton",
-        "unidrive",
-        "emotron",
-        "gefran",
-        "parker",
-        "nidec",
-    ]
-)
-_OTHER_MODEL = re.compile(r"(?:ac[hsq]\d{3}|atv\d{2,3}|fc\d{2,3}|[vaj]1000|g120|v20|s7)")
-
-
-def about_other_product(folded: str) -> bool:
-    """The question is about another drive or a PLC, not the ACS150: its codes are that one's.
-
-    "PowerFlex 525 shows F004" asks about a PowerFlex code; a question that names the
-    ACS150 as well ("replaced the PowerFlex with an ACS150, now F0001") is about ours.
-    """
-    words = [word for word, _, _ in token_spans(folded)]
-    if "acs150" in words or any(a == "acs" and b == "150" for a, b in pairwise(words)):
-        return False
-    return any(w in _BRANDS or (_OTHER_MODEL.fullmatch(w) and w != "acs150") for w in words)
-
-
-#: brands and series of other drives and PLCs, and words that introduce a model or part
-#: number: a number written right after them names a product, not a code
-_MODEL_WORDS = frozenset(
-    [
-        "acs",
-        "ach",
-        "acq",
-        "acs310",
-        "acs355",
-        "acs550",
-        "acs580",
-        "acs880",
-        "powerflex",
-        "pf",
-        "flex",
-        "sinamics",
-        "micromaster",
-        "mm",
-        "siemens",
-        "simatic",
-        "s7",
-        "logo",
-        "altivar",
-        "atv",
-        "telemecanique",
-        "schneider",
-        "danfoss",
-        "vlt",
-        "fc",
-        "yaskawa",
-        "allen",
-        "bradley",
-        "delta",
-        "weg",
-        "cfw",
-        "mitsubishi",
-        "fr",
-        "fuji",
-        "frenic",
-        "hitachi",
-        "omron",
-        "lenze",
-        "sew",
-        "movitrac",
-        "toshiba",
-        "invertek",
-        "optidrive",
-        "vacon",
-        "eaton",
-        "ls",
-        "lg",
-        "unidrive",
-        "emotron",
-        "gefran",
-        "parker",
-        "ssd",
-        "nidec",
-        "modelo",
-        "model",
-        "tipo",
-        "type",
-        "serie",
-        "series",
-        "serial",
-        "sn",
-        "ref",
-        "referencia",
-        "part",
-        "parte",
-        "pieza",
-        "pn",
-        "pedido",
-        "order",
-        "lote",
-        "batch",
-        "version",
-        "firmware",
-        "fw",
-        "rev",
-        "revision",
-    ]
-)
-_YEAR_CUES = frozenset(
-    [
-        "en",
-        "de",
-        "del",
-        "desde",
-        "since",
-        "in",
-        "from",
-        "of",
-        "ano",
-        "year",
-        "hasta",
-        "until",
-        "antes",
-        "before",
-    ]
-)
-
-
-def model_spans(folded: str) -> list[tuple[int, int]]:
-    """Spans of model numbers: up to two tokens holding a digit after a brand/model word.
-
-    One short word may sit between ("Danfoss FC 51"); "ACS 150" is this drive, not another.
-    """
-    spans = token_spans(folded)
-    blocked: list[tuple[int, int]] = []
-    for i, (word, _, _) in enumerate(spans):
-        if word not in _MODEL_WORDS:
-            continue
-        numbered = 0
-        for next_word, start, end in spans[i + 1 : i + 4]:
-            has_digit = any(ch.isdigit() for ch in next_word)
-            if has_digit and not (word == "acs" and next_word == "150"):
-                blocked.append((start, end))
-                numbered += 1
-            elif has_digit or len(next_word) > 3 or numbered:
-                break
-            if numbered == 2:
-                break
-    return blocked
-
-
-def _is_year(
-    folded: str, match: re.Match[str], ids: Sequence[str], known: Container[str] | None
-) -> bool:
-    number = int(match["num"])
-    if not 1950 <= number <= 2099:
-        return False
-    before = token_spans(folded[: match.start()])
-    if before and before[-1][0] in _YEAR_CUES:
-        return True
-    return known is not None and not any(i in known for i in ids)
 
 
 def _mention_ids(

@@ -23,13 +23,13 @@ from typing import Literal
 
 from omar_cli.errors import NotFoundError
 from omar_cli.knowledge import lang as language
+from omar_cli.knowledge import match as match_rules
 from omar_cli.knowledge.codes import (
     Names,
     candidates,
     code_aliases,
     code_spans,
     mentions,
-    model_spans,
     name_rows,
     numerically_near,
     other_kind_hint,
@@ -53,6 +53,7 @@ from omar_cli.knowledge.match import (
     strength,
 )
 from omar_cli.knowledge.model import Entry, LangText
+from omar_cli.knowledge.products import about_other_product, model_spans
 
 SCHEMA_VERSION = 4  # bump when what _fill stores changes
 _PREFIX = "omar-index-"
@@ -106,6 +107,8 @@ class _Plan:
     words: tuple[QueryWord, ...]
     named: list[tuple[str, ...]]
     unknown: tuple[str, ...]
+    #: about another maker's drive or a PLC: what matches is at most possibly related
+    foreign: bool = False
 
 
 def fingerprint(entries: Iterable[Entry]) -> str:
@@ -194,7 +197,7 @@ class KnowledgeIndex:
         (weak); entries that cover too little of the question are left out, so a question
         the knowledge does not answer gets no hits.
         """
-        if limit <= 0:
+        if limit <= 0 or language.is_greeting(query):
             return []
         allowed = frozenset(kinds) if kinds is not None else None
         plan = self._plan(query)
@@ -240,7 +243,7 @@ class KnowledgeIndex:
         words = self._words(folded, blank, figures)
         top = idf(0, len(self._entries))
         words += [QueryWord(code, (), top) for code in unknown]  # the subject, uncovered
-        return _Plan(tuple(words), named, tuple(unknown))
+        return _Plan(tuple(words), named, tuple(unknown), about_other_product(folded))
 
     def _words(
         self, folded: str, blank: list[tuple[int, int]], figures: list[tuple[int, int]]
@@ -261,8 +264,12 @@ class KnowledgeIndex:
             # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
             freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
             known = [s for s in freq if freq[s] == max(freq.values())]
+            # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
             figure = word in in_figure or word.replace("p", "").isdigit()
+            figure = figure or (not known and not word.isalpha())
             weight = idf(max(freq.values(), default=0), docs)
+            if not known:  # a word the knowledge never uses: the off-topic subject, or colour
+                weight *= match_rules.UNKNOWN_SHARE
             if known:
                 terms, fixed = tuple(known), False
             else:
@@ -290,12 +297,18 @@ class KnowledgeIndex:
         for row, score in ranked[: max(limit, _POOL)]:
             cover = coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c})
             judged.append((row, score, cover))
-        if not named and not any(cover.answers for _, _, cover in judged):
+        if plan.foreign:  # another maker's drive: only a close match, and never the answer
+            passes = any(strength(cover, named=False) == "strong" for _, _, cover in judged)
+        else:
+            passes = bool(named) or any(cover.answers for _, _, cover in judged)
+        if not passes:
             return []
         hits: list[Hit] = []
         for row, score, cover in judged:
             entry = self._entries[row]
             match = strength(cover, named=entry.id in named)
+            if plan.foreign and match == "strong":
+                match = "weak"
             if match is None and entry.id in related:
                 match = "weak"
             if match is not None:

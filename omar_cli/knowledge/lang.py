@@ -66,6 +66,7 @@ _FILLER = _words(
     anything something everything nothing thing things question problem issue ideas idea
     advice suggestions suggestion appreciate appreciated ok okay still yet already ever even
     again really much many lot lots maybe perhaps please urgent
+    significa significado quiere decir mean means meaning
     """
 )
 # Nearly every question names the drive and how its panel "shows" something; as search
@@ -223,10 +224,18 @@ _ANAPHORA = _words(
 _LEAD_INS = ("y ", "e ", "and ", "pero ", "but ", "entonces ", "so ", "what about", "y que", "y si")
 
 
+_THANKS = _words("gracias thanks thank thx")
+#: a thank-you this short ("gracias, ya quedó", "thanks, that fixed it") asks nothing
+SHORT_THANKS = 6
+
+
 def is_greeting(text: str) -> bool:
-    """Only greetings, thanks or small talk: "hola", "gracias!!", "good morning"."""
+    """Only greetings or small talk, or a short thank-you: "hola", "gracias!! ya quedó"."""
     words = tokens(text)
-    return bool(words) and all(word in _GREETING for word in words)
+    if not words:
+        return False
+    thanked = any(word in _THANKS for word in words) and len(words) <= SHORT_THANKS
+    return thanked or all(word in _GREETING for word in words)
 
 
 #: a question this short that points back is about the previous one even with a subject

@@ -28,13 +28,16 @@ FIXED_CREDIT = 0.5
 #: a question is answered at all when its best entry covers this share of its weight, or
 #: this much weight outright (a long story covers a small share of many words); calibrated
 #: on the question sets in tests/data against off-topic questions (see bench/calibrate_match.py)
-ANSWER_SHARE = 0.25
-ANSWER_WEIGHT = 4.5
+ANSWER_SHARE = 0.2
+ANSWER_WEIGHT = 6.0
 #: an entry is the answer (strong) when it covers this share and this much weight
 STRONG_SHARE = 0.5
 STRONG_WEIGHT = 3.5
-#: below this share an entry is not shown even beside a good answer
+#: below this share and this weight an entry is not shown even beside a good answer
 HIT_SHARE = 0.1
+HIT_WEIGHT = 3.0
+#: weight of a word the knowledge never uses, as a share of the rarest known word's
+UNKNOWN_SHARE = 1.0
 #: weight of a word that is a number or a unit in a figure, against an ordinary word's IDF
 FIGURE_WEIGHT = 0.25
 
@@ -96,4 +99,4 @@ def strength(cover: Cover, *, named: bool) -> Match | None:
     """Strong (the answer), weak (possibly related) or None (not worth showing)."""
     if named or (cover.share >= STRONG_SHARE and cover.weight >= STRONG_WEIGHT):
         return "strong"
-    return "weak" if cover.share >= HIT_SHARE else None
+    return "weak" if cover.share >= HIT_SHARE or cover.weight >= HIT_WEIGHT else None
