@@ -67,6 +67,9 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 #: nominal") says more than the same words scattered: its BM25 is added at this weight
 _PHRASE_WEIGHT = 0.5
 _STALE_TMP_SECONDS = 3600.0
+#: an entry whose title the question says gets this share of the top score on top of its own
+_TITLE_SHARE = 0.5
+_LONGEST_TITLE = 6
 _NOTHING = "nothing close is known; describe the symptom and search instead"
 
 
@@ -147,6 +150,7 @@ class KnowledgeIndex:
         self._doc_freq: dict[str, int] = {}  # term -> entries holding it, with the vocabulary
         self._names: Names | None = None  # phrases with a number that name entries
         self._aliases: dict[str, str] | None = None  # code -> entry whose keywords name it
+        self._titles: dict[tuple[str, ...], list[int]] | None = None  # title terms -> rows
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -207,10 +211,15 @@ class KnowledgeIndex:
         figures = list(dict.fromkeys(t for w in plan.words if w.figure for t in w.terms))
         self._figure_boost(scores, figures, allowed)
         self._boost(scores, plan.named, allowed)
-        if not _about_settings(query):
+        settings = _about_settings(query)
+        titled = self._titled(plan, allowed, symptoms=not settings)
+        top = max(scores.values(), default=0.0)
+        for row in titled:
+            scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
+        if not settings:
             self._symptoms_first(scores, plan.named)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        return self._judged(ranked, plan, lang, limit)
+        return self._judged(ranked, plan, lang, limit, titled)
 
     def unknown_codes(self, text: str) -> list[UnknownCode]:
         """Codes named in ``text`` that the knowledge does not hold, nearest known ids each.
@@ -287,12 +296,18 @@ class KnowledgeIndex:
         return [replace(w, weight=w.weight * FIGURE_WEIGHT) if w.figure else w for w in words]
 
     def _judged(
-        self, ranked: list[tuple[int, float]], plan: _Plan, lang: str, limit: int
+        self,
+        ranked: list[tuple[int, float]],
+        plan: _Plan,
+        lang: str,
+        limit: int,
+        titled: Collection[int] = (),
     ) -> list[Hit]:
         """Hits with their strength, best first; nothing when no entry answers the question."""
         columns = self._columns([t for w in plan.words for t in w.terms])
         named = {i for group in plan.named for i in group}
         related = {r for i in named for r in self._by_id[i].related}
+        named |= {self._entries[row].id for row in titled}
         judged: list[tuple[int, float, Cover]] = []
         for row, score in ranked[: max(limit, _POOL)]:
             cover = coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c})
@@ -365,6 +380,31 @@ class KnowledgeIndex:
         sql += " ORDER BY 2 LIMIT ?"
         params.append(_POOL)
         return {int(row): -float(rank) for row, rank in self._conn.execute(sql, params)}
+
+    def _titled(self, plan: _Plan, allowed: frozenset[str] | None, *, symptoms: bool) -> set[int]:
+        """Entries whose whole title (two words or more) the question says: "falla a tierra".
+
+        A question about a setting names no fault or alarm by its title: it asks about the
+        parameter that shares the words.
+        """
+        if self._titles is None:
+            self._titles = {}
+            for row, entry in enumerate(self._entries):
+                for code, text in entry.lang.items():
+                    terms = tuple(language.analyse(text.title, "es" if code == "es" else "en"))
+                    if len(terms) >= 2 and entry.kind != "document":
+                        self._titles.setdefault(terms, []).append(row)
+        said = [w.terms[0] for w in plan.words if w.terms and not w.figure]
+        found: set[int] = set()
+        for size in range(2, min(len(said), _LONGEST_TITLE) + 1):
+            for start in range(len(said) - size + 1):
+                for row in self._titles.get(tuple(said[start : start + size]), ()):
+                    kind = self._entries[row].kind
+                    if (allowed is None or kind in allowed) and (
+                        symptoms or kind not in ("fault", "alarm")
+                    ):
+                        found.add(row)
+        return found
 
     def _phrase_boost(
         self, scores: dict[int, float], terms: list[str], allowed: frozenset[str] | None

@@ -66,7 +66,8 @@ _FILLER = _words(
     anything something everything nothing thing things question problem issue ideas idea
     advice suggestions suggestion appreciate appreciated ok okay still yet already ever even
     again really much many lot lots maybe perhaps please urgent
-    significa significado quiere decir mean means meaning
+    use using used between put make made go going goes come take seems seem look looks try
+    tried trying way usar uso utilizar poner parece manera forma probe intente trate
     """
 )
 # Nearly every question names the drive and how its panel "shows" something; as search

@@ -60,10 +60,14 @@ _YEAR_CUES = _words(
 )
 
 
+_NUMBER_WORDS = _words("number numero num nr no de of")
+
+
 def model_spans(folded: str) -> list[tuple[int, int]]:
     """Spans of model numbers: up to two tokens holding a digit after a brand/model word.
 
-    One short word may sit between ("Danfoss FC 51"); "ACS 150" is this drive, not another.
+    One short word ("Danfoss FC 51") or "number" ("part number 1234") may sit between;
+    "ACS 150" is this drive, not another.
     """
     spans = token_spans(folded)
     blocked: list[tuple[int, int]] = []
@@ -76,6 +80,8 @@ def model_spans(folded: str) -> list[tuple[int, int]]:
             if has_digit and not (word == "acs" and next_word == "150"):
                 blocked.append((start, end))
                 numbered += 1
+            elif next_word in _NUMBER_WORDS:
+                continue
             elif has_digit or len(next_word) > 3 or numbered:
                 break
             if numbered == 2:
