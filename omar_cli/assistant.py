@@ -251,13 +251,16 @@ class Assistant:
         previous = next((text for role, text in reversed(history) if role == "user"), None)
         if previous is None or is_greeting(previous):
             return own
-        subject = any(h.match == "strong" for h in own) or bool(index.unknown_codes(question))
+        named = bool(index.named_in(question) or index.unknown_codes(question))
+        subject = named or any(h.match == "strong" for h in own)
         if subject and not points_back(question):
             return own
-        earlier = [h for h in index.search(previous, lang=lang, limit=RETRIEVE_LIMIT)]
-        earlier = [h for h in earlier if h.id not in {o.id for o in own}][:FOLLOW_UP_ENTRIES]
-        first, then = (own, earlier) if subject else (earlier, own)
-        return [*first, *then][:RETRIEVE_LIMIT]
+        earlier = index.search(previous, lang=lang, limit=FOLLOW_UP_ENTRIES)
+        # a question naming its own code or entry leads with it; "and if it comes back?" does
+        # not, whatever its words happen to match
+        first, then = (own, earlier) if named else (earlier, own)
+        seen = {h.id for h in first}
+        return [*first, *(h for h in then if h.id not in seen)][:RETRIEVE_LIMIT]
 
     def _answer_offline(
         self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool

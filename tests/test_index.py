@@ -547,6 +547,8 @@ QUESTION_FILES = [
     # written blind at the end of the first session: 20/20 before any change
     Path(__file__).resolve().parent / "data" / "questions-holdout2.jsonl",
 ]
+#: long forum-style stories full of incidental figures and other drives (issue 6)
+STORY_FILES = [Path(__file__).resolve().parent / "data" / "questions-long.jsonl"]
 
 
 @pytest.fixture(scope="module")
@@ -585,11 +587,15 @@ def test_fault_103_on_the_real_knowledge(builtin_index: KnowledgeIndex) -> None:
     assert info.value.hint == "A2010 is an alarm: omar alarm A2010"
 
 
-@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.name)
-def test_hit_at_3(builtin_index: KnowledgeIndex, path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "floor"),
+    [(p, 0.95) for p in QUESTION_FILES] + [(p, 0.85) for p in STORY_FILES],
+    ids=lambda v: v.name if isinstance(v, Path) else str(v),
+)
+def test_hit_at_3(builtin_index: KnowledgeIndex, path: Path, floor: float) -> None:
     if not path.is_file():
         pytest.skip(f"{path} is not in this checkout")
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     misses = [row["id"] for row in rows if not _answered(builtin_index, row)]
     rate = 1 - len(misses) / len(rows)
-    assert rate >= 0.9, f"hit@3 {rate:.2f} on {path.name}; missed {misses}"
+    assert rate >= floor, f"hit@3 {rate:.2f} on {path.name}; missed {misses}"

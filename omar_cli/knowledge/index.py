@@ -229,6 +229,14 @@ class KnowledgeIndex:
         """
         return [UnknownCode(code, tuple(self._near(code))) for code in self._plan(text).unknown]
 
+    def named_in(self, text: str) -> list[str]:
+        """Ids the text names outright: by code, by a name with a number, or by whole title."""
+        plan = self._plan(text)
+        ids = [i for group in plan.named for i in group]
+        titled = sorted(self._titled(plan, None, symptoms=not _about_settings(text)))
+        ids += [self._entries[row].id for row in titled]
+        return list(dict.fromkeys(ids))
+
     def _near(self, code: str) -> list[str]:
         return numerically_near(code, self._entries, count=3)
 

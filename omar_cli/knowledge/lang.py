@@ -236,7 +236,8 @@ def is_greeting(text: str) -> bool:
     if not words:
         return False
     thanked = any(word in _THANKS for word in words) and len(words) <= SHORT_THANKS
-    return thanked or all(word in _GREETING for word in words)
+    said_hello = any(word in _GREETING for word in words)
+    return thanked or (said_hello and all(w in _GREETING or w in STOPWORDS for w in words))
 
 
 #: a question this short that points back is about the previous one even with a subject
