@@ -29,7 +29,7 @@ FIXED_CREDIT = 0.5
 #: this much weight outright (a long story covers a small share of many words); calibrated
 #: on the question sets in tests/data against off-topic questions (see bench/calibrate_match.py)
 ANSWER_SHARE = 0.2
-ANSWER_WEIGHT = 6.0
+ANSWER_WEIGHT = 5.0
 #: an entry is the answer (strong) when it covers this share and this much weight
 STRONG_SHARE = 0.5
 STRONG_WEIGHT = 3.5
