@@ -1,42 +1,34 @@
 """Full-text retrieval over knowledge entries: SQLite FTS5 with BM25, Snowball stems, codes.
 
-The index is a small SQLite file in the cache directory, named after a hash of the entries,
-so it is rebuilt when the knowledge changes and reused otherwise. It is written to a temp
-file and moved into place, so a process never sees a half-built index. Entries themselves
-stay in memory (the caller loaded them); the file only holds the analysed text.
+BM25 ranks; quoted codes, names and whole titles go first; a fault goes before the setting
+that disables it. How much of the question each entry covers (see match.py) says whether it
+is the answer (strong), possibly related (weak) or not worth showing. The index file itself
+(building, caching) is index_file.py; entries stay in memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import hashlib
-import os
 import sqlite3
-import tempfile
-import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
 from omar_cli.errors import NotFoundError
 from omar_cli.knowledge import lang as language
-from omar_cli.knowledge import match as match_rules
 from omar_cli.knowledge.codes import (
     Names,
     candidates,
     code_aliases,
     code_spans,
     mentions,
-    name_rows,
     numerically_near,
     other_kind_hint,
 )
+from omar_cli.knowledge.index_file import COLUMNS, cached, fill, fingerprint
 from omar_cli.knowledge.lang import (
-    ANALYZER_SIGNATURE,
-    closest_term,
     fold,
     query_words,
     token_spans,
@@ -47,17 +39,16 @@ from omar_cli.knowledge.match import (
     Cover,
     Match,
     QueryWord,
+    about_settings,
     coverage,
     figure_spans,
     idf,
     strength,
+    weigh_words,
 )
 from omar_cli.knowledge.model import Entry, LangText
 from omar_cli.knowledge.products import about_other_product, model_spans
 
-SCHEMA_VERSION = 4  # bump when what _fill stores changes
-_PREFIX = "omar-index-"
-_COLUMNS = ("codes", "title", "keywords", "body", "extra")
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
 #: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
 _WEIGHTS = (8.0, 6.0, 4.0, 1.0, 0.4, 0.0)
@@ -66,7 +57,6 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 #: a run of two query words found side by side in a title or keyword phrase ("tensión
 #: nominal") says more than the same words scattered: its BM25 is added at this weight
 _PHRASE_WEIGHT = 0.5
-_STALE_TMP_SECONDS = 3600.0
 #: an entry whose title the question says gets this share of the top score on top of its own
 _TITLE_SHARE = 0.5
 _LONGEST_TITLE = 6
@@ -114,26 +104,6 @@ class _Plan:
     foreign: bool = False
 
 
-def fingerprint(entries: Iterable[Entry]) -> str:
-    """Hash of everything the index file holds, including how text is analysed.
-
-    Sources, confidence and links are left out: hits take them from the live entries.
-    """
-    digest = hashlib.sha256(f"{SCHEMA_VERSION}|{ANALYZER_SIGNATURE}".encode())
-    for entry in entries:
-        digest.update("\x1f".join(_indexed_fields(entry)).encode() + b"\x1e")
-    return digest.hexdigest()
-
-
-def _indexed_fields(entry: Entry) -> Iterator[str]:
-    yield from (entry.id, entry.kind, entry.name, entry.hex_code or "", "\x1d", *entry.gaps)
-    for key, value in entry.facts.items():
-        yield from ("\x1d", key, value)
-    for lang, text in entry.lang.items():
-        yield from ("\x1d", lang, text.title, text.text, *text.causes, *text.checks)
-        yield from ("\x1d", *text.keywords, "\x1d", text.safety or "")
-
-
 class KnowledgeIndex:
     """Search and code look-up over a fixed set of entries."""
 
@@ -158,11 +128,11 @@ class KnowledgeIndex:
         entries = list(entries)
         digest = fingerprint(entries)
         if cache_dir is not None:
-            cached = _cached(cache_dir, digest, entries)
-            if cached is not None:
-                return cls(entries, cached[0], cached[1])
+            found = cached(cache_dir, digest, entries)
+            if found is not None:
+                return cls(entries, found[0], found[1])
         conn = sqlite3.connect(":memory:", check_same_thread=False)
-        _fill(conn, digest, entries)
+        fill(conn, digest, entries)
         return cls(entries, conn, None)
 
     @property
@@ -211,7 +181,7 @@ class KnowledgeIndex:
         figures = list(dict.fromkeys(t for w in plan.words if w.figure for t in w.terms))
         self._figure_boost(scores, figures, allowed)
         self._boost(scores, plan.named, allowed)
-        settings = _about_settings(query)
+        settings = about_settings(query)
         titled = self._titled(plan, allowed, symptoms=not settings)
         top = max(scores.values(), default=0.0)
         for row in titled:
@@ -233,7 +203,7 @@ class KnowledgeIndex:
         """Ids the text names outright: by code, by a name with a number, or by whole title."""
         plan = self._plan(text)
         ids = [i for group in plan.named for i in group]
-        titled = sorted(self._titled(plan, None, symptoms=not _about_settings(text)))
+        titled = sorted(self._titled(plan, None, symptoms=not about_settings(text)))
         ids += [self._entries[row].id for row in titled]
         return list(dict.fromkeys(ids))
 
@@ -273,35 +243,9 @@ class KnowledgeIndex:
         ]
         text = " ".join(word for word, _ in inside)
         in_figure = {word for word, fig in inside if fig}
-        words: list[QueryWord] = []
-        self._vocabulary()
-        docs = len(self._entries)
-        for word, stems in query_words(text, self.detect_lang(text) if text else "es"):
-            # one stem per word, so a word does not weigh twice: the reading the knowledge
-            # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
-            freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
-            known = [s for s in freq if freq[s] == max(freq.values())]
-            # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
-            figure = word in in_figure or word.replace("p", "").isdigit()
-            figure = figure or (not known and not word.isalpha())
-            weight = idf(max(freq.values(), default=0), docs)
-            if not known:  # a word the knowledge never uses: the off-topic subject, or colour
-                weight *= match_rules.UNKNOWN_SHARE
-            if known:
-                terms, fixed = tuple(known), False
-            else:
-                fix = None
-                if len(word) >= 4 and word.isalpha():
-                    fix = closest_term(word, stems, self._vocabulary().get(word[0], []))
-                terms, fixed = (tuple(stems) + ((fix,) if fix else ())), fix is not None
-                if fix is not None:
-                    weight = idf(self._doc_freq.get(fix, 0), docs)
-            if figure and not known:  # a number or unit the knowledge never uses says nothing
-                weight = 0.0
-            words.append(QueryWord(word, terms, weight, fixed=fixed, figure=figure))
-        if all(w.figure for w in words):  # "4,7 A": the figure is what is asked about
-            return [replace(w, figure=False) for w in words]
-        return [replace(w, weight=w.weight * FIGURE_WEIGHT) if w.figure else w for w in words]
+        vocabulary = self._vocabulary()
+        pairs = query_words(text, self.detect_lang(text) if text else "es")
+        return weigh_words(pairs, in_figure, self._doc_freq, vocabulary, len(self._entries))
 
     def _judged(
         self,
@@ -348,7 +292,7 @@ class KnowledgeIndex:
         sql = f"SELECT term, doc, col FROM vocab_inst WHERE term IN ({', '.join('?' * len(terms))})"
         for term, doc, col in self._conn.execute(sql, terms):
             rows = found.setdefault(str(term), {})
-            index = _COLUMNS.index(str(col))
+            index = COLUMNS.index(str(col))
             rows[int(doc)] = min(rows.get(int(doc), index), index)
         return found
 
@@ -546,39 +490,6 @@ class KnowledgeIndex:
 
 #: a fault moves above its parameter when it scores at least this share of the parameter's
 _SYMPTOM_SHARE = 0.75
-#: word starts that make a question about a setting rather than a symptom
-_SETTING_WORDS = (
-    "parametr",
-    "parameter",
-    "param",
-    "ajust",
-    "adjust",
-    "configur",
-    "setting",
-    "setup",
-    "desactiv",
-    "deshabilit",
-    "disabl",
-    "enabl",
-    "habilit",
-    "activ",
-    "cambi",
-    "chang",
-    "program",
-    "valor",
-    "value",
-    "modific",
-    "inhib",
-    "funcion",
-    "function",
-    "reaccion",
-    "reaction",
-    "set",
-)
-
-
-def _about_settings(query: str) -> bool:
-    return any(word.startswith(_SETTING_WORDS) for word in tokens(query))
 
 
 def _kinds(kind: str | None) -> list[str] | None:
@@ -603,103 +514,3 @@ def _hit(entry: Entry, score: float, lang: str, match: Match = "strong") -> Hit:
 def _summary(entry: Entry, text: LangText) -> str:
     facts = "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in entry.facts.items())
     return f"{text.text} [{facts}]" if facts else text.text
-
-
-# --- building and caching -------------------------------------------------------------------
-
-
-def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> None:
-    names = ", ".join(_COLUMNS)
-    conn.executescript(
-        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
-        " tokenize = 'unicode61 remove_diacritics 2');"
-        "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');"
-        "CREATE VIRTUAL TABLE vocab_inst USING fts5vocab(docs, 'instance');"
-        "CREATE TABLE lang_vocab(word TEXT PRIMARY KEY, lean REAL NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE names(phrase TEXT NOT NULL, id TEXT NOT NULL);"
-    )
-    texts = [language.entry_texts(e) for e in entries]
-    with conn:
-        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (digest,))
-        conn.executemany(
-            f"INSERT INTO docs(rowid, {names}, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((row, *language.entry_columns(e), e.kind) for row, e in enumerate(entries)),
-        )
-        conn.executemany(
-            "INSERT INTO lang_vocab VALUES (?, ?)", language.language_vocabulary(texts).items()
-        )
-        conn.executemany("INSERT INTO names VALUES (?, ?)", name_rows(entries))
-
-
-def _cached(
-    cache_dir: Path, digest: str, entries: Sequence[Entry]
-) -> tuple[sqlite3.Connection, Path] | None:
-    """Open the index file for ``digest``, building it first if needed; None if unwritable."""
-    path = cache_dir / f"{_PREFIX}{digest[:32]}.sqlite"
-    conn = _open_valid(path, digest)
-    if conn is not None:
-        return conn, path
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{_PREFIX}", suffix=".tmp", dir=cache_dir)
-        os.close(fd)
-    except OSError:
-        return None
-    tmp = Path(tmp_name)
-    try:
-        conn = sqlite3.connect(tmp)
-        try:
-            _fill(conn, digest, entries)
-        finally:
-            conn.close()
-        os.replace(tmp, path)
-    except (OSError, sqlite3.Error):
-        tmp.unlink(missing_ok=True)
-        return None
-    _prune(cache_dir, keep=path)
-    conn = _open_valid(path, digest)
-    return (conn, path) if conn is not None else None
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection | None:
-    try:
-        # read-only and serialized by SQLite: safe to search from a worker thread
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
-    except sqlite3.Error:
-        return None
-
-
-def _open_valid(path: Path, digest: str) -> sqlite3.Connection | None:
-    """A read-only connection to ``path`` if it holds the index for ``digest``."""
-    if not path.is_file():
-        return None
-    conn = _connect_ro(path)
-    if conn is None:
-        return None
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-    except sqlite3.Error:  # corrupt or foreign file: rebuild over it
-        row = None
-    if row is not None and row[0] == digest:
-        return conn
-    conn.close()
-    return None
-
-
-def _prune(cache_dir: Path, keep: Path) -> None:
-    """Drop indexes of older knowledge and temp files left by crashed builds."""
-    now = time.time()
-    for old in cache_dir.glob(f"{_PREFIX}*.sqlite"):
-        if old != keep:
-            _unlink_quietly(old)
-    for tmp in cache_dir.glob(f".{_PREFIX}*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > _STALE_TMP_SECONDS:
-                tmp.unlink()
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):  # in use on Windows, or already gone: harmless
-        path.unlink()

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from omar_cli.knowledge.codes import UNIT
+from omar_cli.knowledge.lang import closest_term, tokens
 
 Match = Literal["strong", "weak"]
 
@@ -100,3 +101,77 @@ def strength(cover: Cover, *, named: bool) -> Match | None:
     if named or (cover.share >= STRONG_SHARE and cover.weight >= STRONG_WEIGHT):
         return "strong"
     return "weak" if cover.share >= HIT_SHARE or cover.weight >= HIT_WEIGHT else None
+
+
+def weigh_words(
+    pairs: Sequence[tuple[str, tuple[str, ...]]],
+    in_figure: Collection[str],
+    doc_freq: Mapping[str, int],
+    vocabulary: Mapping[str, Sequence[str]],
+    docs: int,
+) -> list[QueryWord]:
+    """Each content word (with its stems, see lang.query_words) as a weighed QueryWord.
+
+    One stem per word, so a word does not weigh twice: the reading the knowledge uses most
+    ("time" over Spanish "tim"); both only when the knowledge can't tell. A misspelt word
+    gets the closest indexed term (``vocabulary``: terms by first letter).
+    """
+    words: list[QueryWord] = []
+    for word, stems in pairs:
+        freq = {s: doc_freq[s] for s in stems if s in doc_freq}
+        known = [s for s in freq if freq[s] == max(freq.values())]
+        # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
+        figure = word in in_figure or word.replace("p", "").isdigit()
+        figure = figure or (not known and not word.isalpha())
+        weight = idf(max(freq.values(), default=0), docs)
+        terms, fixed = tuple(known), False
+        if not known:  # a word the knowledge never uses: the off-topic subject, or colour
+            weight *= UNKNOWN_SHARE
+            fix = None
+            if len(word) >= 4 and word.isalpha():
+                fix = closest_term(word, stems, vocabulary.get(word[0], []))
+            terms, fixed = (tuple(stems) + ((fix,) if fix else ())), fix is not None
+            if fix is not None:
+                weight = idf(doc_freq.get(fix, 0), docs)
+        if figure and not known:  # a number or unit the knowledge never uses says nothing
+            weight = 0.0
+        words.append(QueryWord(word, terms, weight, fixed=fixed, figure=figure))
+    if all(w.figure for w in words):  # "4,7 A": the figure is what is asked about
+        return [replace(w, figure=False) for w in words]
+    return [replace(w, weight=w.weight * FIGURE_WEIGHT) if w.figure else w for w in words]
+
+
+#: word starts that make a question about a setting rather than a symptom
+_SETTING_WORDS = (
+    "parametr",
+    "parameter",
+    "param",
+    "ajust",
+    "adjust",
+    "configur",
+    "setting",
+    "setup",
+    "desactiv",
+    "deshabilit",
+    "disabl",
+    "enabl",
+    "habilit",
+    "activ",
+    "cambi",
+    "chang",
+    "program",
+    "valor",
+    "value",
+    "modific",
+    "inhib",
+    "funcion",
+    "function",
+    "reaccion",
+    "reaction",
+    "set",
+)
+
+
+def about_settings(query: str) -> bool:
+    """The question asks about a setting ("cómo desactivo...", "which parameter...")."""
+    return any(word.startswith(_SETTING_WORDS) for word in tokens(query))
