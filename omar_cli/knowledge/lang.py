@@ -77,7 +77,8 @@ _DOMAIN_ES = _words(
 )
 _DOMAIN_EN = _words("drive drives shows says showing")
 STOPWORDS_DOMAIN = _DOMAIN_ES | _DOMAIN_EN | _words("vfd acs150 abb")
-#: Colloquial words for a trip, across Latin America and Spain, read as the manual's word.
+#: Everyday words of drive people, read as the word the manual uses (the knowledge's own): a
+#: trip across Latin America and Spain, storage, the motor's noise, the pot, the caps.
 SYNONYMS = {
     "brinca": "dispara",
     "brinco": "dispara",
@@ -86,6 +87,34 @@ SYNONYMS = {
     "bota": "dispara",
     "boto": "dispara",
     "kicks": "trips",
+    "shuts": "trips",
+    "shelf": "storage",
+    "spare": "storage",
+    "spares": "storage",
+    "estante": "almacenado",
+    "bodega": "almacenado",
+    "repuesto": "almacenado",
+    "repuestos": "almacenado",
+    "caps": "capacitors",
+    "squeal": "noise",
+    "squealing": "noise",
+    "whine": "noise",
+    "whining": "noise",
+    "whistle": "noise",
+    "hum": "noise",
+    "hums": "noise",
+    "humming": "noise",
+    "pita": "ruido",
+    "pitido": "ruido",
+    "zumba": "ruido",
+    "zumbido": "ruido",
+    "chirrido": "ruido",
+    "pote": "potenciometro",
+    "pot": "potentiometer",
+    "grounding": "earthing",
+    "reversa": "giro",
+    "backwards": "direction",
+    "scaling": "scale",
 }
 STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN | _FILLER
 
@@ -200,10 +229,13 @@ def query_words(text: str, lang: str | None = None) -> list[tuple[str, tuple[str
     second = "en" if first == "es" else "es"
     found: dict[str, tuple[str, ...]] = {}
     for token in tokens(text):
-        for word in (token, SYNONYMS.get(token)):
-            if word is None or word in STOPWORDS or len(word) < 2 or word in found:
-                continue
-            found[word] = tuple(dict.fromkeys((stem(word, first), stem(word, second))))
+        if token in STOPWORDS or len(token) < 2 or token in found:
+            continue
+        # a colloquial word and the manual's word are one word of the question, not two
+        words = (token, SYNONYMS[token]) if token in SYNONYMS else (token,)
+        found[token] = tuple(
+            dict.fromkeys(stem(w, lang) for w in words for lang in (first, second))
+        )
     return list(found.items())
 
 
