@@ -188,6 +188,8 @@ class KnowledgeIndex:
             scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
         if not settings:
             self._symptoms_first(scores, plan.named)
+        else:
+            self._settings_first(scores, plan.named)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return self._judged(ranked, plan, lang, limit, titled)
 
@@ -398,6 +400,23 @@ class KnowledgeIndex:
                 if rel_row in scores and close <= scores[rel_row] <= scores[row]:
                     scores[rel_row] = scores[row] + 0.01
 
+    def _settings_first(self, scores: dict[int, float], named: list[tuple[str, ...]]) -> None:
+        """Asked how to set something up, a fault sheet that shares the words yields.
+
+        "How do I scale the 4-20 mA input?" wants the parameter or set-up entry, not the
+        signal-loss fault; a fault the question names by code keeps its place.
+        """
+        quoted = {i for group in named for i in group}
+        order = sorted(scores, key=lambda r: -scores[r])
+        for position, row in enumerate(order):
+            entry = self._entries[row]
+            if entry.kind not in ("fault", "alarm") or entry.id in quoted:
+                continue
+            below = [r for r in order[position + 1 :] if self._entries[r].kind not in _SHEETS]
+            if below and scores[below[0]] >= _SYMPTOM_SHARE * scores[row]:
+                scores[below[0]] = scores[row] + 0.01
+            break  # only the best fault gives way
+
     def _boost(
         self,
         scores: dict[int, float],
@@ -490,6 +509,7 @@ class KnowledgeIndex:
 
 #: a fault moves above its parameter when it scores at least this share of the parameter's
 _SYMPTOM_SHARE = 0.75
+_SHEETS = ("fault", "alarm")
 
 
 def _kinds(kind: str | None) -> list[str] | None:
