@@ -205,7 +205,7 @@ def test_compounds_are_found_by_their_head_word(index: KnowledgeIndex) -> None:
 
 
 def test_colloquial_trip_words() -> None:
-    words = dict(query_words("el variador brinca"))
+    words = {word: alt for word, _, alt in query_words("el variador brinca")}
     assert "disp" in words["brinca"] and "variador" not in words  # "dispara", stemmed
 
 

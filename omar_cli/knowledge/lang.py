@@ -218,25 +218,28 @@ def analyse(text: str, lang: str) -> list[str]:
     return terms
 
 
-def query_words(text: str, lang: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+def query_words(
+    text: str, lang: str | None = None
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """Query-side words with their stems in both languages, the question's language first.
 
     Both, because technicians mix Spanish with the panel's English; ordered, so the caller
-    can keep one stem per word and not count a word twice. ``lang`` is the question's
-    language when the caller knows it better than :func:`detect_lang` alone.
+    can keep one stem per word and not count a word twice. The third item holds the stems
+    of the manual's word for a colloquial one ("brinca" -> "dispara"), for when the
+    knowledge does not use the word itself. ``lang`` is the question's language when the
+    caller knows it better than :func:`detect_lang` alone.
     """
     first = lang if lang in ("es", "en") else detect_lang(text)
     second = "en" if first == "es" else "es"
-    found: dict[str, tuple[str, ...]] = {}
+    found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for token in tokens(text):
         if token in STOPWORDS or len(token) < 2 or token in found:
             continue
-        # a colloquial word and the manual's word are one word of the question, not two
-        words = (token, SYNONYMS[token]) if token in SYNONYMS else (token,)
-        found[token] = tuple(
-            dict.fromkeys(stem(w, lang) for w in words for lang in (first, second))
-        )
-    return list(found.items())
+        synonym = SYNONYMS.get(token)
+        own = tuple(dict.fromkeys((stem(token, first), stem(token, second))))
+        alt = tuple(dict.fromkeys((stem(synonym, first), stem(synonym, second)))) if synonym else ()
+        found[token] = (own, alt)
+    return [(word, own, alt) for word, (own, alt) in found.items()]
 
 
 _GREETING = _words(

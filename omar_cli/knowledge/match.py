@@ -104,7 +104,7 @@ def strength(cover: Cover, *, named: bool) -> Match | None:
 
 
 def weigh_words(
-    pairs: Sequence[tuple[str, tuple[str, ...]]],
+    pairs: Sequence[tuple[str, tuple[str, ...], tuple[str, ...]]],
     in_figure: Collection[str],
     doc_freq: Mapping[str, int],
     vocabulary: Mapping[str, Sequence[str]],
@@ -112,12 +112,16 @@ def weigh_words(
 ) -> list[QueryWord]:
     """Each content word (with its stems, see lang.query_words) as a weighed QueryWord.
 
+    A colloquial word the knowledge never uses is read as the manual's word.
+
     One stem per word, so a word does not weigh twice: the reading the knowledge uses most
     ("time" over Spanish "tim"); both only when the knowledge can't tell. A misspelt word
     gets the closest indexed term (``vocabulary``: terms by first letter).
     """
     words: list[QueryWord] = []
-    for word, stems in pairs:
+    for word, own, alt in pairs:
+        # the word itself when the knowledge uses it ("whine"), else the manual's word
+        stems = own if any(s in doc_freq for s in own) or not alt else alt
         freq = {s: doc_freq[s] for s in stems if s in doc_freq}
         known = [s for s in freq if freq[s] == max(freq.values())]
         # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
