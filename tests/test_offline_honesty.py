@@ -134,3 +134,13 @@ def test_a_new_question_is_answered_on_its_own_subject(first: str, second: str, 
     ids = source_ids(ask(second))
     assert ids[0] == best
     assert "F0002" not in ids
+
+
+def test_search_names_unknown_codes() -> None:
+    doc = run_json("search", "the panel shows F0090")
+    assert doc["unknown_codes"][0]["code"] == "F0090"
+    assert doc["unknown_codes"][0]["suggestions"][0] == "F0101"
+    assert all(h["match"] == "weak" for h in doc["hits"])
+    result = CliRunner().invoke(app, ["search", "F0090"])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "F0090 no está en la base de conocimiento" in result.stderr

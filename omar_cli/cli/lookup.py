@@ -83,10 +83,18 @@ def search(
         raise InputError("the search text is empty", hint='example: omar search "F0002"')
     language = _checked(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
+    unknown = st.svc.knowledge.unknown_codes(query)
     out = st.output
     if json_out:
-        out.emit_json({"query": query, "lang": language, "hits": [_hit(h) for h in hits]})
+        codes = [{"code": u.code, "suggestions": list(u.suggestions)} for u in unknown]
+        doc = {"query": query, "lang": language, "hits": [_hit(h) for h in hits]}
+        out.emit_json({**doc, "unknown_codes": codes})
         return
+    if unknown:
+        from omar_cli.knowledge.offline import unknown_code_line
+
+        for code in unknown:
+            out.note(unknown_code_line(code, language))
     if not hits:
         out.note("no matches; try the code the panel shows or other words")
         return

@@ -6,7 +6,7 @@ where the entry has one, its safety note, so an offline answer is as grounded as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from omar_cli.knowledge.model import Entry
@@ -113,7 +113,7 @@ def compose_offline_answer(
     labels = LABELS.get(lang, LABELS["en"])
     words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
     parts = [f"{labels['header']}."]
-    parts += [_unknown_line(code, words) for code in unknown]
+    parts += [unknown_code_line(code, lang) for code in unknown]
     strong = [h for h in hits if h.match == "strong"]
     if strong:
         best = strong[0].entry
@@ -143,7 +143,9 @@ def compose_offline_answer(
     return "\n\n".join(parts)
 
 
-def _unknown_line(code: UnknownCode, words: Mapping[str, str]) -> str:
+def unknown_code_line(code: UnknownCode, lang: str) -> str:
+    """ "F0090 no está en la base de conocimiento. Códigos conocidos más cercanos: ..." """
+    words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
     line = words["unknown"].format(code=code.code)
     if not code.suggestions:
         return line
