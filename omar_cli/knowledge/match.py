@@ -39,6 +39,8 @@ HIT_SHARE = 0.1
 HIT_WEIGHT = 3.0
 #: weight of a word the knowledge never uses, as a share of the rarest known word's
 UNKNOWN_SHARE = 1.0
+#: the stem in the question's language wins unless the other is this many times more used
+_OWN_LANGUAGE = 3
 #: weight of a word that is a number or a unit in a figure, against an ordinary word's IDF
 FIGURE_WEIGHT = 0.25
 
@@ -124,6 +126,8 @@ def weigh_words(
         stems = own if any(s in doc_freq for s in own) or not alt else alt
         freq = {s: doc_freq[s] for s in stems if s in doc_freq}
         known = [s for s in freq if freq[s] == max(freq.values())]
+        if freq and stems[0] in freq and freq[stems[0]] * _OWN_LANGUAGE >= max(freq.values()):
+            known = [stems[0]]  # the question's own language, unless the knowledge barely uses it
         # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
         figure = word in in_figure or word.replace("p", "").isdigit()
         figure = figure or (not known and not word.isalpha())
