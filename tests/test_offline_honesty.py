@@ -144,3 +144,12 @@ def test_search_names_unknown_codes() -> None:
     result = CliRunner().invoke(app, ["search", "F0090"])
     assert result.exit_code == 0 and result.stdout == ""
     assert "F0090 no está en la base de conocimiento" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "question", ["no arranca", "falla a tierra en el motor", "el variador muestra F0090 y no arranca"]
+)
+def test_one_safety_note_per_answer_with_the_wait(question: str) -> None:
+    answer = ask(question, "--new")["answer"]
+    assert answer.count("⚠") == 1
+    assert "5 min" in answer

@@ -136,11 +136,25 @@ def compose_offline_answer(
         parts += [] if unknown else [words["no_answer"]]
         parts.append(words["rephrase"])
         return "\n\n".join(parts)
-    safety = _safety_notes(shown, lang)
-    if not safety and shown[0].kind in _HANDS_ON_KINDS:
-        safety = [labels["general_safety"]]
-    parts += [f"⚠ {labels['safety']}: {note}" for note in safety]
+    note = _one_safety_note(shown, lang)
+    if note:
+        parts.append(f"⚠ {labels['safety']}: {note}")
     return "\n\n".join(parts)
+
+
+def _one_safety_note(entries: Sequence[Entry], lang: str) -> str | None:
+    """One note per answer, not near-copies: the first entry's own, else the general rule.
+
+    Where hands go on the drive, the DC-link wait is always stated.
+    """
+    notes = _safety_notes(entries, lang)
+    hands_on = entries[0].kind in _HANDS_ON_KINDS
+    general = LABELS.get(lang, LABELS["en"])["general_safety"]
+    if not notes:
+        return general if hands_on else None
+    if hands_on and _WAIT_MARK not in notes[0].lower():
+        return f"{notes[0]} {general}"
+    return notes[0]
 
 
 def unknown_code_line(code: UnknownCode, lang: str) -> str:
