@@ -214,3 +214,29 @@ def test_a_symptom_leads_with_the_fault_not_the_setting_that_disables_it(
 )
 def test_a_question_about_the_setting_gets_the_parameter(index: KnowledgeIndex, query: str) -> None:
     assert search(index, query)[0].id == "3017"
+
+
+# --- other products ------------------------------------------------------------------------------
+
+
+def test_a_sibling_drive_the_knowledge_draws_on_shares_its_codes(index: KnowledgeIndex) -> None:
+    query = "our fan is on an ACH550 and it tripped F0001 when the load jammed"
+    assert index._plan(query).named[0] == ("F0001",)
+    assert search(index, query)[0].id == "F0001"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PowerFlex 525 shows F0004 on start",
+        "el Altivar 71 marca F0001",
+        "ACS880 shows fault 2310 after the update",
+        "ACS800 DeviceNet groups 50 to 53 did not copy with the panel upload",
+    ],
+)
+def test_another_makers_or_family_drive_is_never_answered_as_ours(
+    index: KnowledgeIndex, query: str
+) -> None:
+    assert index._plan(query).named == []
+    assert index.unknown_codes(query) == []
+    assert all(hit.match == "weak" for hit in search(index, query))

@@ -147,7 +147,8 @@ def test_search_names_unknown_codes() -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["no arranca", "falla a tierra en el motor", "el variador muestra F0090 y no arranca"]
+    "question",
+    ["no arranca", "falla a tierra en el motor", "el variador muestra F0090 y no arranca"],
 )
 def test_one_safety_note_per_answer_with_the_wait(question: str) -> None:
     answer = ask(question, "--new")["answer"]

@@ -187,6 +187,7 @@ def mentions(
     known: Container[str] | None = None,
     hex_map: Mapping[str, str] | None = None,
     names: Names | None = None,
+    siblings: Container[str] = (),
 ) -> list[tuple[str, ...]]:
     """The entries each code or name in ``text`` points at, in the order first written.
 
@@ -195,7 +196,7 @@ def mentions(
     folded = fold(text)
     # span and ids of each mention, most specific first
     taken = names.find(folded) if names is not None else []
-    for found in code_spans(folded, hex_map=hex_map, known=known):
+    for found in code_spans(folded, hex_map=hex_map, known=known, siblings=siblings):
         ids = list(found.ids)
         if known is not None:
             ids = [i for i in ids if i in known]
@@ -230,6 +231,7 @@ def code_spans(
     *,
     hex_map: Mapping[str, str] | None = None,
     known: Container[str] | None = None,
+    siblings: Container[str] = (),
 ) -> list[CodeSpan]:
     """Every code written in already folded text, most specific reading first.
 
@@ -238,7 +240,7 @@ def code_spans(
     "modelo 3021"); a year ("desde 2019", or any 1950-2099 the knowledge has no entry for).
     """
     blocked = model_spans(folded)
-    foreign = about_other_product(folded)
+    foreign = about_other_product(folded, siblings)
     found: list[CodeSpan] = []
     for pattern, kind in _TEXT_PATTERNS:
         if foreign and kind != RATING:

@@ -121,6 +121,8 @@ class KnowledgeIndex:
         self._names: Names | None = None  # phrases with a number that name entries
         self._aliases: dict[str, str] | None = None  # code -> entry whose keywords name it
         self._titles: dict[tuple[str, ...], list[int]] | None = None  # title terms -> rows
+        #: sibling drives the knowledge draws on ("acs550"): their codes are the ACS150's
+        self._siblings = frozenset(s.drive.lower() for e in self._entries for s in e.sources)
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -218,11 +220,13 @@ class KnowledgeIndex:
         names = self._names_table()
         named = [
             tuple(dict.fromkeys(self._aliases_map().get(i, i) for i in group))
-            for group in mentions(query, known=known, hex_map=self._hex, names=names)
+            for group in mentions(
+                query, known=known, hex_map=self._hex, names=names, siblings=self._siblings
+            )
         ]
         unknown: list[str] = []
         blank = [(a, b) for a, b, _ in names.find(folded)] + model_spans(folded)
-        for span in code_spans(folded, hex_map=self._hex, known=known):
+        for span in code_spans(folded, hex_map=self._hex, known=known, siblings=self._siblings):
             blank.append((span.start, span.end))
             code = span.ids[0]
             fresh = code not in unknown and not any(i in known for i in span.ids)
@@ -232,7 +236,8 @@ class KnowledgeIndex:
         words = self._words(folded, blank, figures)
         top = idf(0, len(self._entries))
         words += [QueryWord(code, (), top) for code in unknown]  # the subject, uncovered
-        return _Plan(tuple(words), named, tuple(unknown), about_other_product(folded))
+        foreign = about_other_product(folded, self._siblings)
+        return _Plan(tuple(words), named, tuple(unknown), foreign)
 
     def _words(
         self, folded: str, blank: list[tuple[int, int]], figures: list[tuple[int, int]]

@@ -25,19 +25,26 @@ _BRANDS = _words(
     movitrac toshiba invertek optidrive vacon eaton unidrive emotron gefran parker nidec
     """
 )
-#: glued model names of other makers; ABB's own family (ACS355, ACH550...) shares the codes
+#: glued model names of other makers
 _OTHER_MODEL = re.compile(r"(?:atv\d{2,3}|fc\d{2,3}|[vaj]1000|g120|v20|s7)")
+_ABB_MODEL = re.compile(r"ac[hsq]\d{3}")
 
 
-def about_other_product(folded: str) -> bool:
-    """The question is about another maker's drive or a PLC: its codes are that one's.
+def about_other_product(folded: str, siblings: Container[str] = ()) -> bool:
+    """The question is about another drive or a PLC: its codes are that one's.
 
-    "PowerFlex 525 shows F004" asks about a PowerFlex code; a question that names the
-    ACS150 as well ("replaced the PowerFlex with an ACS150, now F0001") is about ours.
+    "PowerFlex 525 shows F004" asks about a PowerFlex code. An ABB drive counts as another
+    unless it is one of the ``siblings`` the knowledge draws on ("acs550": same codes); a
+    question that names the ACS150 as well ("replaced the PowerFlex with an ACS150, now
+    F0001") is about ours.
     """
     words = [word for word, _, _ in token_spans(folded)]
-    if "acs150" in words or any(a == "acs" and b == "150" for a, b in pairwise(words)):
+    models = [a + b for a, b in pairwise(words) if a in ("acs", "ach", "acq") and b.isdigit()]
+    if "acs150" in words or "acs150" in models:
         return False
+    abb = [w for w in [*words, *models] if _ABB_MODEL.fullmatch(w)]
+    if any(model not in siblings for model in abb):
+        return True
     return any(w in _BRANDS or _OTHER_MODEL.fullmatch(w) for w in words)
 
 
