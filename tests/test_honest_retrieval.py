@@ -232,6 +232,8 @@ def test_a_sibling_drive_the_knowledge_draws_on_shares_its_codes(index: Knowledg
         "el Altivar 71 marca F0001",
         "ACS880 shows fault 2310 after the update",
         "ACS800 DeviceNet groups 50 to 53 did not copy with the panel upload",
+        "el arrancador suave marca fallo 3 al arrancar la bomba",
+        "soft starter trips on overcurrent at start",
     ],
 )
 def test_another_makers_or_family_drive_is_never_answered_as_ours(

@@ -28,10 +28,28 @@ _BRANDS = _words(
 #: glued model names of other makers
 _OTHER_MODEL = re.compile(r"(?:atv\d{2,3}|fc\d{2,3}|[vaj]1000|g120|v20|s7)")
 _ABB_MODEL = re.compile(r"ac[hsq]\d{3}")
+#: devices that are no AC drive: their faults and settings are not the ACS150's
+_OTHER_DEVICES = (
+    "soft starter",
+    "soft starters",
+    "softstarter",
+    "arrancador suave",
+    "arrancadores suaves",
+    "dc drive",
+    "variador de cc",
+    "variador de continua",
+    "esc",
+    "escs",
+    "servo drive",
+    "servodrive",
+    "servoamplificador",
+)
 
 
 def about_other_product(folded: str, siblings: Container[str] = ()) -> bool:
-    """The question is about another drive or a PLC: its codes are that one's.
+    """The question is about another product: its codes are that one's, our sheets at most related.
+
+    Another maker's drive, a PLC, or a device that is no AC drive (soft starter, DC drive).
 
     "PowerFlex 525 shows F004" asks about a PowerFlex code. An ABB drive counts as another
     unless it is one of the ``siblings`` the knowledge draws on ("acs550": same codes); a
@@ -42,6 +60,9 @@ def about_other_product(folded: str, siblings: Container[str] = ()) -> bool:
     models = [a + b for a, b in pairwise(words) if a in ("acs", "ach", "acq") and b.isdigit()]
     if "acs150" in words or "acs150" in models:
         return False
+    said = f" {' '.join(words)} "
+    if any(f" {device} " in said for device in _OTHER_DEVICES):
+        return True
     abb = [w for w in [*words, *models] if _ABB_MODEL.fullmatch(w)]
     if any(model not in siblings for model in abb):
         return True
