@@ -341,7 +341,7 @@ class KnowledgeIndex:
         return {int(row): -float(rank) for row, rank in self._conn.execute(sql, params)}
 
     def _titled(self, plan: _Plan, allowed: frozenset[str] | None, *, symptoms: bool) -> set[int]:
-        """Entries whose whole title (two words or more) the question says: "falla a tierra".
+        """Entries whose whole title the question says: "falla a tierra", "sobrecorriente".
 
         A question about a setting names no fault or alarm by its title: it asks about the
         parameter that shares the words.
@@ -351,11 +351,12 @@ class KnowledgeIndex:
             for row, entry in enumerate(self._entries):
                 for code, text in entry.lang.items():
                     terms = tuple(language.analyse(text.title, "es" if code == "es" else "en"))
-                    if len(terms) >= 2 and entry.kind != "document":
+                    if terms and entry.kind != "document":
                         self._titles.setdefault(terms, []).append(row)
         said = [w.terms[0] for w in plan.words if w.terms and not w.figure]
         found: set[int] = set()
-        for size in range(2, min(len(said), _LONGEST_TITLE) + 1):
+        # a one-word title names its entry only when it is the whole question: "sobrecorriente"
+        for size in range(1 if len(said) == 1 else 2, min(len(said), _LONGEST_TITLE) + 1):
             for start in range(len(said) - size + 1):
                 for row in self._titles.get(tuple(said[start : start + size]), ()):
                     kind = self._entries[row].kind
