@@ -350,7 +350,9 @@ class KnowledgeIndex:
             self._titles = {}
             for row, entry in enumerate(self._entries):
                 for code, text in entry.lang.items():
-                    terms = tuple(language.analyse(text.title, "es" if code == "es" else "en"))
+                    stem_lang = "es" if code == "es" else "en"
+                    words = [w for w in tokens(text.title) if w not in language.STOPWORDS]
+                    terms = tuple(language.stem(w, stem_lang) for w in words)
                     if terms and entry.kind != "document":
                         self._titles.setdefault(terms, []).append(row)
         said = [w.terms[0] for w in plan.words if w.terms and not w.figure]
