@@ -41,6 +41,8 @@ HIT_WEIGHT = 3.0
 UNKNOWN_SHARE = 1.0
 #: the stem in the question's language wins unless the other is this many times more used
 _OWN_LANGUAGE = 3
+#: a unit word the knowledge uses in at most this many entries is no incidental figure
+_TELLING_UNIT = 1
 #: weight of a word that is a number or a unit in a figure, against an ordinary word's IDF
 FIGURE_WEIGHT = 0.25
 
@@ -131,6 +133,8 @@ def weigh_words(
         # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
         figure = word in in_figure or word.replace("p", "").isdigit()
         figure = figure or (not known and not word.isalpha())
+        if figure and word.isalpha() and freq and max(freq.values()) <= _TELLING_UNIT:
+            figure = False  # a unit only one entry uses points at it: "3800 msnm" -> altitude
         weight = idf(max(freq.values(), default=0), docs)
         terms, fixed = tuple(known), False
         if not known:  # a word the knowledge never uses: the off-topic subject, or colour
