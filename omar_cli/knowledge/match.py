@@ -22,6 +22,11 @@ from omar_cli.knowledge.lang import closest_term, tokens
 
 Match = Literal["strong", "weak"]
 
+
+def _set(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
 #: how much a word found in each index column (codes, title, keywords, body, extra) covers
 COLUMN_CREDIT = (1.0, 1.0, 1.0, 0.7, 0.3)
 #: a word reached only through typo correction is less sure than one spelt right
@@ -43,6 +48,14 @@ UNKNOWN_SHARE = 1.0
 _OWN_LANGUAGE = 3
 #: a unit word the knowledge uses in at most this many entries is no incidental figure
 _TELLING_UNIT = 1
+#: lengths, times, counts and money: every story has some, they point at nothing
+_EVERYDAY_UNITS = _set(
+    """
+    m mm cm km metro metros meter meters ft feet pies s seg segundos min minutos h hrs horas
+    hours dias days semanas weeks meses months anos years veces times units unidades piezas
+    pcs pesos dolares dollars usd euros eur litros liters kg lb lbs
+    """
+)
 #: weight of a word that is a number or a unit in a figure, against an ordinary word's IDF
 FIGURE_WEIGHT = 0.25
 
@@ -133,7 +146,8 @@ def weigh_words(
         # a number, or an identifier the knowledge never uses ("T1", "R7"): story detail
         figure = word in in_figure or word.replace("p", "").isdigit()
         figure = figure or (not known and not word.isalpha())
-        if figure and word.isalpha() and freq and max(freq.values()) <= _TELLING_UNIT:
+        rare = bool(freq) and max(freq.values()) <= _TELLING_UNIT
+        if figure and word.isalpha() and rare and word not in _EVERYDAY_UNITS:
             figure = False  # a unit only one entry uses points at it: "3800 msnm" -> altitude
         weight = idf(max(freq.values(), default=0), docs)
         terms, fixed = tuple(known), False
