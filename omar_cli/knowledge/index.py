@@ -189,7 +189,7 @@ class KnowledgeIndex:
         for row in titled:
             scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
         if not settings:
-            self._symptoms_first(scores, plan.named)
+            self._symptoms_first(scores, plan)
         else:
             self._settings_first(scores, plan.named)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
@@ -387,13 +387,18 @@ class KnowledgeIndex:
         for row, score in self._match(figures, allowed).items():
             scores[row] = scores.get(row, 0.0) + FIGURE_WEIGHT * score
 
-    def _symptoms_first(self, scores: dict[int, float], named: list[tuple[str, ...]]) -> None:
+    def _symptoms_first(self, scores: dict[int, float], plan: _Plan) -> None:
         """A fault or alarm ranks above the parameter that configures (or disables) it.
 
         Asked about a symptom ("falla a tierra en el motor"), the answer is the fault's sheet,
         not how to turn its protection off; a question about the setting keeps its order.
         """
-        quoted = {i for group in named for i in group}
+        quoted = {i for group in plan.named for i in group}
+        columns = self._columns([t for w in plan.words for t in w.terms])
+
+        def share(row: int) -> float:
+            return coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c}).share
+
         for row in sorted(scores, key=lambda r: -scores[r]):
             entry = self._entries[row]
             if entry.kind != "parameter" or entry.id in quoted:
@@ -405,7 +410,10 @@ class KnowledgeIndex:
                     continue
                 # only a fault the question itself matches about as well: "ramp" is no symptom
                 close = _SYMPTOM_SHARE * scores[row]
-                if rel_row in scores and close <= scores[rel_row] <= scores[row]:
+                fits = rel_row in scores and close <= scores[rel_row] <= scores[row]
+                # and one that covers the question as well: "how fast can it ramp up" is
+                # about the ramp, whatever fault mentions ramps
+                if fits and share(rel_row) >= share(row):
                     scores[rel_row] = scores[row] + 0.01
 
     def _settings_first(self, scores: dict[int, float], named: list[tuple[str, ...]]) -> None:

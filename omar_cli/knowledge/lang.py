@@ -68,6 +68,7 @@ _FILLER = _words(
     again really much many lot lots maybe perhaps please urgent
     use using used between put make made go going goes come take seems seem look looks try
     tried trying way usar uso utilizar poner parece manera forma probe intente trate
+    fully completely totally quite almost basically totalmente completamente bastante casi
     """
 )
 # Nearly every question names the drive and how its panel "shows" something; as search
