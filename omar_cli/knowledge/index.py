@@ -47,7 +47,6 @@ from omar_cli.knowledge.match import (
     weigh_words,
 )
 from omar_cli.knowledge.model import Entry, LangText
-from omar_cli.knowledge.products import about_other_product, model_spans
 
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
 #: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
@@ -215,6 +214,8 @@ class KnowledgeIndex:
         return numerically_near(code, self._entries, count=3)
 
     def _plan(self, query: str) -> _Plan:
+        from omar_cli.knowledge.products import about_other_product, model_spans
+
         folded = fold(query)
         known = self._known()
         names = self._names_table()

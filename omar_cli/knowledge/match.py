@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from omar_cli.knowledge.codes import UNIT
+from omar_cli.knowledge.codes import unit_pattern
 from omar_cli.knowledge.lang import closest_term, tokens
 
 Match = Literal["strong", "weak"]
@@ -82,7 +82,7 @@ def figure_spans(folded: str) -> list[tuple[int, int]]:
     """Spans of numbers followed by a unit, the unit included: "7.5 hp", "4-20 ma", "60hz"."""
     spans: list[tuple[int, int]] = []
     for number in _NUMBER.finditer(folded):
-        unit = UNIT.match(folded, number.end())
+        unit = unit_pattern().match(folded, number.end())
         glued = re.match(r"(?:hz|khz|kw|hp|rpm|ma|vac|vdc|v|a|s|m|mm)\b", folded[number.end() :])
         if unit is not None:
             spans.append((number.start(), unit.end()))
