@@ -16,7 +16,7 @@ Two jobs, both pure functions over text:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from omar_cli.knowledge.lang import fold
@@ -100,7 +100,29 @@ def conflict_notice(entry: Entry, found: Sequence[SafetyConflict], lang: str) ->
 
 # --------------------------------------------------------------------------- detection
 
-_NEGATION = re.compile(
+
+class _Lazy:
+    """A pattern compiled on first use: together they take tens of milliseconds to compile,
+    and most answers (no user documents given) never need them."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def rx(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)
+        return self._compiled
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.rx.finditer(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.rx.search(text)
+
+
+_NEGATION = _Lazy(
     r"\b(?:no|nunca|jamas|ni|never|not|dont|don't|do not|must not|mustn't|should not|"
     r"shouldn't|cannot|can't|avoid|evite|evitar|prohibido|forbidden)\b"
 )
@@ -124,11 +146,11 @@ _WAIT_VERB = (
 )
 #: a wait is about the DC link when the sentence says so, or when it is a wait after
 #: switching off before touching (a motor left to cool is another matter)
-_DISCHARGE_CONTEXT = re.compile(
+_DISCHARGE_CONTEXT = _Lazy(
     r"descarg|discharg|condensador|capacitor|bus de continua|bus dc|dc[- ]?link|dc bus"
 )
-_TOUCH_CONTEXT = re.compile(r"\btoc|\btouch|bornes|terminal|abrir|\bopen|trabaj|work on|interven")
-_OFF_CONTEXT = re.compile(
+_TOUCH_CONTEXT = _Lazy(r"\btoc|\btouch|bornes|terminal|abrir|\bopen|trabaj|work on|interven")
+_OFF_CONTEXT = _Lazy(
     r"cort|apag|desconect|aisl|seccion|switch\w* off|turn\w* off|power\w* (?:off|down)|"
     r"isolat|disconnect"
 )
@@ -186,9 +208,9 @@ _RUNNING = (
     r"change (?:the )?direction)"
 )
 
-_P = re.compile
+_P = _Lazy
 #: (rule, pattern, whether a negation just before the match cancels it)
-_PATTERNS: tuple[tuple[str, re.Pattern[str], bool], ...] = (
+_PATTERNS: tuple[tuple[str, _Lazy, bool], ...] = (
     (
         "discharge-wait",
         _P(
