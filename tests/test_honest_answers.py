@@ -100,7 +100,7 @@ def test_every_invented_bracketed_id_is_flagged(omar: Any, fake_openai: FakeOpen
     assert doc["unknown_citations"] == ["rating-03x-99a9-2", "safety-foo", "F0042", "sic"]
     assert {s["id"] for s in doc["sources"]} == {"F0002", "2203"}
     assert "rating-03x-99a9-2" in result.stderr and "safety-foo" in result.stderr
-    assert "no está en la base de conocimiento" in result.stderr
+    assert "ids que no están en la base de conocimiento" in result.stderr
 
 
 # --------------------------------------------------------------------------- unknown codes

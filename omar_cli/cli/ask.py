@@ -101,15 +101,15 @@ WORDS: dict[str, dict[str, str]] = {
         "conflict": "⚠ contradice una regla de seguridad",
         "cut": "— Respuesta incompleta: se cortó antes de terminar. "
         "Sigue la respuesta sin conexión —",
-        "unknown": "aviso: la respuesta cita {ids}, que no está en la base de conocimiento; "
-        "verifíquelo",
+        "unknown": "aviso: la respuesta cita ids que no están en la base de conocimiento: "
+        "{ids}; verifíquelos",
     },
     "en": {
         "sources": "Sources",
         "also_given": "Consulted, not cited",
         "conflict": "⚠ contradicts a safety rule",
         "cut": "— Incomplete answer: it was cut off before the end. Offline answer follows —",
-        "unknown": "warning: the answer cites {ids}, not in the knowledge base; verify it",
+        "unknown": "warning: the answer cites ids not in the knowledge base: {ids}; verify them",
     },
 }
 

@@ -134,8 +134,11 @@ class OpenAIChat:
     ) -> ChatResult:
         """Stream a Chat Completions answer, calling ``on_delta`` with each piece of text.
 
-        Raises ``IncompleteAnswerError`` (with the text so far) when the stream stops without a
-        finish reason, and the other ``ApiError`` kinds when the request fails.
+        Waits at most the configured timeout for the answer to start, retries included (plus
+        the time the last attempt's headers took to arrive); once text flows, a silence
+        longer than the timeout cuts the answer. Raises ``IncompleteAnswerError`` (with the
+        text so far) when the stream stops without a finish reason, and the other
+        ``ApiError`` kinds when the request fails.
         """
         ctx = _Context(self._config, model)
         params = self._chat_params(model, temperature, max_tokens)
