@@ -101,7 +101,9 @@ def test_ask_against_a_hanging_server_answers_offline_within_the_timeout(
     monkeypatch.setenv("OMAR_TIMEOUT", "1")
     monkeypatch.setenv("OMAR_MAX_RETRIES", "2")
     runner = CliRunner()
-    runner.invoke(app, ["ask", "--offline", "hola"])  # builds the index: not part of the wait
+    # one answered question first: building the index and importing openai are no waiting
+    fake_openai.enqueue_answer("Vea [F0002].")
+    assert runner.invoke(app, ["ask", "F0002"]).exit_code == 0
     fake_openai.enqueue_hang(30, times=3)
     started = time.monotonic()
     result = runner.invoke(app, ["ask", "--json", "--new", "F0002 al frenar"])

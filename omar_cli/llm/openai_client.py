@@ -142,6 +142,8 @@ class OpenAIChat:
         """
         ctx = _Context(self._config, model)
         params = self._chat_params(model, temperature, max_tokens)
+        # importing openai and its chat module is work here, not waiting for the network
+        self._get_client().chat.completions  # noqa: B018
         started = time.monotonic()
         # One deadline for the whole wait, retries included: the technician waits at most
         # the configured timeout before the offline answer, whatever the server does.
