@@ -8,7 +8,6 @@ it never prints.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -23,9 +22,10 @@ from omar_cli.errors import (
     OmarError,
     ServerError,
 )
-from omar_cli.knowledge.offline import compose_offline_answer, missing_safety, provenance
-from omar_cli.prompt import PROMPT_VERSION, build_grounding, build_messages
+from omar_cli.knowledge.offline import compose_offline_answer, missing_safety
+from omar_cli.prompt import PROMPT_VERSION, Grounding, build_grounding, build_messages
 from omar_cli.settings import Settings
+from omar_cli.sources import SourceRef, backing, entry_ref
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
@@ -44,19 +44,6 @@ FOLLOW_UP_ENTRIES = 3
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
 
-_CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._-]*)\]")
-_CODE_ID = re.compile(r"[FA]\d{4}|\d{4}")
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: str
-    kind: str
-    title: str
-    confidence: str
-    source: str
-    cited: bool
-
 
 @dataclass(frozen=True)
 class AskResult:
@@ -64,6 +51,7 @@ class AskResult:
     question_id: str
     message_id: str
     answer: str
+    #: what backs the answer: online, the entries it cites; offline, the entries shown
     sources: tuple[SourceRef, ...]
     mode: str  # "online" or "offline"
     status: str  # "answered", "offline" or "incomplete"
@@ -76,13 +64,20 @@ class AskResult:
     queued: bool = False  # the question waits for `omar sync`
     #: a safety note from the knowledge, appended because the model's answer left it out
     safety_note: str | None = None
-    #: code-like ids the answer cites that are not in the knowledge base at all
+    #: bracketed ids the answer cites that are not in the knowledge base at all
     unknown_citations: tuple[str, ...] = ()
+    #: entries sent to the model that the answer does not cite
+    also_given: tuple[SourceRef, ...] = ()
+    #: flags for the user's documents that contradict a safety rule, appended to the answer
+    conflict_note: str | None = None
+    #: the answer from the knowledge alone, after an online answer that was cut
+    offline_answer: str | None = None
     error: OmarError | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "error"}
         data["sources"] = [s.__dict__ for s in self.sources]
+        data["also_given"] = [s.__dict__ for s in self.also_given]
         data["error"] = _error_dict(self.error)
         return data
 
@@ -166,6 +161,10 @@ class Assistant:
                 result = self._answer_online(chat, asked, hits, lang, history, on_delta)
             except ApiError as exc:
                 result = self._fall_back(asked, hits, lang, exc)
+            else:
+                if result.status == "incomplete":  # a cut answer: the knowledge completes it
+                    offline_result = self._answer_offline(asked, hits, lang, keep_pending=True)
+                    result = replace(result, offline_answer=offline_result.answer)
         return replace(result, new_session=created)
 
     def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
@@ -293,7 +292,8 @@ class Assistant:
     ) -> AskResult:
         """Stream an answer; a cut or interrupted stream keeps its partial text."""
         grounding = build_grounding(hits, self.settings.context_chars, lang)
-        messages = build_messages(asked.text, grounding, history)
+        unknown = self.knowledge().unknown_codes(asked.text)
+        messages = build_messages(asked.text, grounding, history, unknown)
         received: list[str] = []
 
         def relay(delta: str) -> None:
@@ -306,41 +306,50 @@ class Assistant:
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
-            return self._record_online(asked, grounding.hits, lang, exc.partial, error=exc)
+            return self._record_online(asked, grounding, lang, exc.partial, error=exc)
         except KeyboardInterrupt:
             if received:
                 partial = "".join(received)
                 cut = IncompleteAnswerError("interrupted by the user", partial=partial)
-                self._record_online(asked, grounding.hits, lang, partial, error=cut)
+                self._record_online(asked, grounding, lang, partial, error=cut)
             raise
         if not result.text.strip():
             raise _empty_answer()
-        return self._record_online(asked, grounding.hits, lang, result.text, result=result)
+        return self._record_online(asked, grounding, lang, result.text, result=result)
 
     def _record_online(
         self,
         asked: Message,
-        given: Sequence[Hit],
+        grounding: Grounding,
         lang: str,
         text: str,
         *,
         result: ChatResult | None = None,
         error: IncompleteAnswerError | None = None,
     ) -> AskResult:
-        """Store an online answer, whole (with ``result``) or partial (with ``error``)."""
+        """Store an online answer, whole (with ``result``) or partial (with ``error``).
+
+        Sources are what the answer cites; what was given and not cited is kept apart. A
+        whole answer gets the user documents' safety conflicts flagged and, if it left the
+        rule out, one safety note; a cut one is followed by the offline answer instead.
+        """
         from omar_cli.store import Usage
 
-        cited = {c.upper() for c in _CITATION.findall(text)}
-        sources = tuple(_source_ref(h, lang, cited=h.id.upper() in cited) for h in given)
-        # the safety notes of the best entry and of everything the answer cites
-        about = [h.entry for i, h in enumerate(given) if i == 0 or h.id.upper() in cited]
-        safety = missing_safety(text, about, lang)
-        if safety:
-            text = f"{text.rstrip()}\n\n⚠ {safety}"
-        index = self.knowledge()
-        unknown = tuple(sorted(c for c in cited if _CODE_ID.fullmatch(c) and not index.get(c)))
+        back = backing(self.knowledge(), grounding, text, lang)
+        safety = conflict_note = None
+        if error is None:  # a cut answer is followed by the offline answer, which has them
+            conflict_note = back.conflict_note
+            # most relevant first: the best entry given, then what the answer cites
+            about = [*[h.entry for h in grounding.hits[:1]], *back.citations.entries]
+            safety = missing_safety(f"{text}\n{conflict_note or ''}", about, lang)
+        appended = [note for note in (conflict_note, f"⚠ {safety}" if safety else None) if note]
+        if appended:
+            text = "\n\n".join([text.rstrip(), *appended])
         usage = asdict(result.usage) if result and result.usage else None
-        meta: dict[str, Any] = {"prompt_version": PROMPT_VERSION}
+        meta: dict[str, Any] = {
+            "prompt_version": PROMPT_VERSION,
+            "also_given": [s.id for s in back.also_given],
+        }
         if result is not None:
             meta["finish_reason"] = result.finish_reason
         if safety:
@@ -354,7 +363,7 @@ class Assistant:
             model=result.model if result else self.settings.model,
             usage=Usage(**usage) if usage else None,
             latency_ms=result.latency_ms if result else None,
-            sources=tuple(s.id for s in sources),
+            sources=tuple(s.id for s in back.sources),
             reply_to=asked.id,
             error=error.message if error else None,
             meta=meta,
@@ -370,7 +379,7 @@ class Assistant:
             question_id=asked.id,
             message_id=answer.id,
             answer=text,
-            sources=sources,
+            sources=back.sources,
             mode="online",
             status=answer.status,
             lang=lang,
@@ -380,7 +389,9 @@ class Assistant:
             prompt_version=PROMPT_VERSION,
             queued=error is not None,
             safety_note=safety,
-            unknown_citations=unknown,
+            unknown_citations=back.citations.unknown,
+            also_given=back.also_given,
+            conflict_note=conflict_note,
             error=error,
         )
 
@@ -412,12 +423,4 @@ def _empty_answer() -> ServerError:
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:
-    entry = hit.entry
-    return SourceRef(
-        id=entry.id,
-        kind=entry.kind,
-        title=entry.text_in(lang).title,
-        confidence=entry.confidence,
-        source=provenance(entry, lang),
-        cited=cited,
-    )
+    return entry_ref(hit.entry, lang, cited=cited)

@@ -6,14 +6,16 @@ reviewer can tell which instructions produced it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from omar_cli.knowledge.index import Hit
+from omar_cli.knowledge.safety import RULES, SafetyConflict, entry_conflicts
 
-PROMPT_VERSION = "acs150-2026.11-1"
+if TYPE_CHECKING:
+    from omar_cli.knowledge.index import Hit, UnknownCode
+
+PROMPT_VERSION = "acs150-2026.11-2"
 
 SYSTEM_PROMPT = """\
 You are OMAR, an assistant for field technicians who install and service ABB ACS150 \
@@ -36,6 +38,13 @@ touching terminals or cables. Never advise bypassing, disabling or defeating a p
 (fault functions, thermal protection, earth-fault detection, interlocks) to keep a machine \
 running; explain the risk instead.
 5. If a photo or reading is unclear, ask for what you need rather than guessing.
+6. A code listed under NOT IN THE KNOWLEDGE BASE is unknown to you: say so first, suggest \
+the nearest known ids listed with it, and never give it a meaning or answer with another \
+code's sheet as if it were that code.
+7. An excerpt marked CONFLICTS WITH SAFETY RULE comes from the user's own document and \
+contradicts a safety rule: state the rule, say that the document contradicts it, and never \
+repeat the document's advice as yours.
+8. Cite only ids that appear in the KNOWLEDGE excerpts.
 """
 
 
@@ -45,15 +54,19 @@ class Grounding:
 
     hits: tuple[Hit, ...]
     text: str
+    #: user document excerpts that contradict a safety rule, by entry id
+    conflicts: Mapping[str, tuple[SafetyConflict, ...]] = field(default_factory=dict)
 
 
 def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Grounding:
     """Pack the best excerpts, best first, until the character budget is spent."""
     blocks: list[str] = []
     used: list[Hit] = []
+    flagged: dict[str, tuple[SafetyConflict, ...]] = {}
     spent = 0
     for hit in hits:
-        block = _excerpt(hit, lang)
+        found = entry_conflicts(hit.entry, lang)
+        block = _excerpt(hit, lang, found)
         if used and spent + len(block) > budget_chars:
             break
         if not used and len(block) > budget_chars:
@@ -61,18 +74,26 @@ def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Ground
         blocks.append(block)
         used.append(hit)
         spent += len(block)
+        if found:
+            flagged[hit.id] = found
     if not blocks:
         text = "KNOWLEDGE: (no matching entries in the knowledge base)"
     else:
         text = "KNOWLEDGE (cite by id):\n\n" + "\n\n".join(blocks)
-    return Grounding(hits=tuple(used), text=text)
+    return Grounding(hits=tuple(used), text=text, conflicts=flagged)
 
 
-def _excerpt(hit: Hit, lang: str) -> str:
+def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str:
     entry = hit.entry
     body = entry.text_in(lang)
     lines = [f"[{entry.id}] {entry.kind} {entry.name}: {body.title}"]
-    if body.safety:  # right after the title: a budget cut must never drop it
+    # right after the title: a budget cut must never drop a safety line
+    for conflict in flagged:
+        lines.append(
+            f'CONFLICTS WITH SAFETY RULE: this document says "{conflict.sentence}"; the rule: '
+            f"{RULES[conflict.rule]['en']} Follow the rule, not the document."
+        )
+    if body.safety:
         lines.append("SAFETY: " + body.safety)
     lines.append(body.text.strip())
     if body.causes:
@@ -92,10 +113,30 @@ def _excerpt(hit: Hit, lang: str) -> str:
 
 
 def build_messages(
-    question: str, grounding: Grounding, history: Sequence[tuple[str, str]]
+    question: str,
+    grounding: Grounding,
+    history: Sequence[tuple[str, str]],
+    unknown: Sequence[UnknownCode] = (),
 ) -> list[dict[str, str]]:
-    """System prompt, earlier turns of the session, then the question with its excerpts."""
+    """System prompt, earlier turns of the session, then the question with its excerpts and
+    the codes it names that the knowledge does not hold."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages += [{"role": role, "content": text} for role, text in history]
-    messages.append({"role": "user", "content": f"{grounding.text}\n\nQUESTION: {question}"})
+    parts = [grounding.text]
+    if unknown:
+        parts.append(unknown_block(unknown))
+    parts.append(f"QUESTION: {question}")
+    messages.append({"role": "user", "content": "\n\n".join(parts)})
     return messages
+
+
+def unknown_block(unknown: Sequence[UnknownCode]) -> str:
+    """The codes of the question that the knowledge base does not hold, said plainly."""
+    lines = ["NOT IN THE KNOWLEDGE BASE (do not give these codes a meaning):"]
+    for code in unknown:
+        near = ", ".join(code.suggestions) if code.suggestions else "none"
+        lines.append(
+            f"- {code.code} is not in the knowledge base and must not be given a meaning; "
+            f"say so first. Nearest known ids: {near}."
+        )
+    return "\n".join(lines)

@@ -79,3 +79,21 @@ def test_offline_with_queue_keeps_the_question_for_sync(isolated_dirs: Path) -> 
     # history stops before the pending question, so it is sent once, as the question
     sent = svc.assistant.chat().seen[-1]  # type: ignore[union-attr]
     assert sum("F0002 al frenar" in m["content"] for m in sent) == 1
+
+
+def test_a_cut_answer_keeps_the_partial_and_adds_the_offline_answer(isolated_dirs: Path) -> None:
+    from omar_cli.errors import IncompleteAnswerError
+
+    cut = IncompleteAnswerError("cut", partial="Primero aísle ")
+    svc = services(StubChat(["Primero aísle "], then=cut))
+    result = svc.assistant.ask("F0004 cortocircuito")
+    assert (result.status, result.answer, result.queued) == ("incomplete", "Primero aísle ", True)
+    assert result.offline_answer is not None and "[F0004]" in result.offline_answer
+    assert result.safety_note is None  # the offline answer that follows carries it
+    question, partial, offline = svc.store.messages(result.session_id)
+    assert (question.status, partial.status, offline.status) == ("pending", "incomplete", "offline")
+    assert offline.text == result.offline_answer and offline.reply_to == question.id
+    chat = svc.assistant.chat()
+    assert isinstance(chat, StubChat)
+    chat.pieces, chat.then = ["Vea [F0004]."], None  # the network is back
+    assert svc.assistant.sync().answered == 1 and svc.store.pending() == []

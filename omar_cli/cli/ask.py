@@ -93,25 +93,66 @@ def _ask_once(
     return result
 
 
+#: words of the answer's frame, in the answer's language
+WORDS: dict[str, dict[str, str]] = {
+    "es": {
+        "sources": "Fuentes",
+        "also_given": "Consultado, no citado",
+        "conflict": "⚠ contradice una regla de seguridad",
+        "cut": "— Respuesta incompleta: se cortó antes de terminar. "
+        "Sigue la respuesta sin conexión —",
+        "unknown": "aviso: la respuesta cita ids que no están en la base de conocimiento: "
+        "{ids}; verifíquelos",
+    },
+    "en": {
+        "sources": "Sources",
+        "also_given": "Consulted, not cited",
+        "conflict": "⚠ contradicts a safety rule",
+        "cut": "— Incomplete answer: it was cut off before the end. Offline answer follows —",
+        "unknown": "warning: the answer cites ids not in the knowledge base: {ids}; verify them",
+    },
+}
+
+
 def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
+    words = WORDS.get(result.lang, WORDS["en"])
     if out.json_mode:
         out.emit_json(result, ok=result.error is None)
     else:
-        if not streamed:
-            _print_answer(out, result.answer)
-        elif result.safety_note:  # added after the stream: the model left the rule out
-            _print_answer(out, f"⚠ {result.safety_note}")
-        cited = [s for s in result.sources if s.cited] or list(result.sources)
-        if cited and result.mode == "online":
-            header = "Fuentes" if result.lang == "es" else "Sources"
-            out.out(f"\n{header}:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
+        _render_text(out, result, streamed=streamed, words=words)
     if result.unknown_citations:
-        ids = ", ".join(result.unknown_citations)
-        out.note(f"warning: the answer cites {ids}, not in the knowledge base; verify it")
+        out.note(words["unknown"].format(ids=", ".join(result.unknown_citations)))
     if result.error is not None:
         out.error_lines(result.error)
     if result.queued:
         out.note(f"question {result.question_id} kept pending; run `omar sync` when online")
+
+
+def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
+    if not streamed:
+        _print_answer(out, result.answer)
+    else:  # what was added after the stream: flags and the rule the model left out
+        safety = f"⚠ {result.safety_note}" if result.safety_note else None
+        for added in (result.conflict_note, safety):
+            if added:
+                out.out("")
+                _print_answer(out, added)
+    if result.offline_answer is not None:  # a cut answer: say so, then the knowledge's
+        out.out(f"\n{words['cut']}\n")
+        _print_answer(out, result.offline_answer)
+        return
+    if result.mode != "online":
+        return
+    if result.sources:
+        lines = [
+            f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            for s in result.sources
+        ]
+        out.out(f"\n{words['sources']}:\n" + "\n".join(lines))
+    if result.also_given:
+        ids = ", ".join(f"[{s.id}]{' ⚠' if s.safety_conflict else ''}" for s in result.also_given)
+        gap = "" if result.sources else "\n"
+        out.out(f"{gap}{words['also_given']}: {ids}")
 
 
 def _print_answer(out: Output, text: str) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import difflib
 import hashlib
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -55,6 +56,19 @@ class UnknownCodeError(NotFoundError):
     def __init__(self, message: str, suggestions: list[str], hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class UnknownCode:
+    """A code named in a question that no entry holds, with the nearest known ids."""
+
+    code: str  # as the knowledge would name it: "F0090"
+    suggestions: tuple[str, ...]
+
+
+#: the codes a minimal unknown_codes() reports: written as a fault, alarm or type code,
+#: never a bare number (a year, a speed) that only might be a parameter
+_TYPED_CODE = re.compile(r"[FA]\d{4}|rating-.+")
 
 
 @dataclass(frozen=True)
@@ -241,6 +255,17 @@ class KnowledgeIndex:
             for rank, ident in enumerate(group):  # entries sharing a name: likeliest first
                 tie = 0.5 * (len(group) - rank) / len(group)
                 scores[self._row[ident]] = ceiling + float(len(groups) - position) + tie
+
+    def unknown_codes(self, text: str) -> list[UnknownCode]:
+        """Fault, alarm and type codes named in ``text`` that resolve to no entry."""
+        if self._names is None:
+            self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
+        named = mentions(text, known=None, hex_map=self._hex, names=self._names)
+        found: list[UnknownCode] = []
+        for ident in dict.fromkeys(i for group in named for i in group):
+            if _TYPED_CODE.fullmatch(ident) and self._resolve(ident, None) is None:
+                found.append(UnknownCode(ident, tuple(self._suggest(ident, None))))
+        return found
 
     # --- code look-up ---------------------------------------------------------------------
 

@@ -113,39 +113,27 @@ def provenance(entry: Entry, lang: str) -> str:
     return f"{text} ({labels[note]})" if note else text
 
 
-#: an answer carries the rule when it names the wait and the isolation, in either language
-_WAIT_MARK = "5 min"
-_ISOLATION_MARKS = (
-    "bloque",
-    "aísl",
-    "aisl",
-    "seccion",
-    "desconect",
-    "lock",
-    "isolat",
-    "disconnect",
-)
-
-
 def missing_safety(answer: str, entries: Sequence[Entry], lang: str) -> str | None:
-    """The safety notes an answer about ``entries`` should carry but does not.
+    """The one safety note an answer about ``entries`` should carry, None if it has the rule.
 
-    The entries' own notes; the general DC-link rule when they have none but the first is
-    something hands may be put to (a fault, a procedure). None when the answer has the rule.
+    An answer that already names the 5-minute wait and the isolation needs no note; see
+    :func:`_safety_notes` for which note is chosen.
     """
-    folded = answer.lower()
-    if _WAIT_MARK in folded and any(mark in folded for mark in _ISOLATION_MARKS):
+    from omar_cli.knowledge.safety import states_rule  # its patterns: not for look-ups
+
+    if states_rule(answer):
         return None
     notes = _safety_notes(entries, lang)
-    if not notes and entries and entries[0].kind in _HANDS_ON_KINDS:
-        notes = [LABELS.get(lang, LABELS["en"])["general_safety"]]
-    return " ".join(notes) if notes else None
+    return notes[0] if notes else None
 
 
 def _safety_notes(entries: Sequence[Entry], lang: str) -> list[str]:
-    notes: list[str] = []
-    for entry in entries:
-        note = entry.text_in(lang).safety
-        if note and note not in notes:
-            notes.append(note)
-    return notes
+    """At most one note, never several near-copies: the most relevant entry's own note when
+    it states the DC-link wait and the isolation, else the general rule with the note's own
+    hazard merged in; the general rule alone when the best entry means hands-on work."""
+    from omar_cli.knowledge.safety import one_note
+
+    labels = LABELS.get(lang, LABELS["en"])
+    hands_on = bool(entries) and entries[0].kind in _HANDS_ON_KINDS
+    note = one_note(entries, lang, general=labels["general_safety"], hands_on=hands_on)
+    return [note] if note else []
