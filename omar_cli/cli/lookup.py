@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -101,26 +102,27 @@ def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: b
     language = _checked(lang) if lang else (configured if configured in ("es", "en") else "en")
     entry = st.svc.codes.lookup(clean_text(raw), kind)
     out = st.output
+    find = st.svc.codes.get
     if json_out:
-        out.emit_json({"entry": entry_dict(entry, language)})
+        out.emit_json({"entry": entry_dict(entry, language, find)})
     elif out.rich_stdout:
-        _rich_entry(out, entry, language)
+        _rich_entry(out, entry, language, find)
     else:
         from omar_cli.knowledge.offline import describe_entry
 
-        out.out(describe_entry(entry, language))
+        out.out(describe_entry(entry, language, find=find))
         safety = entry.text_in(language).safety
         if safety:
             out.out(f"\n⚠ {safety}")
 
 
-def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
+def _rich_entry(out: Output, entry: Entry, lang: str, find: Callable[[str], Entry | None]) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
     from omar_cli.knowledge.offline import describe_entry
 
-    body = describe_entry(entry, lang).split("\n\n", 1)[1]
+    body = describe_entry(entry, lang, find=find).split("\n\n", 1)[1]
     safety = entry.text_in(lang).safety
     console = out.console()
     title = f"[bold]{entry.id} {entry.name}[/] — {entry.text_in(lang).title}"
@@ -135,9 +137,13 @@ def _checked(lang: str) -> str:
     return lang
 
 
-def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
+def entry_dict(
+    entry: Entry, lang: str, find: Callable[[str], Entry | None] | None = None
+) -> dict[str, Any]:
+    """An entry in ``lang`` for --json; ``find`` gives related ids their titles."""
     from omar_cli.knowledge.offline import provenance
 
+    related = [(rel, find(rel) if find is not None else None) for rel in entry.related]
     body = entry.text_in(lang)
     return {
         "id": entry.id,
@@ -149,9 +155,12 @@ def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
         "checks": list(body.checks),
         "safety": body.safety,
         "related": list(entry.related),
+        "related_titles": {
+            rel: other.text_in(lang).title for rel, other in related if other is not None
+        },
         "hex_code": entry.hex_code,
-        "facts": dict(entry.facts),
-        "gaps": list(entry.gaps),
+        "facts": dict(entry.facts_in(lang)),
+        "gaps": list(entry.gaps_in(lang)),
         "confidence": entry.confidence,
         "verify_on_manual": entry.needs_verification,
         "provenance": provenance(entry, lang),
