@@ -82,7 +82,7 @@ def search(
     query = clean_text(" ".join(text)).strip()
     if not query:
         raise InputError("the search text is empty", hint='example: omar search "F0002"')
-    language = _checked(lang) if lang else st.svc.knowledge.detect_lang(query)
+    language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
     if json_out:
@@ -99,7 +99,7 @@ def search(
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
     configured = st.svc.settings.language
-    language = _checked(lang) if lang else (configured if configured in ("es", "en") else "en")
+    language = checked_lang(lang) if lang else (configured if configured in ("es", "en") else "en")
     entry = st.svc.codes.lookup(clean_text(raw), kind)
     out = st.output
     find = st.svc.codes.get
@@ -131,7 +131,7 @@ def _rich_entry(out: Output, entry: Entry, lang: str, find: Callable[[str], Entr
         console.print(f"[bold red]⚠ {safety}[/]")
 
 
-def _checked(lang: str) -> str:
+def checked_lang(lang: str) -> str:
     if lang not in ("es", "en"):
         raise typer.BadParameter("--lang must be es or en")
     return lang
