@@ -21,6 +21,22 @@ LangOpt = Annotated[
 ]
 
 
+#: the kind of a hit as a reader of that language calls it (English keeps the ids)
+KIND_LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "fault": "fallo",
+        "alarm": "alarma",
+        "parameter": "parámetro",
+        "rating": "datos nominales",
+        "typecode": "código de tipo",
+        "procedure": "procedimiento",
+        "safety": "seguridad",
+        "topic": "tema",
+        "document": "documento",
+    },
+}
+
+
 def register(app: typer.Typer) -> None:
     app.command("fault")(fault)
     app.command("alarm")(alarm)
@@ -92,7 +108,8 @@ def search(
         out.note("no matches; try the code the panel shows or other words")
         return
     for hit in hits:
-        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({hit.kind}, {hit.source})")
+        kind = KIND_LABELS.get(language, {}).get(hit.kind, hit.kind)
+        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({kind}, {hit.source})")
         out.out(f"    {_first_line(hit.text)}")
 
 
