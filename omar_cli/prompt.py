@@ -101,7 +101,7 @@ def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str
     if body.checks:
         lines.append("Checks: " + "; ".join(body.checks))
     if entry.facts:
-        lines.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items()))
+        lines.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in entry.facts_in(lang).items()))
     if entry.related:
         lines.append("Related: " + ", ".join(entry.related))
     if entry.gaps:

@@ -34,6 +34,11 @@ def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[st
     return found
 
 
+def test_the_command_list_holds_the_look_ups() -> None:
+    names = {c[0] for c in _commands(app)}
+    assert {"fault", "alarm", "param", "search", "codes"} <= names
+
+
 @pytest.mark.parametrize("command", _commands(app))
 def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])

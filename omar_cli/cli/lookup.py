@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
 LangOpt = Annotated[
     str | None, typer.Option("--lang", "-l", help="es or en (default: the configured language).")
 ]
+
+
+#: the kind of a hit as a reader of that language calls it (English keeps the ids)
+KIND_LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "fault": "fallo",
+        "alarm": "alarma",
+        "parameter": "parámetro",
+        "rating": "datos nominales",
+        "typecode": "código de tipo",
+        "procedure": "procedimiento",
+        "safety": "seguridad",
+        "topic": "tema",
+        "document": "documento",
+    },
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -81,7 +98,7 @@ def search(
     query = clean_text(" ".join(text)).strip()
     if not query:
         raise InputError("the search text is empty", hint='example: omar search "F0002"')
-    language = _checked(lang) if lang else st.svc.knowledge.detect_lang(query)
+    language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
     if json_out:
@@ -91,36 +108,38 @@ def search(
         out.note("no matches; try the code the panel shows or other words")
         return
     for hit in hits:
-        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({hit.kind}, {hit.source})")
+        kind = KIND_LABELS.get(language, {}).get(hit.kind, hit.kind)
+        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({kind}, {hit.source})")
         out.out(f"    {_first_line(hit.text)}")
 
 
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
     configured = st.svc.settings.language
-    language = _checked(lang) if lang else (configured if configured in ("es", "en") else "en")
+    language = checked_lang(lang) if lang else (configured if configured in ("es", "en") else "en")
     entry = st.svc.codes.lookup(clean_text(raw), kind)
     out = st.output
+    find = st.svc.codes.get
     if json_out:
-        out.emit_json({"entry": entry_dict(entry, language)})
+        out.emit_json({"entry": entry_dict(entry, language, find)})
     elif out.rich_stdout:
-        _rich_entry(out, entry, language)
+        _rich_entry(out, entry, language, find)
     else:
         from omar_cli.knowledge.offline import describe_entry
 
-        out.out(describe_entry(entry, language))
+        out.out(describe_entry(entry, language, find=find))
         safety = entry.text_in(language).safety
         if safety:
             out.out(f"\n⚠ {safety}")
 
 
-def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
+def _rich_entry(out: Output, entry: Entry, lang: str, find: Callable[[str], Entry | None]) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
     from omar_cli.knowledge.offline import describe_entry
 
-    body = describe_entry(entry, lang).split("\n\n", 1)[1]
+    body = describe_entry(entry, lang, find=find).split("\n\n", 1)[1]
     safety = entry.text_in(lang).safety
     console = out.console()
     title = f"[bold]{entry.id} {entry.name}[/] — {entry.text_in(lang).title}"
@@ -129,15 +148,19 @@ def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
         console.print(f"[bold red]⚠ {safety}[/]")
 
 
-def _checked(lang: str) -> str:
+def checked_lang(lang: str) -> str:
     if lang not in ("es", "en"):
         raise typer.BadParameter("--lang must be es or en")
     return lang
 
 
-def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
+def entry_dict(
+    entry: Entry, lang: str, find: Callable[[str], Entry | None] | None = None
+) -> dict[str, Any]:
+    """An entry in ``lang`` for --json; ``find`` gives related ids their titles."""
     from omar_cli.knowledge.offline import provenance
 
+    related = [(rel, find(rel) if find is not None else None) for rel in entry.related]
     body = entry.text_in(lang)
     return {
         "id": entry.id,
@@ -149,9 +172,12 @@ def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
         "checks": list(body.checks),
         "safety": body.safety,
         "related": list(entry.related),
+        "related_titles": {
+            rel: other.text_in(lang).title for rel, other in related if other is not None
+        },
         "hex_code": entry.hex_code,
-        "facts": dict(entry.facts),
-        "gaps": list(entry.gaps),
+        "facts": dict(entry.facts_in(lang)),
+        "gaps": list(entry.gaps_in(lang)),
         "confidence": entry.confidence,
         "verify_on_manual": entry.needs_verification,
         "provenance": provenance(entry, lang),

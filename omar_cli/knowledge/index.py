@@ -101,6 +101,7 @@ def _indexed_fields(entry: Entry) -> Iterator[str]:
     for lang, text in entry.lang.items():
         yield from ("\x1d", lang, text.title, text.text, *text.causes, *text.checks)
         yield from ("\x1d", *text.keywords, "\x1d", text.safety or "")
+        yield from ("\x1d", *(f"{k}={v}" for k, v in text.facts.items()), *text.gaps)
 
 
 class KnowledgeIndex:
@@ -350,7 +351,7 @@ def _hit(entry: Entry, score: float, lang: str) -> Hit:
 
 
 def _summary(entry: Entry, text: LangText) -> str:
-    facts = "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in entry.facts.items())
+    facts = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (text.facts or entry.facts).items())
     return f"{text.text} [{facts}]" if facts else text.text
 
 

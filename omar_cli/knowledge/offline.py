@@ -6,7 +6,7 @@ where the entry has one, its safety note, so an offline answer is as grounded as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from omar_cli.knowledge.model import Entry
@@ -19,9 +19,9 @@ LABELS: dict[str, dict[str, str]] = {
         "header": "Respuesta sin conexión, de la base de conocimiento de OMAR",
         "causes": "Causas posibles",
         "checks": "Qué comprobar, en orden",
-        "facts": "Datos (en inglés)",
+        "facts": "Datos",
         "related": "Parámetros/códigos relacionados",
-        "gaps": "No está en la base (nota en inglés)",
+        "gaps": "No está en la base",
         "source": "Fuente",
         "verify": "dato de un variador hermano de la familia ABB: "
         "verifíquelo en el manual de su variador",
@@ -80,12 +80,19 @@ def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2)
     return "\n\n".join(parts)
 
 
-def describe_entry(entry: Entry, lang: str, *, brief: bool = False) -> str:
+def describe_entry(
+    entry: Entry,
+    lang: str,
+    *,
+    brief: bool = False,
+    find: Callable[[str], Entry | None] | None = None,
+) -> str:
     """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance.
 
     ``brief`` (for an answer rather than a look-up) leaves out the causes when there are
-    checks to do, and the related ids. Blocks are separated by blank lines so the same text
-    reads well plain and as Markdown.
+    checks to do, and the related ids. ``find`` resolves related ids so they are shown with
+    their titles in ``lang``. Blocks are separated by blank lines so the same text reads
+    well plain and as Markdown.
     """
     labels = LABELS.get(lang, LABELS["en"])
     body = entry.text_in(lang)
@@ -95,15 +102,24 @@ def describe_entry(entry: Entry, lang: str, *, brief: bool = False) -> str:
     if body.checks:
         numbered = (f"{i}. {c}" for i, c in enumerate(body.checks, 1))
         blocks.append(f"{labels['checks']}:\n" + "\n".join(numbered))
-    if entry.facts:
-        facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in entry.facts.items())
+    facts_in = entry.facts_in(lang)
+    if facts_in:
+        facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in facts_in.items())
         blocks.append(f"{labels['facts']}:\n" + "\n".join(facts))
     if entry.related and not brief:
-        blocks.append(f"{labels['related']}: " + ", ".join(entry.related))
-    if entry.gaps:
-        blocks.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
+        lines = (f"- {related_label(rel, lang, find)}" for rel in entry.related)
+        blocks.append(f"{labels['related']}:\n" + "\n".join(lines))
+    gaps = entry.gaps_in(lang)
+    if gaps:
+        blocks.append(f"{labels['gaps']}:\n" + "\n".join(f"- {gap}" for gap in gaps))
     blocks.append(f"{labels['source']}: {provenance(entry, lang)}")
     return "\n\n".join(blocks)
+
+
+def related_label(ident: str, lang: str, find: Callable[[str], Entry | None] | None) -> str:
+    """``[2202] Tiempo de aceleración 1``: a related id with its title in ``lang``."""
+    other = find(ident) if find is not None else None
+    return f"[{ident}] {other.text_in(lang).title}" if other is not None else f"[{ident}]"
 
 
 def provenance(entry: Entry, lang: str) -> str:
