@@ -9,12 +9,14 @@ built once (it is keyed by a fingerprint of the entries, so sharing is safe), an
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
 from omar_cli.cli.context import AppState
+from omar_cli.cli.output import Output
 from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.services import Services
 from omar_cli.settings import load_settings
@@ -33,8 +35,20 @@ class ScriptedCli:
         self.model = model
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        state = AppState(services=scripted_services(self.model))
+        # the runner swaps sys.stdout/stderr during the run: write to whichever is current
+        output = Output(stdout=_Current("stdout"), stderr=_Current("stderr"))  # type: ignore[arg-type]
+        state = AppState(services=scripted_services(self.model), output=output)
         return CliRunner().invoke(app, list(args), input=input, obj=state)
+
+
+class _Current:
+    """sys.stdout or sys.stderr as they are at each call, not as they were when built."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(getattr(sys, self._name), attr)
 
 
 def as_json(result: Result) -> dict[str, Any]:

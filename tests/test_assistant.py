@@ -188,11 +188,6 @@ def test_a_cut_answer_keeps_the_partial_and_adds_the_offline_answer(
     assert svc.assistant.sync().answered == 1 and svc.store.pending() == []
 
 
-def test_a_whole_answer_has_no_offline_answer(svc: Services, model: ScriptedModel) -> None:
-    model.enqueue("Vea [F0002].")
-    assert svc.assistant.ask("F0002 al frenar").offline_answer is None
-
-
 # --------------------------------------------------------------------------- sessions, follow-ups
 
 
@@ -248,34 +243,6 @@ def test_safety_comes_from_the_best_entry_and_the_general_rule(
     model.enqueue(answer)
     result = svc.assistant.ask(question, new_session=True)
     assert result.safety_note and "5 min" in result.safety_note
-
-
-def test_sources_are_what_the_answer_cites_and_the_rest_is_apart(
-    svc: Services, model: ScriptedModel
-) -> None:
-    model.enqueue("Alargue la deceleración en 2203 [2203]. Vea [f0002].")
-    result = svc.assistant.ask("El variador muestra F0002 al frenar")
-    sent = model.last_request.last_text
-    given = {line[1:].split("]")[0] for line in sent.splitlines() if line.startswith("[")}
-    assert {"F0002", "2203"} <= given and len(given) > 2
-    assert [s.id for s in result.sources] == ["2203", "F0002"]  # in the order first cited
-    assert all(s.cited for s in result.sources)
-    assert {s.id for s in result.also_given} == given - {"F0002", "2203"}
-    assert not any(s.cited for s in result.also_given)
-    stored = svc.store.get_message(result.message_id)
-    assert list(stored.sources) == ["2203", "F0002"]
-    assert stored.meta["also_given"] == [s.id for s in result.also_given]
-
-
-def test_unknown_codes_are_named_to_the_model(svc: Services, model: ScriptedModel) -> None:
-    model.enqueue("F0090 no está en la base de conocimiento.")
-    svc.assistant.ask("el variador muestra F0090 y no arranca")
-    knowledge, rest = model.last_request.last_text.split("NOT IN THE KNOWLEDGE BASE", 1)
-    assert knowledge.startswith("KNOWLEDGE")
-    assert "- F0090 is not in the knowledge base" in rest
-    model.enqueue("Vea [F0002].")
-    svc.assistant.ask("F0002 al frenar, código 2310h, motor de 1500 rpm desde 2019")
-    assert "NOT IN THE KNOWLEDGE BASE" not in model.last_request.last_text
 
 
 # --------------------------------------------------------------------------- photos
