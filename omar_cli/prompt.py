@@ -23,6 +23,8 @@ PHOTO_ONLY_QUESTION = (
     "(no text: only the attached photo) Say what the photo shows that matters for the drive "
     "(display, fault code, wiring, nameplate), then what to check."
 )
+#: what stands for an earlier question that was only a photo (not sent again)
+EARLIER_PHOTO = "(a photo, not sent again)"
 
 SYSTEM_PROMPT = """\
 You are OMAR, an assistant for field technicians who install and service ABB ACS150 \
@@ -129,7 +131,8 @@ def build_messages(
     """System prompt, earlier turns of the session, then the question with its excerpts, the
     codes it names that the knowledge does not hold, and the photos it carries."""
     messages = [ChatMessage.of("system", SYSTEM_PROMPT)]
-    messages += [ChatMessage.of(_role(role), text) for role, text in history]
+    # an earlier photo-only question has no text; its answer still needs its question
+    messages += [ChatMessage.of(_role(r), t or EARLIER_PHOTO) for r, t in history]
     blocks = [grounding.text]
     if unknown:
         blocks.append(unknown_block(unknown))

@@ -21,7 +21,7 @@ from omar_cli.errors import (
 )
 from omar_cli.llm.model import ChatMessage, ChatResult, ImagePart, TextPart
 from omar_cli.llm.scripted import ScriptedModel
-from omar_cli.prompt import PHOTO_ONLY_QUESTION, SYSTEM_PROMPT
+from omar_cli.prompt import EARLIER_PHOTO, PHOTO_ONLY_QUESTION, SYSTEM_PROMPT
 from omar_cli.services import Services
 
 #: the smallest valid PNG header and a JPEG start: enough for the type to be read
@@ -302,3 +302,16 @@ def test_what_is_not_an_image_is_refused(svc: Services) -> None:
 def test_a_request_with_nothing_queued_is_a_test_bug_not_a_fallback(svc: Services) -> None:
     with pytest.raises(LookupError, match="nothing queued"):
         svc.assistant.ask("F0001")
+
+
+def test_a_follow_up_to_a_photo_names_the_earlier_photo(
+    svc: Services, model: ScriptedModel
+) -> None:
+    model.enqueue("Veo F0002 en la pantalla [F0002].")
+    model.enqueue("Alargue la deceleración [2203].")
+    svc.assistant.ask("", images=[ImagePart.from_bytes(JPEG)])
+    svc.assistant.ask("¿y cómo lo arreglo?")
+    _, earlier, answer, question = model.last_request.messages
+    assert (earlier.role, earlier.text, earlier.images) == ("user", EARLIER_PHOTO, ())
+    assert answer.text.startswith("Veo F0002") and question.images == ()
+    assert model.last_request.model == svc.settings.model
