@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from omar_cli.errors import IncompleteAnswerError
-from omar_cli.llm.model import AudioClip, ChatMessage, ChatResult, Transcript, Usage
+from omar_cli.llm.model import AudioClip, ChatMessage, ChatModel, ChatResult, Transcript, Usage
 
 
 @dataclass(frozen=True)
@@ -160,3 +161,9 @@ def _word_usage(messages: Sequence[ChatMessage], text: str) -> Usage:
     prompt = sum(len(m.text.split()) for m in messages)
     completion = len(text.split())
     return Usage(prompt, completion, prompt + completion)
+
+
+if TYPE_CHECKING:  # mypy proves the script fits the interface the assistant depends on
+
+    def _fits(model: ScriptedModel) -> ChatModel:
+        return model
