@@ -162,6 +162,11 @@ def test_no_key_for_openai_raises_on_use_not_on_construction() -> None:
     assert "OPENAI_API_KEY" in str(caught.value.hint)
 
 
+def test_host_names_the_endpoint_without_credentials(fake_openai: FakeOpenAIServer) -> None:
+    assert make_chat(fake_openai.base_url).host == f"127.0.0.1:{fake_openai.port}"
+    assert OpenAIChat(ApiConfig(KEY, None)).host == "api.openai.com"
+
+
 def test_config_repr_hides_the_key() -> None:
     assert KEY not in repr(ApiConfig(KEY, "http://localhost:11434/v1"))
 

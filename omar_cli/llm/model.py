@@ -148,6 +148,11 @@ class ChatModel(Protocol):
     piece of text as it arrives; an exception it raises passes through.
     """
 
+    @property
+    def host(self) -> str:
+        """Where the requests go (host[:port], no credentials), safe to show and to store."""
+        ...
+
     def stream_chat(
         self,
         messages: Sequence[ChatMessage],

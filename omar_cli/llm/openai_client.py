@@ -116,6 +116,10 @@ class OpenAIChat:
     def config(self) -> ApiConfig:
         return self._config
 
+    @property
+    def host(self) -> str:
+        return self._config.host
+
     def stream_chat(
         self,
         messages: Sequence[ChatMessage],

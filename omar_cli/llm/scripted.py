@@ -51,8 +51,9 @@ class _Step:
 class ScriptedModel:
     """Plays queued answers and failures; implements ``omar_cli.llm.model.ChatModel``."""
 
-    def __init__(self, *, latency_ms: int = 1) -> None:
+    def __init__(self, *, latency_ms: int = 1, host: str = "scripted") -> None:
         self.latency_ms = latency_ms
+        self.host = host
         self.requests: list[ChatRequest] = []
         self.transcriptions: list[TranscribeRequest] = []
         self.pings = 0
