@@ -315,3 +315,14 @@ def test_a_follow_up_to_a_photo_names_the_earlier_photo(
     assert (earlier.role, earlier.text, earlier.images) == ("user", EARLIER_PHOTO, ())
     assert answer.text.startswith("Veo F0002") and question.images == ()
     assert model.last_request.model == svc.settings.model
+
+
+def test_a_photo_alone_offline_is_kept_for_sync_with_a_plain_offline_answer(
+    svc: Services, model: ScriptedModel
+) -> None:
+    result = svc.assistant.ask("", images=[ImagePart.from_bytes(PNG)], offline=True, queue=True)
+    assert (result.mode, result.queued, model.requests) == ("offline", True, [])
+    assert result.answer.strip()
+    model.enqueue("Veo la placa del motor.")
+    assert svc.assistant.sync().answered == 1
+    assert model.last_request.messages[-1].images[0].data == PNG
