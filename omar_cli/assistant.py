@@ -30,7 +30,7 @@ from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
-    from omar_cli.llm.openai_client import ChatResult, OpenAIChat
+    from omar_cli.llm.model import ChatModel, ChatResult, ImagePart
     from omar_cli.store import Message, Session, SessionStore
 
 #: a question longer than this is a pasted document, not a question
@@ -41,6 +41,8 @@ HISTORY_MESSAGES = 12
 RETRIEVE_LIMIT = 8
 #: how many hits of the session's previous question join a follow-up's grounding
 FOLLOW_UP_ENTRIES = 3
+#: media kept with a question that travel as image parts (recordings do not)
+_IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
 
@@ -125,7 +127,7 @@ def _error_dict(error: OmarError | None) -> dict[str, Any] | None:
 class Assistant:
     store: SessionStore
     knowledge: Callable[[], KnowledgeIndex]
-    chat: Callable[[], OpenAIChat | None]
+    chat: Callable[[], ChatModel | None]
     settings: Settings
 
     def ask(
@@ -137,20 +139,18 @@ class Assistant:
         offline: bool = False,
         queue: bool = False,
         on_delta: Callable[[str], None] | None = None,
+        images: Sequence[ImagePart] = (),
     ) -> AskResult:
-        """Answer one question, online when possible, from the knowledge otherwise."""
-        question = clean_text(question).strip()
-        if not question:
-            raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(
-                f"the question is too long ({len(question)} characters, at most "
-                f"{MAX_QUESTION_CHARS})",
-                hint="ask about one thing at a time; add long documents with omar knowledge add",
-            )
+        """Answer one question, online when possible, from the knowledge otherwise.
+
+        ``images`` are photos the question carries: kept in the store by sha256, sent as
+        image parts, answered by the vision model. A photo with no text is a question.
+        """
+        question = _checked_question(question, has_images=bool(images))
         session, created = self._pick_session(session_id, new_session)
         history = self._history(session.id, before_seq=None)
-        asked = self.store.add_message(session.id, "user", question, status="pending")
+        media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
+        asked = self.store.add_message(session.id, "user", question, status="pending", media=media)
         lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, history)
         chat = None if offline else self.chat()
@@ -158,7 +158,9 @@ class Assistant:
             result = self._answer_offline(asked, hits, lang, keep_pending=queue)
         else:
             try:
-                result = self._answer_online(chat, asked, hits, lang, history, on_delta)
+                result = self._answer_online(
+                    chat, asked, hits, lang, history, on_delta, images=images
+                )
             except ApiError as exc:
                 result = self._fall_back(asked, hits, lang, exc)
             else:
@@ -181,7 +183,7 @@ class Assistant:
             return self._sync_pending(chat, on_progress)
 
     def _sync_pending(
-        self, chat: OpenAIChat, on_progress: Callable[[int, int], None] | None
+        self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
     ) -> SyncReport:
         pending = self.store.pending()
         items: list[SyncItem] = []
@@ -276,24 +278,34 @@ class Assistant:
     ) -> AskResult:
         """An offline answer after an API failure; the question waits if a retry may work."""
         keep = _worth_retrying(exc)
+        result = self._answer_offline(asked, hits, lang, keep_pending=keep)
+        # after the offline answer, which marks a question it does not keep as answered offline
         self.store.update_message(
             asked.id, status="pending" if keep else "failed", error=exc.message
         )
-        return replace(self._answer_offline(asked, hits, lang, keep_pending=keep), error=exc)
+        return replace(result, error=exc)
 
     def _answer_online(
         self,
-        chat: OpenAIChat,
+        chat: ChatModel,
         asked: Message,
         hits: Sequence[Hit],
         lang: str,
         history: Sequence[tuple[str, str]],
         on_delta: Callable[[str], None] | None,
+        *,
+        images: Sequence[ImagePart] = (),
     ) -> AskResult:
-        """Stream an answer; a cut or interrupted stream keeps its partial text."""
+        """Stream an answer; a cut or interrupted stream keeps its partial text.
+
+        A question with photos goes to the vision model, the photos as image parts; when
+        they are not given (`sync`), they are read back from the store by their sha256.
+        """
+        images = tuple(images) or self._stored_images(asked)
         grounding = build_grounding(hits, self.settings.context_chars, lang)
         unknown = self.knowledge().unknown_codes(asked.text)
-        messages = build_messages(asked.text, grounding, history, unknown)
+        messages = build_messages(asked.text, grounding, history, unknown, images)
+        model = self.settings.vision_model if images else self.settings.model
         received: list[str] = []
 
         def relay(delta: str) -> None:
@@ -302,20 +314,28 @@ class Assistant:
                 on_delta(delta)
 
         try:
-            result = chat.stream_chat(messages, model=self.settings.model, on_delta=relay)
+            result = chat.stream_chat(messages, model=model, on_delta=relay)
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
-            return self._record_online(asked, grounding, lang, exc.partial, error=exc)
+            return self._record_online(asked, grounding, lang, exc.partial, model, error=exc)
         except KeyboardInterrupt:
             if received:
                 partial = "".join(received)
                 cut = IncompleteAnswerError("interrupted by the user", partial=partial)
-                self._record_online(asked, grounding, lang, partial, error=cut)
+                self._record_online(asked, grounding, lang, partial, model, error=cut)
             raise
         if not result.text.strip():
             raise _empty_answer()
-        return self._record_online(asked, grounding, lang, result.text, result=result)
+        return self._record_online(asked, grounding, lang, result.text, model, result=result)
+
+    def _stored_images(self, asked: Message) -> tuple[ImagePart, ...]:
+        from omar_cli.llm.model import ImagePart
+
+        paths = [self.store.media_path(sha256) for sha256 in asked.media]
+        return tuple(
+            ImagePart.from_bytes(p.read_bytes()) for p in paths if p.suffix in _IMAGE_SUFFIXES
+        )
 
     def _record_online(
         self,
@@ -323,6 +343,7 @@ class Assistant:
         grounding: Grounding,
         lang: str,
         text: str,
+        model: str,
         *,
         result: ChatResult | None = None,
         error: IncompleteAnswerError | None = None,
@@ -360,7 +381,7 @@ class Assistant:
             text,
             status="incomplete" if error else "answered",
             mode="online",
-            model=result.model if result else self.settings.model,
+            model=result.model if result else model,
             usage=Usage(**usage) if usage else None,
             latency_ms=result.latency_ms if result else None,
             sources=tuple(s.id for s in back.sources),
@@ -395,7 +416,7 @@ class Assistant:
             error=error,
         )
 
-    def _sync_one(self, chat: OpenAIChat, asked: Message) -> SyncItem:
+    def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
         lang = self.knowledge().detect_lang(asked.text)
         history = self._history(asked.session_id, before_seq=asked.seq)
         hits = self._retrieve(asked.text, lang, history)
@@ -410,6 +431,18 @@ class Assistant:
             answer=result.answer,
             message_id=result.message_id,
         )
+
+
+def _checked_question(question: str, *, has_images: bool) -> str:
+    question = clean_text(question).strip()
+    if not question and not has_images:
+        raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is too long ({len(question)} characters, at most {MAX_QUESTION_CHARS})",
+            hint="ask about one thing at a time; add long documents with omar knowledge add",
+        )
+    return question
 
 
 def _worth_retrying(exc: ApiError) -> bool:

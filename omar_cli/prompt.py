@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from omar_cli.knowledge.safety import RULES, SafetyConflict, entry_conflicts
+from omar_cli.llm.model import ChatMessage, ImagePart, Role
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, UnknownCode
 
-PROMPT_VERSION = "acs150-2026.11-2"
+PROMPT_VERSION = "acs150-2026.11-3"
+
+#: what stands for the question when a photo comes without words
+PHOTO_ONLY_QUESTION = (
+    "(no text: only the attached photo) Say what the photo shows that matters for the drive "
+    "(display, fault code, wiring, nameplate), then what to check."
+)
+#: what stands for an earlier question that was only a photo (not sent again)
+EARLIER_PHOTO = "(a photo, not sent again)"
 
 SYSTEM_PROMPT = """\
 You are OMAR, an assistant for field technicians who install and service ABB ACS150 \
@@ -117,17 +126,27 @@ def build_messages(
     grounding: Grounding,
     history: Sequence[tuple[str, str]],
     unknown: Sequence[UnknownCode] = (),
-) -> list[dict[str, str]]:
-    """System prompt, earlier turns of the session, then the question with its excerpts and
-    the codes it names that the knowledge does not hold."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    messages += [{"role": role, "content": text} for role, text in history]
-    parts = [grounding.text]
+    images: Sequence[ImagePart] = (),
+) -> list[ChatMessage]:
+    """System prompt, earlier turns of the session, then the question with its excerpts, the
+    codes it names that the knowledge does not hold, and the photos it carries."""
+    messages = [ChatMessage.of("system", SYSTEM_PROMPT)]
+    # an earlier photo-only question has no text; its answer still needs its question
+    messages += [ChatMessage.of(_role(r), t or EARLIER_PHOTO) for r, t in history]
+    blocks = [grounding.text]
     if unknown:
-        parts.append(unknown_block(unknown))
-    parts.append(f"QUESTION: {question}")
-    messages.append({"role": "user", "content": "\n\n".join(parts)})
+        blocks.append(unknown_block(unknown))
+    if images and not question:
+        question = PHOTO_ONLY_QUESTION
+    blocks.append(f"QUESTION: {question}")
+    messages.append(ChatMessage.of("user", "\n\n".join(blocks), images))
     return messages
+
+
+def _role(role: str) -> Role:
+    if role not in ("user", "assistant"):
+        raise ValueError(f"a history turn is from the user or the assistant, not {role!r}")
+    return "user" if role == "user" else "assistant"
 
 
 def unknown_block(unknown: Sequence[UnknownCode]) -> str:

@@ -7,6 +7,7 @@ import pytest
 from omar_cli.knowledge.index import KnowledgeIndex
 from omar_cli.knowledge.loader import builtin_dir, load_entries
 from omar_cli.knowledge.offline import compose_offline_answer
+from omar_cli.llm.model import ChatMessage
 from omar_cli.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_grounding, build_messages
 
 
@@ -48,9 +49,9 @@ def test_grounding_respects_the_budget_and_keeps_ids(index: KnowledgeIndex) -> N
 def test_messages_carry_prompt_history_and_question(index: KnowledgeIndex) -> None:
     grounding = build_grounding(index.search("F0001", lang="es", limit=2), 4000, "es")
     messages = build_messages("¿F0001?", grounding, [("user", "hola"), ("assistant", "¿sí?")])
-    assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert messages[-1]["content"].endswith("QUESTION: ¿F0001?")
+    assert messages[0] == ChatMessage.of("system", SYSTEM_PROMPT)
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[-1].text.endswith("QUESTION: ¿F0001?")
     assert PROMPT_VERSION
 
 
@@ -76,12 +77,12 @@ def test_unknown_codes_travel_beside_the_knowledge(index: KnowledgeIndex) -> Non
 
     grounding = build_grounding(index.search("F0090", lang="es", limit=2), 4000, "es")
     unknown = [UnknownCode("F0090", ("F0009", "F0101"))]
-    content = build_messages("¿F0090?", grounding, [], unknown)[-1]["content"]
+    content = build_messages("¿F0090?", grounding, [], unknown)[-1].text
     assert content.startswith("KNOWLEDGE")
     assert "- F0090 is not in the knowledge base and must not be given a meaning" in content
     assert "Nearest known ids: F0009, F0101." in content
     assert content.endswith("QUESTION: ¿F0090?")
-    plain = build_messages("¿F0090?", grounding, [])[-1]["content"]
+    plain = build_messages("¿F0090?", grounding, [])[-1].text
     assert "NOT IN THE KNOWLEDGE BASE" not in plain
 
 

@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 
 from omar_cli.cli.app import app
 from omar_cli.errors import ExitCode, ServerError, TimeoutError_
+from omar_cli.llm.model import ChatMessage
 from omar_cli.llm.openai_client import ApiConfig, OpenAIChat
 from omar_cli.store import SessionStore
 
-MESSAGES = [{"role": "user", "content": "What does fault F0001 mean?"}]
+MESSAGES = [ChatMessage.of("user", "What does fault F0001 mean?")]
 #: time the test itself may add around the measured call (thread hand-offs, a slow CI box)
 MARGIN = 0.6
 

@@ -22,9 +22,8 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -34,12 +33,20 @@ from omar_cli.errors import (
     AuthError,
     BadRequestError,
     IncompleteAnswerError,
-    InputError,
     NetworkError,
     NoApiKeyError,
     RateLimitError,
     ServerError,
     TimeoutError_,
+)
+from omar_cli.llm.model import (
+    AudioClip,
+    ChatMessage,
+    ChatResult,
+    ImagePart,
+    TextPart,
+    Transcript,
+    Usage,
 )
 
 if TYPE_CHECKING:
@@ -95,25 +102,11 @@ class ApiConfig:
         return f"{host}:{parts.port}" if parts.port else host
 
 
-@dataclass(frozen=True)
-class ChatUsage:
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-@dataclass(frozen=True)
-class ChatResult:
-    text: str
-    model: str
-    finish_reason: str
-    usage: ChatUsage | None
-    latency_ms: int
-    first_token_ms: int | None
-
-
 class OpenAIChat:
-    """Chat, ping and transcription against one endpoint; the client is built on first use."""
+    """Chat, ping and transcription against one endpoint; the client is built on first use.
+
+    Implements ``omar_cli.llm.model.ChatModel``.
+    """
 
     def __init__(self, config: ApiConfig) -> None:
         self._config = config
@@ -123,9 +116,13 @@ class OpenAIChat:
     def config(self) -> ApiConfig:
         return self._config
 
+    @property
+    def host(self) -> str:
+        return self._config.host
+
     def stream_chat(
         self,
-        messages: list[dict[str, Any]],
+        messages: Sequence[ChatMessage],
         *,
         model: str,
         on_delta: Callable[[str], None] | None = None,
@@ -148,7 +145,7 @@ class OpenAIChat:
         # One deadline for the whole wait, retries included: the technician waits at most
         # the configured timeout before the offline answer, whatever the server does.
         deadline = started + self._config.timeout
-        stream = self._open_stream(messages, params, ctx, deadline)
+        stream = self._open_stream(to_wire(messages), params, ctx, deadline)
         answer = _Answer(started, model)
         with stream:
             for chunk in _chunks(stream, answer, ctx, deadline):
@@ -207,24 +204,29 @@ class OpenAIChat:
             raise _translate(exc, _Context(self._config, None, timeout)) from _safe_cause(exc)
         return (time.monotonic() - started) * 1000
 
-    def transcribe(self, audio_path: Path, *, model: str, language: str | None) -> str:
-        """Text of a recording (``language`` an ISO-639-1 code such as "es", or None)."""
+    def transcribe(
+        self,
+        audio: AudioClip,
+        *,
+        model: str,
+        language: str | None = None,
+        prompt: str | None = None,
+    ) -> Transcript:
+        """Text of a recording (``language`` an ISO-639-1 code such as "es", or None;
+        ``prompt`` words the recording is likely to contain, such as fault codes)."""
         import openai
 
-        try:
-            audio = audio_path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read audio file {audio_path}: {exc.strerror or exc}",
-                hint="check the path; record again with the voice command",
-            ) from None
+        started = time.monotonic()
         try:
             result = self._get_client().audio.transcriptions.create(
-                file=(audio_path.name, audio), model=model, language=language or openai.omit
+                file=(audio.filename, audio.data),
+                model=model,
+                language=language or openai.omit,
+                prompt=prompt or openai.omit,
             )
         except openai.OpenAIError as exc:
             raise _translate(exc, _Context(self._config, model)) from _safe_cause(exc)
-        return result.text
+        return Transcript(result.text, model, language, _elapsed_ms(started))
 
     def close(self) -> None:
         """Release pooled connections; the client is rebuilt if used again."""
@@ -269,6 +271,25 @@ class OpenAIChat:
         return params
 
 
+def to_wire(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Chat Completions messages: a plain ``content`` string when a message is only text, so
+    text-only servers (many local ones) keep working; a list of parts when it has an image."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.images:
+            wire.append({"role": message.role, "content": message.text})
+            continue
+        parts: list[dict[str, Any]] = []
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                parts.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImagePart):
+                url = {"url": part.data_url, "detail": part.detail}
+                parts.append({"type": "image_url", "image_url": url})
+        wire.append({"role": message.role, "content": parts})
+    return wire
+
+
 def token_limit_field(config: ApiConfig) -> str:
     """OpenAI wants ``max_completion_tokens`` (its reasoning models refuse ``max_tokens``);
     compatible servers (Ollama, llama.cpp) know ``max_tokens``."""
@@ -294,7 +315,7 @@ class _Answer:
         self.model = model
         self.pieces: list[str] = []
         self.finish_reason: str | None = None
-        self.usage: ChatUsage | None = None
+        self.usage: Usage | None = None
         self.first_token_ms: int | None = None
 
     @property
@@ -307,7 +328,7 @@ class _Answer:
             self.model = chunk.model
         if chunk.usage is not None:
             usage = chunk.usage
-            self.usage = ChatUsage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+            self.usage = Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
         if not chunk.choices:
             return ""
         choice = chunk.choices[0]
