@@ -21,22 +21,53 @@ from pathlib import Path
 _REPLACE_RETRY_SECONDS = 2.0
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, whole."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, whole.
+
+    ``durable=False`` skips the fsyncs, for derived files that are rebuilt when a power
+    cut leaves them damaged: the rename still keeps readers from a half-written file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         _replace(tmp, path)
     except BaseException:
         # BaseException too: a Ctrl-C mid-write must not leave temp files behind.
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
+
+
+def remove_stray_temp_files(folder: Path, older_than: float = 0.0) -> int:
+    """Delete the temp files a killed writer left in ``folder``; how many were removed.
+
+    Call it where no writer can be active (under the lock that guards the folder), or with
+    ``older_than`` seconds so a write in progress elsewhere is left alone.
+    """
+    removed = 0
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            continue
+        try:
+            if older_than and now - entry.stat().st_mtime < older_than:
+                continue
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def fsync_dir(path: Path) -> None:

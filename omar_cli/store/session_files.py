@@ -22,8 +22,10 @@ them to), and reusing the latter would give two messages the same id, so both ar
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,8 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from omar_cli.errors import NotFoundError
-from omar_cli.store.model import shape_problem
+from omar_cli.store.model import Message
+from omar_cli.store.record import RecordError, from_doc
 from omar_cli.store.storage import corrupt_error, open_db
 
 CHUNK_SIZE = 256
@@ -72,7 +75,30 @@ def _zero_counters() -> Doc:
         "counts": {},  # role -> status -> number of messages
         "latency_total_ms": 0,
         "latency_n": 0,
+        "first_question": None,  # [seq, text] of the earliest question kept
+        "codes": [],  # fault, alarm and parameter codes named by questions or answers
+        "reviews": {},  # review state -> seqs of the answers in it
     }
+
+
+#: what the cross-session queries look for: F0001, A2001, and 4-digit parameters 2202
+_CODE = re.compile(r"\b(?:[FA]\d{4}|\d{4})\b")
+_FIRST_QUESTION_CHARS = 200
+
+
+def codes_in(doc: Mapping[str, Any]) -> set[str]:
+    found = (
+        {c.upper() for c in _CODE.findall(doc["text"].upper())} if doc["role"] == "user" else set()
+    )
+    return found | {s.upper() for s in doc.get("sources") or () if _CODE.fullmatch(s.upper())}
+
+
+def upgrade_state(state: Doc) -> Doc:
+    """A session file from before the cross-session fields, given their empty values.
+
+    The values themselves come from a recount (see migrations.py).
+    """
+    return {**_zero_counters(), **state}
 
 
 def next_seq(state: Mapping[str, Any]) -> int:
@@ -96,6 +122,26 @@ def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     if doc.get("latency_ms") is not None:
         state["latency_total_ms"] += sign * int(doc["latency_ms"])
         state["latency_n"] += sign
+    _count_review(state, seq, doc, sign)
+    if sign > 0:
+        first = state.get("first_question")
+        if role == "user" and (first is None or seq <= first[0]):
+            state["first_question"] = [seq, doc["text"][:_FIRST_QUESTION_CHARS]]
+        # Codes only accumulate: a recount is the one place that forgets a removed one.
+        state["codes"] = sorted(set(state.get("codes") or ()) | codes_in(doc))
+
+
+def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> None:
+    review = doc.get("review")
+    if not review:
+        return
+    reviews = state.setdefault("reviews", {})
+    seqs = set(reviews.get(review["state"], ()))
+    seqs = seqs | {seq} if sign > 0 else seqs - {seq}
+    if seqs:
+        reviews[review["state"]] = sorted(seqs)
+    else:
+        reviews.pop(review["state"], None)
 
 
 class SessionFiles:
@@ -113,7 +159,7 @@ class SessionFiles:
             self._meta_db = open_db(self.state_path)
         return self._meta_db.table(_SESSION_TABLE)
 
-    def _chunk_table(self, index: int) -> Table:
+    def chunk_table(self, index: int) -> Table:
         if index not in self._chunks:
             self._chunks[index] = open_db(self.dir / chunk_name(index))
         return self._chunks[index].table(_MESSAGES_TABLE)
@@ -122,7 +168,7 @@ class SessionFiles:
         doc = self._meta_table().get(doc_id=1)
         if doc is None:
             return None
-        problem = shape_problem(doc, message=False)
+        problem = state_problem(doc)
         if problem is None and doc["id"] != self.id:
             problem = f"it names session {doc['id']!r}"
         if problem is not None:
@@ -149,20 +195,58 @@ class SessionFiles:
         return self.dir / chunk_name(chunk_index(seq))
 
     def get(self, seq: int) -> Doc | None:
-        doc = self._chunk_table(chunk_index(seq)).get(doc_id=seq)
+        doc = self.chunk_table(chunk_index(seq)).get(doc_id=seq)
         return None if doc is None else self._checked(chunk_index(seq), seq, doc)
 
     def _checked(self, index: int, seq: int, doc: Mapping[str, Any]) -> Doc:
-        problem = shape_problem(doc, message=True)
-        if problem is not None:
-            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {problem}")
+        try:
+            from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
+        except RecordError as exc:
+            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
         return dict(doc)
 
-    def insert(self, seq: int, doc: Doc) -> None:
-        self._chunk_table(chunk_index(seq)).insert(Document(doc, doc_id=seq))
+    def chunk_indexes(self) -> list[int]:
+        """The chunk files present, listed from the folder rather than the counters."""
+        try:
+            names = [entry.name for entry in os.scandir(self.dir)]
+        except FileNotFoundError:
+            return []
+        return sorted(int(m.group(1)) for m in map(_CHUNK_FILE.fullmatch, names) if m is not None)
 
-    def replace(self, seq: int, doc: Doc) -> None:
-        self._chunk_table(chunk_index(seq)).update(doc, doc_ids=[seq])
+    def iter_backwards(self, before_seq: int | None) -> Iterator[tuple[int, Doc]]:
+        """Messages newest first, reading one chunk at a time: for the last few turns."""
+        indexes = self.chunk_indexes()
+        if before_seq is not None:
+            indexes = [i for i in indexes if i <= chunk_index(before_seq)]
+        for index in reversed(indexes):
+            items = list(self._chunk_items(index))
+            for seq, doc in reversed(items):
+                if before_seq is None or seq < before_seq:
+                    yield seq, doc
+
+    def create_state(self, state: Doc) -> None:
+        """Write a session file into an existing folder that lost its own."""
+        self._meta_table().insert(Document(state, doc_id=1))
+
+    def write_docs(self, docs: Mapping[int, Doc]) -> None:
+        """Insert or replace messages: one whole-file write per chunk, in seq order."""
+        by_chunk: dict[int, dict[int, Doc]] = {}
+        for seq, doc in docs.items():
+            by_chunk.setdefault(chunk_index(seq), {})[seq] = doc
+        for index in sorted(by_chunk):
+            self.chunk_table(index)  # opens the file (and its cache) once
+            storage = self._chunks[index].storage
+            data = storage.read() or {}
+            table = dict(data.get(_MESSAGES_TABLE, {}))
+            table.update({str(seq): doc for seq, doc in by_chunk[index].items()})
+            storage.write({**data, _MESSAGES_TABLE: table})
+            self.chunk_table(index).clear_cache()
+
+    def iter_from(self, seq: int) -> Iterator[tuple[int, Doc]]:
+        """Messages from ``seq`` on, in order, reading only the chunks from its own."""
+        for index in self.chunk_indexes():
+            if index >= chunk_index(seq):
+                yield from ((s, d) for s, d in self._chunk_items(index) if s >= seq)
 
     def iter_messages(self, state: Mapping[str, Any]) -> Iterator[tuple[int, Doc]]:
         """Messages in order, reading only the chunks the state says may exist.
@@ -174,17 +258,12 @@ class SessionFiles:
             yield from self._chunk_items(index)
 
     def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
-        for doc in sorted(self._chunk_table(index).all(), key=lambda d: d.doc_id):
+        for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.
-        indexes = sorted(
-            int(match.group(1))
-            for match in map(_CHUNK_FILE.fullmatch, (p.name for p in self.dir.iterdir()))
-            if match is not None
-        )
-        for index in indexes:
+        for index in self.chunk_indexes():
             yield from self._chunk_items(index)
 
     def verified_state(self) -> Doc:
@@ -205,7 +284,7 @@ class SessionFiles:
         return state
 
     def recount(self, state: Doc) -> Doc:
-        fresh = {**state, **_zero_counters(), "last_write": None}
+        fresh = {**upgrade_state(state), **_zero_counters(), "last_write": None}
         last_activity = state["created_at"]
         top = next_seq(state) - 1  # never lowered: see the module docstring
         for seq, doc in self._scan_all():
@@ -218,3 +297,41 @@ class SessionFiles:
         fresh["next_seq"] = top + 1
         self.write_state(fresh)
         return fresh
+
+
+_STATE_FIELDS: dict[str, type] = {
+    "id": str,
+    "created_at": str,
+    "updated_at": str,
+    "meta": dict,
+    "message_count": int,
+    "pending_seqs": list,
+    "counts": dict,
+    "latency_total_ms": int,
+    "latency_n": int,
+    "rev": int,
+}
+_STATE_OPTIONAL: dict[str, type] = {
+    "title": str,
+    "last_write": int,
+    "next_seq": int,
+    "first_question": list,
+    "codes": list,
+    "reviews": dict,
+}
+
+
+def state_problem(doc: Mapping[str, Any]) -> str | None:
+    """What is wrong with a session file, so a hand-edited one fails clearly, not later."""
+    for key, kind in _STATE_FIELDS.items():
+        if not isinstance(doc.get(key), kind):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    for key, kind in _STATE_OPTIONAL.items():
+        if doc.get(key) is not None and not isinstance(doc[key], kind):
+            return f"{key!r} is not a {kind.__name__}"
+    for key in ("created_at", "updated_at"):
+        try:
+            datetime.fromisoformat(doc[key])
+        except ValueError:
+            return f"{key!r} is not an ISO 8601 timestamp"
+    return None

@@ -3,9 +3,10 @@
 Layout under ``root`` (see session_files.py for why messages are chunked)::
 
     meta.json                     schema version and applied migrations
-    state.json                    the most recently active session
+    state.json                    the most recently active session (a pointer: rebuilt)
     .lock                         inter-process lock for every read-modify-write
     .sync.lock                    held for a whole `omar sync` (see sync_lock)
+    index/202611.json             every session's counters, by month (see index.py)
     sessions/<id>/session.json    one session's title, meta and counters
     sessions/<id>/messages-0000.json   messages 1-256, then -0001 for 257-512, ...
     media/ab/abcdef….jpg          photos and recordings, named by sha256
@@ -16,27 +17,28 @@ must not hold a store call open across a network request, and the API offers no 
 The one lock meant to span network calls, ``sync_lock``, is a separate file that no write
 waits for.
 
-Whole-store reads (``list_sessions``, ``pending``, ``stats``, ``repair``) skip a session
-whose files they cannot read, so one damaged file never hides the other sessions;
-``damaged_sessions`` and ``StoreStats.damaged`` name what was skipped. Anything done to
-that one session still raises the StoreError naming the file.
+Exactly once: a pending question is claimed (a lease naming this process, with an expiry)
+before it is sent, so a sync never sends a question an ``ask`` is streaming; storing an
+answered reply closes its question in the same locked write; and ``claim`` closes, instead
+of returning, a question that already has an answer (a crash between the two writes).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb.table import Document
-
+from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
+from omar_cli.store.index import IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
@@ -51,45 +53,33 @@ from omar_cli.store.migrations import (
     refuse_newer,
 )
 from omar_cli.store.model import (
-    KEEP,
-    MODES,
-    ROLES,
-    STATUSES,
     DamagedSession,
-    Keep,
+    Lease,
     MediaRef,
     Message,
+    Review,
+    Role,
     Session,
+    SessionSummary,
+    Status,
     StoreStats,
-    Usage,
-    check_choice,
-    iso,
-    message_from_doc,
-    session_from_doc,
-    stored_changes,
-    usage_to_doc,
 )
+from omar_cli.store.queries import pending_in, session_from_doc, summary_from_doc
+from omar_cli.store.record import RecordError, check, from_doc, iso, to_doc
 from omar_cli.store.session_files import (
     SessionFiles,
     count_message,
     new_session_doc,
     next_seq,
 )
-from omar_cli.store.storage import fsync_dir, open_db
+from omar_cli.store.storage import fsync_dir, read_json, write_json_atomic
 
 STATE_FILE = "state.json"
 _STATE_TABLE = "state"
+#: how long a claimed question stays with its process if that process cannot be checked
+LEASE = timedelta(minutes=15)
 
 Clock = Callable[[], datetime]
-
-
-@dataclass
-class _Survey:
-    """What one pass over every session found."""
-
-    states: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[Message] = field(default_factory=list)
-    damaged: list[DamagedSession] = field(default_factory=list)
 
 
 class SessionStore:
@@ -100,6 +90,7 @@ class SessionStore:
         clock: Clock = utc_now,
         lock_timeout: float = 10.0,
         migrations: Sequence[Migration] = MIGRATIONS,
+        redact: Sequence[str] = (),
     ) -> None:
         self.root = Path(root)
         self._clock = clock
@@ -109,6 +100,11 @@ class SessionStore:
         self._sync = StoreLock(self.root, SYNC_LOCK)
         self._sessions_dir = self.root / SESSIONS_DIR
         self._media = MediaFiles(self.root / MEDIA_DIR)
+        self._index = SessionIndex(self.root, self._sessions_dir)
+        # Secrets (the API key) an answer might echo: stored masked, never as given.
+        self._redact = tuple(s for s in redact if len(s) >= 8)
+        #: who holds the leases this store takes: this host and process
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
         latest = check_migrations(self._migrations)
         version, _ = read_schema(self.root)
         refuse_newer(self.root, version, latest)
@@ -132,6 +128,9 @@ class SessionStore:
         with self._lock.held(self._lock_timeout):
             if not self._ready:
                 apply_pending(self.root, self._migrations, self._now)
+                # Under the lock no writer is mid-file: any temp file is a killed one's.
+                remove_stray_temp_files(self.root)
+                remove_stray_temp_files(self.root / "index")
                 self._ready = True
             yield
 
@@ -147,46 +146,67 @@ class SessionStore:
             )
         return SessionFiles(self._sessions_dir, session_id)
 
-    def _session_ids(self) -> list[str]:
-        try:
-            entries = sorted(e.name for e in os.scandir(self._sessions_dir) if e.is_dir())
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise StoreError(f"cannot list {self._sessions_dir}: {exc.strerror or exc}") from exc
-        return [name for name in entries if is_session_id(name)]
+    def _locked_state(self, files: SessionFiles) -> dict[str, Any]:
+        """The session's counters for a write; call with the write lock held."""
+        remove_stray_temp_files(files.dir)
+        if not files.state_path.exists():
+            self._rebuild_locked(files)  # a lost session file, recounted from its messages
+        return files.verified_state()
 
-    def _survey(self, *, read_pending: bool) -> _Survey:
-        """Every readable session's state; with ``read_pending``, its pending questions too.
+    def _read(self, months: Sequence[str] | None = None) -> IndexRead:
+        return self._index.read(months=months, rebuild=self._rebuild_state, locked=self._short_lock)
 
-        A session whose session file cannot be read is left out; one whose pending question
-        cannot be read keeps its state but gives no questions. Both are reported.
-        """
-        found = _Survey()
-        for session_id in self._session_ids():
-            files = SessionFiles(self._sessions_dir, session_id)
-            try:
-                state = files.read_state()
-            except StoreError as exc:
-                found.damaged.append(_damaged(session_id, files.state_path, exc))
-                continue
-            if state is None:
-                continue  # a folder whose session file never got written (crash at creation)
-            found.states.append(state)
-            if read_pending:
-                questions, damaged = _pending_in(files, state)
-                found.pending.extend(questions)
-                found.damaged.extend(damaged)
-        return found
+    @contextmanager
+    def _short_lock(self) -> Iterator[None]:
+        # Index repairs are a courtesy of readers: never make a reader wait long for one.
+        with StoreLock(self.root).held(0.5):
+            yield
+
+    def _rebuild_state(self, files: SessionFiles) -> dict[str, Any] | None:
+        if not files.chunk_indexes():
+            return None  # a folder whose session file never got written (crash at creation)
+        with self._writing():
+            return self._rebuild_locked(files)
+
+    def _rebuild_locked(self, files: SessionFiles) -> dict[str, Any] | None:
+        if files.state_path.exists():
+            return files.read_state()
+        first = next(files.iter_from(1), None)
+        if first is None:
+            return None
+        created = first[1]["created_at"] if first else iso(self._now())
+        files.create_state(new_session_doc(files.id, created, None, {"rebuilt": True}))
+        state = files.recount(files.state())
+        self._index.put(state)
+        return state
+
+    def _redacted(self, value: Any) -> Any:
+        if not self._redact:
+            return value
+        if isinstance(value, str):
+            for secret in self._redact:
+                value = value.replace(secret, f"{secret[:3]}…{secret[-4:]}")
+            return value
+        if isinstance(value, dict):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redacted(v) for v in value]
+        return value
 
     def _set_recent(self, session_id: str) -> None:
-        # Rewritten only when the active session changes, not on every message.
-        table = open_db(self.root / STATE_FILE).table(_STATE_TABLE)
-        current = table.get(doc_id=1)
-        if current is None:
-            table.insert(Document({"recent_session": session_id}, doc_id=1))
-        elif current.get("recent_session") != session_id:
-            table.update({"recent_session": session_id}, doc_ids=[1])
+        # A pointer only: rewritten whole (so a damaged one heals), and only when it changes.
+        if self._recent_pointer() != session_id:
+            data = {_STATE_TABLE: {"1": {"recent_session": session_id}}}
+            write_json_atomic(self.root / STATE_FILE, data)
+
+    def _recent_pointer(self) -> str | None:
+        try:
+            data = read_json(self.root / STATE_FILE)
+        except StoreError:
+            return None  # damaged: the next write replaces it
+        pointer = (data or {}).get(_STATE_TABLE, {}).get("1") or {}
+        session_id = pointer.get("recent_session")
+        return session_id if isinstance(session_id, str) and is_session_id(session_id) else None
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -214,35 +234,24 @@ class SessionStore:
         else:
             raise StoreError("could not find a free session id", hint="Try again.")
         fsync_dir(self._sessions_dir)
+        self._index.put(state)
         self._set_recent(files.id)
         return session_from_doc(state)
 
     def get_session(self, session_id: str) -> Session:
-        return session_from_doc(self._files(session_id).state())
-
-    def update_session(
-        self,
-        session_id: str,
-        *,
-        title: str | Keep | None = KEEP,
-        meta: Mapping[str, Any] | Keep = KEEP,
-    ) -> Session:
-        with self._writing():
-            files = self._files(session_id)
-            state = files.state()
-            if not isinstance(title, Keep):
-                state["title"] = title
-            if not isinstance(meta, Keep):
-                state["meta"] = dict(meta)
-            files.write_state(state)
-        return session_from_doc(state)
+        files = self._files(session_id)
+        if not files.state_path.exists():
+            self._rebuild_state(files)
+        return session_from_doc(files.state())
 
     def recent_session(self, within: timedelta) -> Session | None:
-        pointer = open_db(self.root / STATE_FILE).table(_STATE_TABLE).get(doc_id=1)
-        session_id = None if pointer is None else pointer.get("recent_session")
-        if not isinstance(session_id, str) or not is_session_id(session_id):
+        session_id = self._recent_pointer()
+        if session_id is None:
             return None
-        state = SessionFiles(self._sessions_dir, session_id).read_state()
+        try:
+            state = SessionFiles(self._sessions_dir, session_id).read_state()
+        except StoreError:
+            return None  # that session is damaged: start a new one rather than fail
         if state is None:
             return None
         session = session_from_doc(state)
@@ -261,151 +270,214 @@ class SessionStore:
             return self._create_locked(title, None), True
 
     def list_sessions(self, limit: int | None = None) -> list[Session]:
-        """Newest activity first; a session whose file is damaged is left out."""
-        sessions = [session_from_doc(state) for state in self._survey(read_pending=False).states]
+        """Newest activity first, from the index; a damaged session is left out."""
+        sessions = [session_from_doc(state) for state in self._read().states]
         sessions.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
         return sessions if limit is None else sessions[:limit]
+
+    def summaries(
+        self,
+        *,
+        review: str | None = None,
+        code: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        pending: bool | None = None,
+    ) -> list[SessionSummary]:
+        """Sessions matching every filter given, from the index alone, newest first.
+
+        ``review``: has an answer in that review state; ``code``: a code named in a question
+        or cited by an answer; ``since``/``until``: activity within the range; ``pending``:
+        has (or has no) question waiting.
+        """
+        months = None
+        if until is not None:  # a session cannot be active before it was created
+            months = [m for m in self._index.iter_months() if m <= f"{until:%Y%m}"]
+        found = []
+        for doc in self._read(months).states:
+            summary = summary_from_doc(doc)
+            if review is not None and not summary.reviews.get(review):
+                continue
+            if code is not None and code.upper() not in summary.codes:
+                continue
+            if since is not None and summary.updated_at < since:
+                continue
+            if until is not None and summary.created_at > until:
+                continue
+            if pending is not None and bool(summary.pending_seqs) != pending:
+                continue
+            found.append(summary)
+        found.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
+        return found
 
     # -- messages ---------------------------------------------------------------------
 
     def add_message(
-        self,
-        session_id: str,
-        role: str,
-        text: str,
-        *,
-        status: str,
-        model: str | None = None,
-        usage: Usage | None = None,
-        latency_ms: int | None = None,
-        media: Sequence[str] = (),
-        sources: Sequence[str] = (),
-        mode: str | None = None,
-        reply_to: str | None = None,
-        error: str | None = None,
-        meta: Mapping[str, Any] | None = None,
+        self, session_id: str, role: str, text: str, *, status: str, **fields: Any
     ) -> Message:
-        check_choice("role", role, ROLES)
-        check_choice("status", status, STATUSES)
-        check_choice("mode", mode, MODES)
-        for sha256 in media:
-            check_sha256(sha256)
-        if reply_to is not None:
-            parse_message_id(reply_to)
-        fields = {
-            "role": role,
-            "text": text,
-            "status": status,
-            "model": model,
-            "usage": usage_to_doc(usage),
-            "latency_ms": latency_ms,
-            "media": list(media),
-            "sources": list(sources),
-            "mode": mode,
-            "reply_to": reply_to,
-            "error": error,
-            "meta": dict(meta or {}),
-        }
-        with self._writing():
-            files = self._files(session_id)
-            state = files.verified_state()
-            now = iso(self._now())
-            seq, rev = next_seq(state), state["rev"] + 1
-            doc = {**fields, "created_at": now, "updated_at": now, "rev": rev}
-            count_message(state, seq, doc, 1)
-            state.update(
-                message_count=state["message_count"] + 1,
-                next_seq=seq + 1,
-                rev=rev,
-                last_write=seq,
-                updated_at=now,
-            )
-            # Session file first, then the chunk: see session_files.py for the recovery.
-            files.write_state(state)
-            files.insert(seq, doc)
-            self._set_recent(session_id)
-        return message_from_doc(session_id, seq, doc)
+        """Append a message; ``fields`` are any other ``Message`` fields (ValueError if not).
 
-    def update_message(
-        self,
-        message_id: str,
-        *,
-        status: str | Keep = KEEP,
-        text: str | Keep = KEEP,
-        model: str | Keep | None = KEEP,
-        usage: Usage | Keep | None = KEEP,
-        latency_ms: int | Keep | None = KEEP,
-        sources: Sequence[str] | Keep = KEEP,
-        mode: str | Keep | None = KEEP,
-        error: str | Keep | None = KEEP,
-        meta: Mapping[str, Any] | Keep = KEEP,
-    ) -> Message:
-        """Change the given fields only; pass None to clear an optional one."""
-        session_id, seq = parse_message_id(message_id)
-        given: dict[str, Any] = {
-            "status": status,
-            "text": text,
-            "model": model,
-            "usage": usage,
-            "latency_ms": latency_ms,
-            "sources": sources,
-            "mode": mode,
-            "error": error,
-            "meta": meta,
-        }
-        changes = stored_changes(given)
+        An answer gets a pending review. A question is leased to this process until it is
+        answered (see claim). An ``answered`` reply closes the question it answers in the
+        same locked write.
+        """
+        now = self._now()
+        draft = _draft(session_id, role, text, status, now, fields)
+        if draft.role == Role.ASSISTANT and draft.review is None:
+            draft = replace(draft, review=Review())
+        if draft.role == Role.USER and draft.status == Status.PENDING and draft.lease is None:
+            draft = replace(draft, lease=Lease(self.owner, now + LEASE))
+        for sha256 in draft.media:
+            check_sha256(sha256)
+        closes = _closes(draft, session_id)
+        doc = self._redacted(to_doc(draft))
         with self._writing():
             files = self._files(session_id)
-            state = files.verified_state()
+            state = self._locked_state(files)
+            seq, rev = next_seq(state), state["rev"] + 1
+            doc["rev"] = rev
+            count_message(state, seq, doc, 1)
+            state.update(message_count=state["message_count"] + 1, next_seq=seq + 1, rev=rev)
+            state.update(last_write=seq, updated_at=doc["created_at"])
+            writes = {seq: doc}
+            question = files.get(closes) if closes is not None else None
+            if closes is not None and question is not None and question["status"] == "pending":
+                closed = {**question, "status": "answered", "error": None, "lease": None}
+                closed.update(updated_at=doc["created_at"], rev=rev)
+                count_message(state, closes, question, -1)
+                count_message(state, closes, closed, 1)
+                writes[closes] = closed
+                state["last_write"] = closes  # written last: see session_files.py
+            # Session file first, then the chunks: see session_files.py for the recovery.
+            files.write_state(state)
+            files.write_docs(writes)
+            self._index.put(state)
+            self._set_recent(session_id)
+        return _message(session_id, seq, doc)
+
+    def update_message(self, message_id: str, **changes: Any) -> Message:
+        """Change the given fields only (None clears an optional one).
+
+        A new ``status`` ends the question's lease unless ``lease`` is given too.
+        """
+        session_id, seq = parse_message_id(message_id)
+        if "status" in changes and "lease" not in changes:
+            changes["lease"] = None
+        with self._writing():
+            files = self._files(session_id)
+            state = self._locked_state(files)
             old = files.get(seq)
             if old is None:
                 raise NotFoundError(f"no message {message_id!r}")
+            current = _message(session_id, seq, old)
+            try:
+                updated = check(replace(current, **changes, updated_at=self._now()))
+            except TypeError as exc:
+                raise ValueError(f"not a message field: {exc}") from None
             rev = state["rev"] + 1
-            new = {**old, **changes, "updated_at": iso(self._now()), "rev": rev}
+            new = {**self._redacted(to_doc(updated)), "rev": rev}
             count_message(state, seq, old, -1)
             count_message(state, seq, new, 1)
             state.update(rev=rev, last_write=seq)
             files.write_state(state)
-            files.replace(seq, new)
-        return message_from_doc(session_id, seq, new)
+            files.write_docs({seq: new})
+            self._index.put(state)
+        return _message(session_id, seq, new)
 
     def get_message(self, message_id: str) -> Message:
         session_id, seq = parse_message_id(message_id)
         doc = self._files(session_id).get(seq)
         if doc is None:
             raise NotFoundError(f"no message {message_id!r}")
-        return message_from_doc(session_id, seq, doc)
+        return _message(session_id, seq, doc)
 
     def messages(self, session_id: str) -> list[Message]:
         files = self._files(session_id)
         state = files.state()
-        return [message_from_doc(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
+        return [_message(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
+
+    def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
+        """The session's messages newest first (before ``before_seq``), one chunk at a time."""
+        for seq, doc in self._files(session_id).iter_backwards(before_seq):
+            yield _message(session_id, seq, doc)
 
     def pending(self) -> list[Message]:
-        """Pending user questions, oldest first, read from disk afresh on every call.
+        """Questions ``omar sync`` may send, oldest first, read from disk afresh on every call.
 
-        Questions in a damaged session are left out; ``damaged_sessions()`` names it.
+        Left out: questions asked for an offline answer (mode offline), and questions in a
+        damaged session (``damaged_sessions()`` names it).
         """
-        found = self._survey(read_pending=True).pending
+        found: list[Message] = []
+        for state in self._read().states:
+            if state["pending_seqs"]:
+                questions, _damage = pending_in(
+                    SessionFiles(self._sessions_dir, state["id"]), state
+                )
+                found.extend(q for q in questions if q.mode != "offline")
         found.sort(key=lambda m: (m.created_at, m.session_id, m.seq))
         return found
 
-    def damaged_sessions(self) -> list[DamagedSession]:
-        """The sessions ``list_sessions``, ``pending`` and ``stats`` skip, wholly or in part.
+    def claim(self, question_id: str) -> Message | None:
+        """Lease a pending question to this process for sending; None when it must not be.
 
-        One per session, naming the first file that could not be read. Nothing is changed:
-        the user moves the file aside, as the hint says.
+        None when it is no longer pending, another live process holds it, or it already has
+        an answered reply (then it is closed here instead: a crash came between the two).
         """
-        return self._survey(read_pending=True).damaged
+        session_id, seq = parse_message_id(question_id)
+        with self._writing():
+            files = self._files(session_id)
+            self._locked_state(files)
+            doc = files.get(seq)
+            if doc is None or doc["status"] != "pending" or doc["role"] != "user":
+                return None
+            question = _message(session_id, seq, doc)
+            if self._held_elsewhere(question.lease):
+                return None
+            answered = _answered_reply(files, question.id, seq)
+            lease = Lease(self.owner, self._now() + LEASE)
+        if answered:
+            self.update_message(question_id, status="answered", error=None)
+            return None
+        return self.update_message(question_id, lease=lease)
+
+    def _held_elsewhere(self, lease: Lease | None) -> bool:
+        if lease is None or lease.owner == self.owner or lease.expires_at <= self._now():
+            return False
+        host, _, pid = lease.owner.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit():
+            return _alive(int(pid))
+        return True
+
+    def retry_failed(self) -> list[str]:
+        """Put every failed question back in the queue; their ids."""
+        requeued = []
+        for state in self._read().states:
+            if not state["counts"].get("user", {}).get("failed"):
+                continue
+            files = SessionFiles(self._sessions_dir, state["id"])
+            for seq, doc in files.iter_messages(state):
+                if doc["role"] == "user" and doc["status"] == "failed":
+                    message_id = f"{state['id']}.{seq}"
+                    self.update_message(message_id, status="pending", error=None)
+                    requeued.append(message_id)
+        return requeued
+
+    def damaged_sessions(self) -> list[DamagedSession]:
+        """The sessions ``list_sessions``, ``pending`` and ``stats`` skip, wholly or in part."""
+        read = self._read()
+        damaged = list(read.damaged)
+        for state in read.states:
+            if state["pending_seqs"]:
+                files = SessionFiles(self._sessions_dir, state["id"])
+                damaged.extend(pending_in(files, state)[1])
+        return damaged
 
     @contextmanager
     def sync_lock(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's sync lock: at most one process at a time sends pending questions.
 
         Meant to span network calls, so it is not the write lock: every store method,
-        writes included, works meanwhile, from this process and from others. ``timeout``
-        in seconds; None waits for the other sync to finish (it then leaves nothing to
-        send); StoreError when the wait runs out. Read ``pending()`` after taking it.
+        writes included, works meanwhile, from this process and from others.
         """
         with self._sync.held(timeout):
             yield
@@ -420,62 +492,68 @@ class SessionStore:
         return self._media.path(sha256)
 
     def stats(self) -> StoreStats:
-        sessions = messages = pending = answered = latency_total = latency_n = 0
-        survey = self._survey(read_pending=True)
-        for state in survey.states:
-            sessions += 1
-            messages += state["message_count"]
-            pending += len(state["pending_seqs"])
-            answered += state["counts"].get("assistant", {}).get("answered", 0)
-            latency_total += state["latency_total_ms"]
-            latency_n += state["latency_n"]
+        read = self._read()
+        states = read.states
+        latency_total = sum(s["latency_total_ms"] for s in states)
+        latency_n = sum(s["latency_n"] for s in states)
         return StoreStats(
             path=self.root,
             size_bytes=_tree_size(self.root),
-            sessions=sessions,
-            messages=messages,
-            pending=pending,
-            answered=answered,
+            sessions=len(states),
+            messages=sum(s["message_count"] for s in states),
+            pending=sum(len(s["pending_seqs"]) for s in states),
+            answered=sum(s["counts"].get("assistant", {}).get("answered", 0) for s in states),
             avg_latency_ms=latency_total / latency_n if latency_n else None,
-            damaged=tuple(str(d.path) for d in survey.damaged),
+            damaged=tuple(str(d.path) for d in self.damaged_sessions()),
         )
 
-    def repair(self) -> list[str]:
-        """Recount every session a crash left inconsistent; returns their ids.
 
-        Writes do this for the session they touch; this is for a doctor command or a test.
-        A damaged session is skipped, as ``damaged_sessions()`` reports.
-        """
-        repaired = []
-        with self._writing():
-            for state in self._survey(read_pending=False).states:
-                files = SessionFiles(self._sessions_dir, state["id"])
-                try:
-                    if files.verified_state() != state:
-                        repaired.append(state["id"])
-                except StoreError:
-                    continue
-        return repaired
-
-
-def _pending_in(
-    files: SessionFiles, state: Mapping[str, Any]
-) -> tuple[list[Message], list[DamagedSession]]:
-    """The session's pending questions, or none and why when one of them cannot be read."""
-    found = []
-    for seq in state["pending_seqs"]:
-        try:
-            doc = files.get(seq)
-        except StoreError as exc:
-            return [], [_damaged(files.id, files.chunk_path(seq), exc)]
-        # Re-checked: the counters may trail a crash until the next locked write.
-        if doc is not None and doc["role"] == "user" and doc["status"] == "pending":
-            found.append(message_from_doc(files.id, seq, doc))
-    return found, []
+def _draft(
+    session_id: str, role: str, text: str, status: str, now: datetime, fields: Mapping[str, Any]
+) -> Message:
+    try:
+        draft = Message(
+            id="", session_id=session_id, seq=0, role=role,  # type: ignore[arg-type]
+            text=text, status=status, created_at=now, updated_at=now,  # type: ignore[arg-type]
+            **fields,
+        )  # fmt: skip
+    except TypeError as exc:
+        raise ValueError(f"not a message field: {exc}") from None
+    if draft.reply_to is not None:
+        parse_message_id(draft.reply_to)
+    try:
+        return check(draft)
+    except RecordError as exc:
+        raise ValueError(str(exc)) from None
 
 
-def _damaged(session_id: str, path: Path, error: StoreError) -> DamagedSession:
-    return DamagedSession(session_id, path, error.message, error.hint)
+def _closes(draft: Message, session_id: str) -> int | None:
+    """The seq of the question an answered reply closes, if it is in the same session."""
+    if draft.role != Role.ASSISTANT or draft.status != Status.ANSWERED or not draft.reply_to:
+        return None
+    question_session, seq = parse_message_id(draft.reply_to)
+    return seq if question_session == session_id else None
+
+
+def _answered_reply(files: SessionFiles, question_id: str, seq: int) -> bool:
+    for _seq, doc in files.iter_from(seq + 1):
+        if doc.get("reply_to") == question_id and doc["status"] == "answered":
+            return True
+    return False
+
+
+def _message(session_id: str, seq: int, doc: Mapping[str, Any]) -> Message:
+    return from_doc(Message, doc, id=f"{session_id}.{seq}", session_id=session_id, seq=seq)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _tree_size(root: Path) -> int:
@@ -487,3 +565,6 @@ def _tree_size(root: Path) -> int:
             except OSError:
                 continue  # a temp file renamed away while we walked
     return total
+
+
+__all__ = ["LEASE", "SessionStore", "month_of"]
