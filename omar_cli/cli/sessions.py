@@ -39,16 +39,27 @@ def sessions(
         if not found:
             out.note("no sessions yet; ask something with omar ask")
         for s in found:
-            question = " ".join((s.first_question or "").split())[:60]
+            question = _printable(" ".join((s.first_question or "").split())[:60])
             pending = f", {s.pending} pending" if s.pending else ""
             when = s.updated_at.strftime("%Y-%m-%d %H:%M")
             out.out(f"{s.id}  {when}  {s.messages} msgs{pending}  {question}")
         return
     detail = session_detail(store, session_id)
+    for damaged in detail.damaged:
+        out.note(f"warning: {damaged.problem}")
     if json_out:
         out.emit_json(detail)
         return
     for m in detail.messages:
         extra = ", ".join(dict.fromkeys(filter(None, [m.status, m.mode, m.model])))
-        out.out(f"--- {m.id}  {m.role}  ({extra})  {m.created_at:%Y-%m-%d %H:%M:%S}")
-        out.out(m.text.rstrip() + "\n")
+        out.out(f"--- {m.id}  {m.role}  ({_printable(extra)})  {m.created_at:%Y-%m-%d %H:%M:%S}")
+        out.out(_printable(m.text.rstrip()) + "\n")
+
+
+def _printable(text: str) -> str:
+    """Stored text as it may reach a terminal: control bytes shown as escapes, never sent.
+
+    A stored answer is data from a server: an ESC sequence in it could retitle the window
+    or hide lines, and a NUL cuts some pagers short.
+    """
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else ascii(ch)[1:-1] for ch in text)

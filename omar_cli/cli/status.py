@@ -51,6 +51,10 @@ def status(
         ("messages", f"{store['messages']} ({store['pending']} pending)"),
         ("avg answer latency", f"{latency:.0f} ms" if latency is not None else "n/a"),
     ]
+    if store["damaged"]:
+        rows.append(("damaged files", ", ".join(store["damaged"])))
+    if store["rebuilt"]:
+        rows.append(("rebuilt sessions", ", ".join(store["rebuilt"])))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out.out(f"{key.ljust(width)}  {value}")

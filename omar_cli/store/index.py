@@ -1,7 +1,8 @@
 """The cross-session index: every session's counters, in one small file per month.
 
 ``index/202611.json`` holds a copy of the ``session.json`` of each session created in
-November 2026 (a TinyDB table, one document per session, minus its free-form ``meta``).
+November 2026 (a TinyDB table, one document per session), plus the stamp of that file and
+of the message files the store wrote, to notice changes made behind its back.
 Queries across sessions (status, the session list, pending questions, review state, codes,
 dates) read these few files instead of one file per session, and an append rewrites only
 its month's file, so its cost does not grow with the years of history.
@@ -51,7 +52,7 @@ def month_of(session_id: str) -> str:
 
 
 def index_doc(state: Mapping[str, Any]) -> Doc:
-    return {k: v for k, v in state.items() if k != "meta"}
+    return dict(state)
 
 
 class SessionIndex:
@@ -62,13 +63,20 @@ class SessionIndex:
     def _path(self, month: str) -> Path:
         return self.dir / f"{month}.json"
 
-    def put(self, state: Mapping[str, Any]) -> None:
-        """Record one session's counters; call with the write lock held, after session.json."""
+    def put(self, state: Mapping[str, Any], chunks: Iterable[Path] = ()) -> None:
+        """Record one session's counters; call with the write lock held, after its files.
+
+        ``chunks``: the message files just written, whose size and time are noted so that a
+        later change by anything else (damage) is noticed by ``damaged_chunks``.
+        """
         path = self._path(month_of(state["id"]))
         doc = {**index_doc(state), "stamp": self._stamp_of(state["id"])}
         try:
             table = open_db(path, durable=False).table(_TABLE)
-            table.upsert(doc, Query().id == state["id"])
+            old = table.get(Query().id == state["id"])
+            noted = dict(old.get("chunks", {})) if isinstance(old, dict) else {}
+            noted.update({chunk.name: _stamp(chunk) for chunk in chunks})
+            table.upsert({**doc, "chunks": noted}, Query().id == state["id"])
         except StoreError:
             # A damaged month file is rebuilt from the session files at the next read.
             path.unlink(missing_ok=True)
@@ -159,6 +167,26 @@ class SessionIndex:
             pass  # busy or unwritable: the answer stands, the next read tries again
         return docs
 
+    def damaged_chunks(self, states: Iterable[Mapping[str, Any]]) -> list[DamagedSession]:
+        """Message files changed since the store last wrote them, and no longer readable.
+
+        Only files with a noted stamp are checked (a rebuilt index notes none), and only
+        those whose stamp changed are read, so this costs a stat per file.
+        """
+        found = []
+        for state in states:
+            folder = self._sessions_dir / state["id"]
+            for name, stamp in (state.get("chunks") or {}).items():
+                now = _stamp(folder / name)
+                if now is None or now == stamp:
+                    continue  # moved aside by the user, or as written
+                problem = _unreadable(SessionFiles(self._sessions_dir, state["id"]), name)
+                if problem is not None:
+                    found.append(
+                        DamagedSession(state["id"], folder / name, problem.message, problem.hint)
+                    )
+        return found
+
     def iter_months(self) -> Iterator[str]:
         yield from sorted(self._folders_by_month())
 
@@ -175,3 +203,13 @@ def _stamp(path: str | Path) -> list[int] | None:
 def _damaged_from(doc: Mapping[str, Any]) -> DamagedSession:
     damage = doc["damaged"]
     return DamagedSession(doc["id"], Path(damage["path"]), damage["problem"], damage["hint"])
+
+
+def _unreadable(files: SessionFiles, chunk_file: str) -> StoreError | None:
+    index = int(chunk_file.removeprefix("messages-").removesuffix(".json"))
+    try:
+        for _item in files.chunk_items(index):
+            pass
+    except StoreError as exc:
+        return exc
+    return None

@@ -170,6 +170,8 @@ class StoreStats:
     avg_latency_ms: float | None  # over messages that recorded a latency
     # The unreadable file of each session the numbers leave out (see damaged_sessions()).
     damaged: tuple[str, ...] = ()
+    # Sessions whose session.json was lost and rebuilt from their messages (title lost).
+    rebuilt: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ class SessionFiles:
         if before_seq is not None:
             indexes = [i for i in indexes if i <= chunk_index(before_seq)]
         for index in reversed(indexes):
-            items = list(self._chunk_items(index))
+            items = list(self.chunk_items(index))
             for seq, doc in reversed(items):
                 if before_seq is None or seq < before_seq:
                     yield seq, doc
@@ -229,11 +229,14 @@ class SessionFiles:
         self._meta_table().insert(Document(state, doc_id=1))
 
     def write_docs(self, docs: Mapping[int, Doc]) -> None:
-        """Insert or replace messages: one whole-file write per chunk, in seq order."""
+        """Insert or replace messages: one whole-file write per chunk, in the order given.
+
+        The order matters across chunks: an answer is written before the question it closes.
+        """
         by_chunk: dict[int, dict[int, Doc]] = {}
         for seq, doc in docs.items():
             by_chunk.setdefault(chunk_index(seq), {})[seq] = doc
-        for index in sorted(by_chunk):
+        for index in by_chunk:
             self.chunk_table(index)  # opens the file (and its cache) once
             storage = self._chunks[index].storage
             data = storage.read() or {}
@@ -246,7 +249,7 @@ class SessionFiles:
         """Messages from ``seq`` on, in order, reading only the chunks from its own."""
         for index in self.chunk_indexes():
             if index >= chunk_index(seq):
-                yield from ((s, d) for s, d in self._chunk_items(index) if s >= seq)
+                yield from ((s, d) for s, d in self.chunk_items(index) if s >= seq)
 
     def iter_messages(self, state: Mapping[str, Any]) -> Iterator[tuple[int, Doc]]:
         """Messages in order, reading only the chunks the state says may exist.
@@ -255,16 +258,16 @@ class SessionFiles:
         """
         last = next_seq(state) - 1
         for index in range(chunk_index(last) + 1 if last else 0):
-            yield from self._chunk_items(index)
+            yield from self.chunk_items(index)
 
-    def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
+    def chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
         for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.
         for index in self.chunk_indexes():
-            yield from self._chunk_items(index)
+            yield from self.chunk_items(index)
 
     def verified_state(self) -> Doc:
         """The session's state, recounted first if a crash left the two files out of step.

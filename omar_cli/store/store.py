@@ -38,7 +38,7 @@ from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
-from omar_cli.store.index import IndexRead, SessionIndex, month_of
+from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
@@ -68,6 +68,7 @@ from omar_cli.store.queries import pending_in, session_from_doc, summary_from_do
 from omar_cli.store.record import RecordError, check, from_doc, iso, to_doc
 from omar_cli.store.session_files import (
     SessionFiles,
+    chunk_name,
     count_message,
     new_session_doc,
     next_seq,
@@ -109,6 +110,7 @@ class SessionStore:
         version, _ = read_schema(self.root)
         refuse_newer(self.root, version, latest)
         self._ready = version == latest
+        self._swept = False  # stray temp files removed (once per instance, at a write)
         # An existing store that is behind is migrated now; an empty or absent one is set up
         # at its first write, so merely opening (e.g. for `omar --help`) creates nothing.
         has_data = (self.root / META_FILE).exists() or self._sessions_dir.exists()
@@ -128,10 +130,12 @@ class SessionStore:
         with self._lock.held(self._lock_timeout):
             if not self._ready:
                 apply_pending(self.root, self._migrations, self._now)
+                self._ready = True
+            if not self._swept:
                 # Under the lock no writer is mid-file: any temp file is a killed one's.
                 remove_stray_temp_files(self.root)
-                remove_stray_temp_files(self.root / "index")
-                self._ready = True
+                remove_stray_temp_files(self.root / INDEX_DIR)
+                self._swept = True
             yield
 
     def _ensure_ready(self) -> None:
@@ -317,15 +321,15 @@ class SessionStore:
     ) -> Message:
         """Append a message; ``fields`` are any other ``Message`` fields (ValueError if not).
 
-        An answer gets a pending review. A question is leased to this process until it is
-        answered (see claim). An ``answered`` reply closes the question it answers in the
-        same locked write.
+        An answer gets a pending review. A pending question is leased to this process until
+        it is answered, unless ``lease`` is given (None: free for any sync to send). An
+        ``answered`` reply closes the question it answers in the same locked write.
         """
         now = self._now()
         draft = _draft(session_id, role, text, status, now, fields)
         if draft.role == Role.ASSISTANT and draft.review is None:
             draft = replace(draft, review=Review())
-        if draft.role == Role.USER and draft.status == Status.PENDING and draft.lease is None:
+        if draft.role == Role.USER and draft.status == Status.PENDING and "lease" not in fields:
             draft = replace(draft, lease=Lease(self.owner, now + LEASE))
         for sha256 in draft.media:
             check_sha256(sha256)
@@ -351,7 +355,7 @@ class SessionStore:
             # Session file first, then the chunks: see session_files.py for the recovery.
             files.write_state(state)
             files.write_docs(writes)
-            self._index.put(state)
+            self._index.put(state, [files.chunk_path(s) for s in writes])
             self._set_recent(session_id)
         return _message(session_id, seq, doc)
 
@@ -381,7 +385,7 @@ class SessionStore:
             state.update(rev=rev, last_write=seq)
             files.write_state(state)
             files.write_docs({seq: new})
-            self._index.put(state)
+            self._index.put(state, [files.chunk_path(seq)])
         return _message(session_id, seq, new)
 
     def get_message(self, message_id: str) -> Message:
@@ -391,10 +395,28 @@ class SessionStore:
             raise NotFoundError(f"no message {message_id!r}")
         return _message(session_id, seq, doc)
 
-    def messages(self, session_id: str) -> list[Message]:
+    def messages(
+        self, session_id: str, *, damaged: list[DamagedSession] | None = None
+    ) -> list[Message]:
+        """The session's messages in order; StoreError when one file cannot be read.
+
+        With a ``damaged`` list, an unreadable message file is skipped and named there
+        instead, so the rest of the session can still be shown.
+        """
         files = self._files(session_id)
         state = files.state()
-        return [_message(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
+        if damaged is None:
+            return [_message(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
+        found: list[Message] = []
+        for index in files.chunk_indexes():
+            try:
+                items = list(files.chunk_items(index))
+            except StoreError as exc:
+                path = files.dir / chunk_name(index)
+                damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
+                continue
+            found.extend(_message(session_id, seq, doc) for seq, doc in items)
+        return found
 
     def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
         """The session's messages newest first (before ``before_seq``), one chunk at a time."""
@@ -464,13 +486,16 @@ class SessionStore:
 
     def damaged_sessions(self) -> list[DamagedSession]:
         """The sessions ``list_sessions``, ``pending`` and ``stats`` skip, wholly or in part."""
-        read = self._read()
-        damaged = list(read.damaged)
+        return self._damaged_in(self._read())
+
+    def _damaged_in(self, read: IndexRead) -> list[DamagedSession]:
+        damaged = [*read.damaged, *self._index.damaged_chunks(read.states)]
         for state in read.states:
             if state["pending_seqs"]:
                 files = SessionFiles(self._sessions_dir, state["id"])
                 damaged.extend(pending_in(files, state)[1])
-        return damaged
+        unique = {(d.session_id, d.path): d for d in damaged}
+        return list(unique.values())
 
     @contextmanager
     def sync_lock(self, timeout: float | None = None) -> Iterator[None]:
@@ -504,7 +529,8 @@ class SessionStore:
             pending=sum(len(s["pending_seqs"]) for s in states),
             answered=sum(s["counts"].get("assistant", {}).get("answered", 0) for s in states),
             avg_latency_ms=latency_total / latency_n if latency_n else None,
-            damaged=tuple(str(d.path) for d in self.damaged_sessions()),
+            damaged=tuple(str(d.path) for d in self._damaged_in(read)),
+            rebuilt=tuple(s["id"] for s in states if (s.get("meta") or {}).get("rebuilt")),
         )
 
 
