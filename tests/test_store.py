@@ -518,6 +518,10 @@ def test_lock_timeout_is_a_store_error(store: SessionStore) -> None:
             impatient.add_message(session.id, "user", "q", status="pending")
         assert caught.value.hint is not None and "another omar" in caught.value.hint.lower()
         assert impatient.get_session(session.id).message_count == 0  # reads need no lock
+        with pytest.raises(StoreError, match=r"answer was not stored; question .* stays pending"):
+            impatient.add_message(
+                session.id, "assistant", "a", status="answered", reply_to=f"{session.id}.1"
+            )
     impatient.add_message(session.id, "user", "q", status="pending")
 
 

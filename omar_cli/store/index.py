@@ -28,7 +28,7 @@ from tinydb import Query
 from omar_cli.errors import StoreError
 from omar_cli.store.ids import is_session_id
 from omar_cli.store.model import DamagedSession
-from omar_cli.store.session_files import SESSION_FILE, SessionFiles
+from omar_cli.store.session_files import SESSION_FILE, SessionFiles, chunk_name
 from omar_cli.store.storage import open_db, read_json
 
 INDEX_DIR = "index"
@@ -59,6 +59,7 @@ class SessionIndex:
     def __init__(self, root: Path, sessions_dir: Path) -> None:
         self.dir = root / INDEX_DIR
         self._sessions_dir = sessions_dir
+        self._folder = f"{sessions_dir}{os.sep}"
 
     def _path(self, month: str) -> Path:
         return self.dir / f"{month}.json"
@@ -133,7 +134,21 @@ class SessionIndex:
         return docs
 
     def _stamp_of(self, session_id: str) -> list[int] | None:
-        return _stamp(self._sessions_dir / session_id / SESSION_FILE)
+        # Plain strings: this runs once per session on every whole-store read.
+        return _stamp(f"{self._folder}{session_id}{os.sep}{SESSION_FILE}")
+
+    def _chunk_stamps(self, session_id: str) -> dict[str, list[int] | None]:
+        folder = self._sessions_dir / session_id
+        files = SessionFiles(self._sessions_dir, session_id)
+        return {chunk_name(i): _stamp(folder / chunk_name(i)) for i in files.chunk_indexes()}
+
+    def size_bytes(self, states: Iterable[Mapping[str, Any]]) -> int:
+        """The session files' total size, from the stamps noted at their last write."""
+        total = 0
+        for state in states:
+            stamps = [state.get("stamp"), *(state.get("chunks") or {}).values()]
+            total += sum(stamp[1] for stamp in stamps if stamp)
+        return total
 
     def _rebuild_month(
         self,
@@ -157,7 +172,13 @@ class SessionIndex:
                 )
                 continue
             if state is not None:
-                docs.append({**index_doc(state), "stamp": self._stamp_of(session_id)})
+                # The message files are noted as found: damage already there when the
+                # index was lost is reported when that file is read, not by status.
+                stamps = {
+                    "stamp": self._stamp_of(session_id),
+                    "chunks": self._chunk_stamps(session_id),
+                }
+                docs.append({**index_doc(state), **stamps})
         try:
             with locked():
                 db = open_db(self._path(month), durable=False)
@@ -170,21 +191,20 @@ class SessionIndex:
     def damaged_chunks(self, states: Iterable[Mapping[str, Any]]) -> list[DamagedSession]:
         """Message files changed since the store last wrote them, and no longer readable.
 
-        Only files with a noted stamp are checked (a rebuilt index notes none), and only
-        those whose stamp changed are read, so this costs a stat per file.
+        Only the files noted by a write or a rebuild are checked, and only those whose
+        stamp changed are read, so this costs a stat per file.
         """
         found = []
         for state in states:
-            folder = self._sessions_dir / state["id"]
+            folder = f"{self._folder}{state['id']}{os.sep}"
             for name, stamp in (state.get("chunks") or {}).items():
-                now = _stamp(folder / name)
+                now = _stamp(folder + name)
                 if now is None or now == stamp:
                     continue  # moved aside by the user, or as written
                 problem = _unreadable(SessionFiles(self._sessions_dir, state["id"]), name)
                 if problem is not None:
-                    found.append(
-                        DamagedSession(state["id"], folder / name, problem.message, problem.hint)
-                    )
+                    path = Path(folder + name)
+                    found.append(DamagedSession(state["id"], path, problem.message, problem.hint))
         return found
 
     def iter_months(self) -> Iterator[str]:

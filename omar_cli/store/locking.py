@@ -46,6 +46,10 @@ SYNC_LOCK = LockKind(
 LOCK_NAME = WRITE_LOCK.file_name
 
 
+class LockTimeout(StoreError):
+    """The lock stayed busy; the message says what the caller had not stored yet."""
+
+
 class StoreLock:
     """One lock file; reentrant within a thread, exclusive across threads and processes."""
 
@@ -64,7 +68,7 @@ class StoreLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock.acquire(timeout=-1 if timeout is None else timeout)
         except Timeout as exc:
-            raise StoreError(
+            raise LockTimeout(
                 self.kind.busy.format(root=self.path.parent, timeout=timeout),
                 hint=self.kind.hint,
             ) from exc

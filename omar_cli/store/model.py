@@ -156,7 +156,7 @@ class SessionSummary:
     first_question: str | None
     pending_seqs: tuple[int, ...]
     codes: tuple[str, ...]  # codes named in questions or cited by answers
-    reviews: Mapping[str, Any]  # review state -> seqs of the answers in it
+    reviews: Mapping[str, int]  # review state -> how many answers are in it
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from omar_cli.errors import StoreError
@@ -35,7 +36,7 @@ def summary_from_doc(doc: Mapping[str, Any]) -> SessionSummary:
         first_question=first[1] if first else None,
         pending_seqs=tuple(doc["pending_seqs"]),
         codes=tuple(doc.get("codes") or ()),
-        reviews=frozen_map(doc.get("reviews")),
+        reviews=MappingProxyType(dict(doc.get("reviews") or {})),
     )
 
 

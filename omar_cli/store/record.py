@@ -39,7 +39,7 @@ def iso(moment: datetime) -> str:
 
 def frozen_map(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     # A deep copy so nested dicts are not shared with the cached file contents.
-    return MappingProxyType(copy.deepcopy(dict(data or {})))
+    return MappingProxyType(copy.deepcopy(dict(data)) if data else {})
 
 
 _FIELDS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}

@@ -77,13 +77,13 @@ def _zero_counters() -> Doc:
         "latency_n": 0,
         "first_question": None,  # [seq, text] of the earliest question kept
         "codes": [],  # fault, alarm and parameter codes named by questions or answers
-        "reviews": {},  # review state -> seqs of the answers in it
+        "reviews": {},  # review state -> how many answers are in it
     }
 
 
 #: what the cross-session queries look for: F0001, A2001, and 4-digit parameters 2202
 _CODE = re.compile(r"\b(?:[FA]\d{4}|\d{4})\b")
-_FIRST_QUESTION_CHARS = 200
+_FIRST_QUESTION_CHARS = 100  # what a session list shows, not the question
 
 
 def codes_in(doc: Mapping[str, Any]) -> set[str]:
@@ -136,12 +136,9 @@ def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     if not review:
         return
     reviews = state.setdefault("reviews", {})
-    seqs = set(reviews.get(review["state"], ()))
-    seqs = seqs | {seq} if sign > 0 else seqs - {seq}
-    if seqs:
-        reviews[review["state"]] = sorted(seqs)
-    else:
-        reviews.pop(review["state"], None)
+    reviews[review["state"]] = reviews.get(review["state"], 0) + sign
+    if reviews[review["state"]] <= 0:
+        del reviews[review["state"]]
 
 
 class SessionFiles:

@@ -39,7 +39,7 @@ from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
-from omar_cli.store.locking import SYNC_LOCK, StoreLock
+from omar_cli.store.locking import SYNC_LOCK, LockTimeout, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
     MEDIA_DIR,
@@ -297,20 +297,20 @@ class SessionStore:
         months = None
         if until is not None:  # a session cannot be active before it was created
             months = [m for m in self._index.iter_months() if m <= f"{until:%Y%m}"]
-        found = []
-        for doc in self._read(months).states:
-            summary = summary_from_doc(doc)
-            if review is not None and not summary.reviews.get(review):
-                continue
-            if code is not None and code.upper() not in summary.codes:
-                continue
-            if since is not None and summary.updated_at < since:
-                continue
-            if until is not None and summary.created_at > until:
-                continue
-            if pending is not None and bool(summary.pending_seqs) != pending:
-                continue
-            found.append(summary)
+        # Filtered on the stored documents (fixed-width UTC timestamps compare as text),
+        # so only the matches are turned into records.
+        after = iso(since) if since is not None else None
+        before = iso(until) if until is not None else None
+        wanted = code.upper() if code is not None else None
+        found = [
+            summary_from_doc(doc)
+            for doc in self._read(months).states
+            if (review is None or (doc.get("reviews") or {}).get(review))
+            and (wanted is None or wanted in (doc.get("codes") or ()))
+            and (after is None or doc["updated_at"] >= after)
+            and (before is None or doc["created_at"] <= before)
+            and (pending is None or bool(doc["pending_seqs"]) == pending)
+        ]
         found.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
         return found
 
@@ -335,7 +335,7 @@ class SessionStore:
             check_sha256(sha256)
         closes = _closes(draft, session_id)
         doc = self._redacted(to_doc(draft))
-        with self._writing():
+        with _saying_what_was_lost(_unsaved(draft)), self._writing():
             files = self._files(session_id)
             state = self._locked_state(files)
             seq, rev = next_seq(state), state["rev"] + 1
@@ -367,7 +367,7 @@ class SessionStore:
         session_id, seq = parse_message_id(message_id)
         if "status" in changes and "lease" not in changes:
             changes["lease"] = None
-        with self._writing():
+        with _saying_what_was_lost(f"message {message_id} was left as it was"), self._writing():
             files = self._files(session_id)
             state = self._locked_state(files)
             old = files.get(seq)
@@ -375,9 +375,12 @@ class SessionStore:
                 raise NotFoundError(f"no message {message_id!r}")
             current = _message(session_id, seq, old)
             try:
-                updated = check(replace(current, **changes, updated_at=self._now()))
+                updated = check(replace(current, **changes, updated_at=current.updated_at))
             except TypeError as exc:
                 raise ValueError(f"not a message field: {exc}") from None
+            if updated == current:
+                return current  # nothing to change (the answer closed it): no write, no wait
+            updated = replace(updated, updated_at=self._now())
             rev = state["rev"] + 1
             new = {**self._redacted(to_doc(updated)), "rev": rev}
             count_message(state, seq, old, -1)
@@ -523,7 +526,7 @@ class SessionStore:
         latency_n = sum(s["latency_n"] for s in states)
         return StoreStats(
             path=self.root,
-            size_bytes=_tree_size(self.root),
+            size_bytes=self._index.size_bytes(states) + _size_outside_sessions(self.root),
             sessions=len(states),
             messages=sum(s["message_count"] for s in states),
             pending=sum(len(s["pending_seqs"]) for s in states),
@@ -551,6 +554,25 @@ def _draft(
         return check(draft)
     except RecordError as exc:
         raise ValueError(str(exc)) from None
+
+
+@contextmanager
+def _saying_what_was_lost(what: str) -> Iterator[None]:
+    try:
+        yield
+    except LockTimeout as exc:
+        raise LockTimeout(f"{exc.message}: {what}", exc.hint) from exc
+
+
+def _unsaved(draft: Message) -> str:
+    if draft.role == Role.USER:
+        return "the question was not stored; ask it again"
+    if draft.reply_to:
+        return (
+            f"the answer was not stored; question {draft.reply_to} stays pending, "
+            "and `omar sync` will answer it"
+        )
+    return "the message was not stored"
 
 
 def _closes(draft: Message, session_id: str) -> int | None:
@@ -582,9 +604,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _tree_size(root: Path) -> int:
+def _size_outside_sessions(root: Path) -> int:
+    """Media, index and top-level files; the session files are summed from the index."""
     total = 0
-    for folder, _dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
+        if folder == str(root):
+            dirs[:] = [d for d in dirs if d != SESSIONS_DIR]
         for name in names:
             try:
                 total += os.stat(os.path.join(folder, name)).st_size
