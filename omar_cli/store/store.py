@@ -37,9 +37,10 @@ from typing import Any
 from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
+from omar_cli.store import drafts
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
-from omar_cli.store.locking import SYNC_LOCK, LockTimeout, StoreLock
+from omar_cli.store.locking import SYNC_LOCK, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
     MEDIA_DIR,
@@ -65,7 +66,7 @@ from omar_cli.store.model import (
     StoreStats,
 )
 from omar_cli.store.queries import pending_in, session_from_doc, summary_from_doc
-from omar_cli.store.record import RecordError, check, from_doc, iso, to_doc
+from omar_cli.store.record import check, iso, to_doc
 from omar_cli.store.session_files import (
     SessionFiles,
     chunk_name,
@@ -73,10 +74,8 @@ from omar_cli.store.session_files import (
     new_session_doc,
     next_seq,
 )
-from omar_cli.store.storage import fsync_dir, read_json, write_json_atomic
+from omar_cli.store.storage import fsync_dir
 
-STATE_FILE = "state.json"
-_STATE_TABLE = "state"
 #: how long a claimed question stays with its process if that process cannot be checked
 LEASE = timedelta(minutes=15)
 
@@ -184,33 +183,10 @@ class SessionStore:
         self._index.put(state)
         return state
 
-    def _redacted(self, value: Any) -> Any:
-        if not self._redact:
-            return value
-        if isinstance(value, str):
-            for secret in self._redact:
-                value = value.replace(secret, f"{secret[:3]}…{secret[-4:]}")
-            return value
-        if isinstance(value, dict):
-            return {k: self._redacted(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._redacted(v) for v in value]
-        return value
-
     def _set_recent(self, session_id: str) -> None:
         # A pointer only: rewritten whole (so a damaged one heals), and only when it changes.
-        if self._recent_pointer() != session_id:
-            data = {_STATE_TABLE: {"1": {"recent_session": session_id}}}
-            write_json_atomic(self.root / STATE_FILE, data)
-
-    def _recent_pointer(self) -> str | None:
-        try:
-            data = read_json(self.root / STATE_FILE)
-        except StoreError:
-            return None  # damaged: the next write replaces it
-        pointer = (data or {}).get(_STATE_TABLE, {}).get("1") or {}
-        session_id = pointer.get("recent_session")
-        return session_id if isinstance(session_id, str) and is_session_id(session_id) else None
+        if drafts.read_pointer(self.root) != session_id:
+            drafts.write_pointer(self.root, session_id)
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -249,7 +225,7 @@ class SessionStore:
         return session_from_doc(files.state())
 
     def recent_session(self, within: timedelta) -> Session | None:
-        session_id = self._recent_pointer()
+        session_id = drafts.read_pointer(self.root)
         if session_id is None:
             return None
         try:
@@ -326,16 +302,16 @@ class SessionStore:
         ``answered`` reply closes the question it answers in the same locked write.
         """
         now = self._now()
-        draft = _draft(session_id, role, text, status, now, fields)
+        draft = drafts.draft(session_id, role, text, status, now, fields)
         if draft.role == Role.ASSISTANT and draft.review is None:
             draft = replace(draft, review=Review())
         if draft.role == Role.USER and draft.status == Status.PENDING and "lease" not in fields:
             draft = replace(draft, lease=Lease(self.owner, now + LEASE))
         for sha256 in draft.media:
             check_sha256(sha256)
-        closes = _closes(draft, session_id)
-        doc = self._redacted(to_doc(draft))
-        with _saying_what_was_lost(_unsaved(draft)), self._writing():
+        closes = drafts.closes(draft, session_id)
+        doc = drafts.redacted(self._redact, to_doc(draft))
+        with drafts.saying_what_was_lost(drafts.unsaved(draft)), self._writing():
             files = self._files(session_id)
             state = self._locked_state(files)
             seq, rev = next_seq(state), state["rev"] + 1
@@ -357,7 +333,7 @@ class SessionStore:
             files.write_docs(writes)
             self._index.put(state, [files.chunk_path(s) for s in writes])
             self._set_recent(session_id)
-        return _message(session_id, seq, doc)
+        return drafts.message_from(session_id, seq, doc)
 
     def update_message(self, message_id: str, **changes: Any) -> Message:
         """Change the given fields only (None clears an optional one).
@@ -367,13 +343,16 @@ class SessionStore:
         session_id, seq = parse_message_id(message_id)
         if "status" in changes and "lease" not in changes:
             changes["lease"] = None
-        with _saying_what_was_lost(f"message {message_id} was left as it was"), self._writing():
+        with (
+            drafts.saying_what_was_lost(f"message {message_id} was left as it was"),
+            self._writing(),
+        ):
             files = self._files(session_id)
             state = self._locked_state(files)
             old = files.get(seq)
             if old is None:
                 raise NotFoundError(f"no message {message_id!r}")
-            current = _message(session_id, seq, old)
+            current = drafts.message_from(session_id, seq, old)
             try:
                 updated = check(replace(current, **changes, updated_at=current.updated_at))
             except TypeError as exc:
@@ -382,21 +361,21 @@ class SessionStore:
                 return current  # nothing to change (the answer closed it): no write, no wait
             updated = replace(updated, updated_at=self._now())
             rev = state["rev"] + 1
-            new = {**self._redacted(to_doc(updated)), "rev": rev}
+            new = {**drafts.redacted(self._redact, to_doc(updated)), "rev": rev}
             count_message(state, seq, old, -1)
             count_message(state, seq, new, 1)
             state.update(rev=rev, last_write=seq)
             files.write_state(state)
             files.write_docs({seq: new})
             self._index.put(state, [files.chunk_path(seq)])
-        return _message(session_id, seq, new)
+        return drafts.message_from(session_id, seq, new)
 
     def get_message(self, message_id: str) -> Message:
         session_id, seq = parse_message_id(message_id)
         doc = self._files(session_id).get(seq)
         if doc is None:
             raise NotFoundError(f"no message {message_id!r}")
-        return _message(session_id, seq, doc)
+        return drafts.message_from(session_id, seq, doc)
 
     def messages(
         self, session_id: str, *, damaged: list[DamagedSession] | None = None
@@ -409,7 +388,9 @@ class SessionStore:
         files = self._files(session_id)
         state = files.state()
         if damaged is None:
-            return [_message(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
+            return [
+                drafts.message_from(session_id, seq, doc) for seq, doc in files.iter_messages(state)
+            ]
         found: list[Message] = []
         for index in files.chunk_indexes():
             try:
@@ -418,13 +399,13 @@ class SessionStore:
                 path = files.dir / chunk_name(index)
                 damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
                 continue
-            found.extend(_message(session_id, seq, doc) for seq, doc in items)
+            found.extend(drafts.message_from(session_id, seq, doc) for seq, doc in items)
         return found
 
     def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
         """The session's messages newest first (before ``before_seq``), one chunk at a time."""
         for seq, doc in self._files(session_id).iter_backwards(before_seq):
-            yield _message(session_id, seq, doc)
+            yield drafts.message_from(session_id, seq, doc)
 
     def pending(self) -> list[Message]:
         """Questions ``omar sync`` may send, oldest first, read from disk afresh on every call.
@@ -455,23 +436,15 @@ class SessionStore:
             doc = files.get(seq)
             if doc is None or doc["status"] != "pending" or doc["role"] != "user":
                 return None
-            question = _message(session_id, seq, doc)
-            if self._held_elsewhere(question.lease):
+            question = drafts.message_from(session_id, seq, doc)
+            if drafts.held_elsewhere(question.lease, self.owner, self._now()):
                 return None
-            answered = _answered_reply(files, question.id, seq)
+            answered = drafts.has_answered_reply(files, question.id, seq)
             lease = Lease(self.owner, self._now() + LEASE)
         if answered:
             self.update_message(question_id, status="answered", error=None)
             return None
         return self.update_message(question_id, lease=lease)
-
-    def _held_elsewhere(self, lease: Lease | None) -> bool:
-        if lease is None or lease.owner == self.owner or lease.expires_at <= self._now():
-            return False
-        host, _, pid = lease.owner.rpartition(":")
-        if host == socket.gethostname() and pid.isdigit():
-            return _alive(int(pid))
-        return True
 
     def retry_failed(self) -> list[str]:
         """Put every failed question back in the queue; their ids."""
@@ -535,73 +508,6 @@ class SessionStore:
             damaged=tuple(str(d.path) for d in self._damaged_in(read)),
             rebuilt=tuple(s["id"] for s in states if (s.get("meta") or {}).get("rebuilt")),
         )
-
-
-def _draft(
-    session_id: str, role: str, text: str, status: str, now: datetime, fields: Mapping[str, Any]
-) -> Message:
-    try:
-        draft = Message(
-            id="", session_id=session_id, seq=0, role=role,  # type: ignore[arg-type]
-            text=text, status=status, created_at=now, updated_at=now,  # type: ignore[arg-type]
-            **fields,
-        )  # fmt: skip
-    except TypeError as exc:
-        raise ValueError(f"not a message field: {exc}") from None
-    if draft.reply_to is not None:
-        parse_message_id(draft.reply_to)
-    try:
-        return check(draft)
-    except RecordError as exc:
-        raise ValueError(str(exc)) from None
-
-
-@contextmanager
-def _saying_what_was_lost(what: str) -> Iterator[None]:
-    try:
-        yield
-    except LockTimeout as exc:
-        raise LockTimeout(f"{exc.message}: {what}", exc.hint) from exc
-
-
-def _unsaved(draft: Message) -> str:
-    if draft.role == Role.USER:
-        return "the question was not stored; ask it again"
-    if draft.reply_to:
-        return (
-            f"the answer was not stored; question {draft.reply_to} stays pending, "
-            "and `omar sync` will answer it"
-        )
-    return "the message was not stored"
-
-
-def _closes(draft: Message, session_id: str) -> int | None:
-    """The seq of the question an answered reply closes, if it is in the same session."""
-    if draft.role != Role.ASSISTANT or draft.status != Status.ANSWERED or not draft.reply_to:
-        return None
-    question_session, seq = parse_message_id(draft.reply_to)
-    return seq if question_session == session_id else None
-
-
-def _answered_reply(files: SessionFiles, question_id: str, seq: int) -> bool:
-    for _seq, doc in files.iter_from(seq + 1):
-        if doc.get("reply_to") == question_id and doc["status"] == "answered":
-            return True
-    return False
-
-
-def _message(session_id: str, seq: int, doc: Mapping[str, Any]) -> Message:
-    return from_doc(Message, doc, id=f"{session_id}.{seq}", session_id=session_id, seq=seq)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _size_outside_sessions(root: Path) -> int:
