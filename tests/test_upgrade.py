@@ -133,3 +133,31 @@ def test_an_upgraded_store_syncs(
     assert store.stats().messages == sum(len(s["messages"]) for s in EXPECTED["sessions"]) + len(
         EXPECTED["pending"]
     )
+
+
+def test_sessions_json_shows_what_produced_each_answer(isolated_dirs: Path) -> None:
+    shutil.copytree(V1, isolated_dirs / "data" / "store")
+    first = EXPECTED["sessions"][0]
+    result = CliRunner().invoke(app, ["sessions", first["id"], "--json"])
+    assert result.exit_code == 0, result.stderr
+    question, answer = json.loads(result.stdout)["messages"][:2]
+    assert question["review"] is None and question["lease"] is None
+    assert answer["review"] == {
+        "state": "pending",
+        "corrected_text": None,
+        "note": None,
+        "reviewer": None,
+        "at": None,
+    }
+    provenance = answer["provenance"]
+    assert provenance["prompt_version"] == "2026-11-a" and provenance["finish_reason"] == "stop"
+    assert set(provenance) == {
+        "model_text",
+        "safety_note",
+        "grounding",
+        "prompt_version",
+        "endpoint_host",
+        "request",
+        "finish_reason",
+    }
+    assert answer["usage"] == {"prompt_tokens": 812, "completion_tokens": 64, "total_tokens": 876}

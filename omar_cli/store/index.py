@@ -29,7 +29,7 @@ from omar_cli.errors import StoreError
 from omar_cli.store.ids import is_session_id
 from omar_cli.store.model import DamagedSession
 from omar_cli.store.session_files import SESSION_FILE, SessionFiles, chunk_name
-from omar_cli.store.storage import open_db, read_json
+from omar_cli.store.storage import open_db, read_json, write_json_atomic
 
 INDEX_DIR = "index"
 _TABLE = "sessions"
@@ -181,9 +181,9 @@ class SessionIndex:
                 docs.append({**index_doc(state), **stamps})
         try:
             with locked():
-                db = open_db(self._path(month), durable=False)
-                db.drop_table(_TABLE)
-                db.table(_TABLE).insert_multiple(docs)
+                # Written whole, never read first: the old file may be the damaged one.
+                table = {str(n): doc for n, doc in enumerate(docs, start=1)}
+                write_json_atomic(self._path(month), {_TABLE: table}, durable=False)
         except StoreError:
             pass  # busy or unwritable: the answer stands, the next read tries again
         return docs

@@ -214,7 +214,7 @@ class SessionFiles:
         """Messages newest first, reading one chunk at a time: for the last few turns."""
         indexes = self.chunk_indexes()
         if before_seq is not None:
-            indexes = [i for i in indexes if i <= chunk_index(before_seq)]
+            indexes = [i for i in indexes if i <= chunk_index(max(1, before_seq - 1))]
         for index in reversed(indexes):
             items = list(self.chunk_items(index))
             for seq, doc in reversed(items):
