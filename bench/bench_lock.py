@@ -8,6 +8,9 @@ or create the recent session, store the question, store the answer (which closes
 question), then mark the question answered as ``ask`` still does. All start together
 after their imports. Reported: how many hit the lock timeout, the slowest whole sequence,
 and the slowest single store call, which is what a lock wait adds to an answer.
+
+With ``--cli`` it starts real ``omar ask --offline`` processes instead (imports, knowledge
+look-up and all), which is what the torture run did.
 """
 
 from __future__ import annotations
@@ -89,12 +92,47 @@ def run(workers: int, timeout: float) -> dict[str, float]:
     }
 
 
+def run_cli(workers: int) -> dict[str, float]:
+    """Real `omar ask --offline` processes, started together on one fresh data folder."""
+    import time
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        for name in ("data", "config", "cache", "log"):
+            env[f"OMAR_{name.upper()}_DIR"] = str(Path(folder) / name)
+        command = [sys.executable, "-m", "omar_cli", "ask", "--offline"]
+        # one ask first, so the knowledge cache is built once, as on a working machine
+        subprocess.run([*command, "¿F0001?"], env=env, capture_output=True, check=True)
+        began = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [*command, f"¿qué es F000{n % 9 + 1}? ({n})"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(workers)
+        ]
+        errors = [p.communicate(timeout=600)[1] for p in procs]
+        wall = (time.perf_counter() - began) * 1000
+    failed = [e for p, e in zip(procs, errors, strict=True) if p.returncode != 0]
+    return {
+        "failed asks": len(failed),
+        "lock timeouts": sum(1 for e in failed if "locked" in e),
+        "all done (ms)": wall,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=60)
     parser.add_argument("--timeout", type=float, default=10.0, help="lock timeout, seconds")
+    parser.add_argument(
+        "--cli", action="store_true", help="run real `omar ask --offline` processes instead"
+    )
     args = parser.parse_args()
-    row = run(args.workers, args.timeout)
+    row = run_cli(args.workers) if args.cli else run(args.workers, args.timeout)
     print(f"{args.workers} parallel asks, lock timeout {args.timeout:g} s")
     for key, value in row.items():
         print(f"  {key:<18} {value:>10.1f}")
