@@ -133,7 +133,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     row = run_cli(args.workers) if args.cli else run(args.workers, args.timeout)
-    print(f"{args.workers} parallel asks, lock timeout {args.timeout:g} s")
+    timeout = "the store's default" if args.cli else f"{args.timeout:g} s"
+    print(f"{args.workers} parallel asks, lock timeout {timeout}")
     for key, value in row.items():
         print(f"  {key:<18} {value:>10.1f}")
 

@@ -21,11 +21,15 @@ from pathlib import Path
 _REPLACE_RETRY_SECONDS = 2.0
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True
+) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, whole.
 
     ``durable=False`` skips the fsyncs, for derived files that are rebuilt when a power
     cut leaves them damaged: the rename still keeps readers from a half-written file.
+    ``sync_dir=False`` leaves the directory's fsync to the caller, who writes several files
+    there and makes all their renames durable with one ``fsync_dir``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -41,7 +45,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if durable:
+    if durable and sync_dir:
         fsync_dir(path.parent)
 
 

@@ -166,9 +166,9 @@ def test_chunks_roll_over_and_an_append_rewrites_one_chunk(
     written: list[str] = []
     real_write = storage.write_json_atomic
 
-    def spy(path: Path, data: dict[str, object], *, durable: bool = True) -> None:
+    def spy(path: Path, data: dict[str, object], **options: bool) -> None:
         written.append(path.relative_to(store.root).as_posix())
-        real_write(path, data, durable=durable)
+        real_write(path, data, **options)
 
     monkeypatch.setattr(storage, "write_json_atomic", spy)
     message = store.add_message(session.id, "user", "m10", status="answered")

@@ -66,7 +66,9 @@ class StoreLock:
             self._lock = FileLock(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock.acquire(timeout=-1 if timeout is None else timeout)
+            # Polled often: each hold is a few milliseconds, and filelock's default 50 ms
+            # poll leaves the lock idle between holders when dozens of asks queue up.
+            self._lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.005)
         except Timeout as exc:
             raise LockTimeout(
                 self.kind.busy.format(root=self.path.parent, timeout=timeout),

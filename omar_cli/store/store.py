@@ -86,7 +86,7 @@ class SessionStore(StoreQueries):
         root: Path,
         *,
         clock: Clock = utc_now,
-        lock_timeout: float = 10.0,
+        lock_timeout: float = 30.0,
         migrations: Sequence[Migration] = MIGRATIONS,
         redact: Sequence[str] = (),
     ) -> None:
@@ -177,7 +177,7 @@ class SessionStore(StoreQueries):
             return None
         created = first[1]["created_at"] if first else iso(self._now())
         files.create_state(new_session_doc(files.id, created, None, {"rebuilt": True}))
-        state = files.recount(files.state())
+        state = files.recount(files.state())  # syncs the folder
         self._index.put(state)
         return state
 
@@ -211,6 +211,7 @@ class SessionStore(StoreQueries):
             break
         else:
             raise StoreError("could not find a free session id", hint="Try again.")
+        files.sync()
         fsync_dir(self._sessions_dir)
         self._index.put(state)
         self._set_recent(files.id)
@@ -294,6 +295,7 @@ class SessionStore(StoreQueries):
             # Session file first, then the chunks: see session_files.py for the recovery.
             files.write_state(state)
             files.write_docs(writes)
+            files.sync()
             self._index.put(state, [files.chunk_path(s) for s in writes])
             self._set_recent(session_id)
         return drafts.message_from(session_id, seq, doc)
@@ -330,6 +332,7 @@ class SessionStore(StoreQueries):
             state.update(rev=rev, last_write=seq)
             files.write_state(state)
             files.write_docs({seq: new})
+            files.sync()
             self._index.put(state, [files.chunk_path(seq)])
         return drafts.message_from(session_id, seq, new)
 
