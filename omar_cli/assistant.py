@@ -196,12 +196,14 @@ class Assistant:
     ) -> SyncReport:
         pending = self.store.pending()
         items: list[SyncItem] = []
+        held = 0  # being answered by a running `ask`: left to it
         for done, queued in enumerate(pending):
             if on_progress:
                 on_progress(done, len(pending))
             # None: answered meanwhile, or an `ask` still streaming it holds its lease.
             asked = self.store.claim(queued.id)
             if asked is None:
+                held += self.store.get_message(queued.id).status == "pending"
                 continue
             try:
                 item = self._sync_one(chat, asked)
@@ -210,7 +212,8 @@ class Assistant:
                 # answered an earlier one; otherwise a config fix cures it for all.
                 if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
                     self.store.update_message(asked.id, status="pending", error=exc.message)
-                    return SyncReport(tuple(items), remaining=len(pending) - done, error=exc)
+                    left = len(pending) - done + held
+                    return SyncReport(tuple(items), remaining=left, error=exc)
                 self.store.update_message(asked.id, status="failed", error=exc.message)
                 items.append(
                     SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
@@ -219,7 +222,7 @@ class Assistant:
             items.append(item)
         if on_progress:
             on_progress(len(pending), len(pending))
-        return SyncReport(tuple(items), remaining=0)
+        return SyncReport(tuple(items), remaining=held)
 
     # -- internals ---------------------------------------------------------------------
 

@@ -122,7 +122,9 @@ def test_sync_leaves_alone_a_question_an_ask_is_answering(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "asked"
-        assert omar("sync").exit_code == 0
+        synced = omar("sync", "--json")
+        assert synced.exit_code == 0, synced.stderr
+        assert json.loads(synced.stdout)["remaining"] == 1
         assert chat_requests(online) == 0  # the streaming ask owns it
     finally:
         holder.kill()
