@@ -128,6 +128,8 @@ def _load(hint: Any, value: Any) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = to_doc(value)  # a look-alike (the client's usage): same fields, copied
         return from_doc(hint, value)
     if hint is float and type(value) is int:
         return float(value)

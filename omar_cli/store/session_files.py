@@ -3,15 +3,16 @@
 TinyDB rewrites a whole file on every write, so the cost of a write follows the file's size.
 Keeping at most 256 messages per chunk file bounds an append to one chunk plus the small
 session file, whatever the history holds. ``session.json`` carries the counters (messages,
-pending user questions, status counts, latency totals), so status never reads messages
-(beyond the chunks holding pending questions, to tell whether those can be sent).
+pending user questions, status counts, latency totals, review counts, codes named, the
+first question), copied into the month index (index.py) for reads across sessions.
 
-Crash safety across the two files: each write bumps ``rev`` and names the message it
-touches in ``last_write``; the session file is written first, then the chunk, and the
-message stores the same ``rev``. If the process dies in between, the next locked operation
-finds the message's ``rev`` out of step and recounts the session from its chunks, which are
-the truth. That recount is the only operation that reads a whole session, and only after a
-crash, or after a damaged chunk was moved aside.
+Crash safety across the files: each write bumps ``rev`` and names the message it writes
+last in ``last_write``; the session file is written first, then the chunks (an answer
+before the question it closes), and each message stores the same ``rev``. If the process
+dies in between, the next locked operation finds that message's ``rev`` out of step and
+recounts the session from its chunks, which are the truth. That recount is the only
+operation that reads a whole session, and only after a crash, or after a damaged chunk was
+moved aside.
 
 Sequence numbers never go backwards: ``next_seq`` is taken by each add before its chunk is
 written, and a recount never lowers it. A number an interrupted add took but never stored

@@ -166,7 +166,8 @@ class SessionStore(StoreQueries):
     def _rebuild_state(self, files: SessionFiles) -> dict[str, Any] | None:
         if not files.chunk_indexes():
             return None  # a folder whose session file never got written (crash at creation)
-        with self._writing():
+        # Called by readers: a busy lock makes this read name the session as damaged.
+        with self._short_lock():
             return self._rebuild_locked(files)
 
     def _rebuild_locked(self, files: SessionFiles) -> dict[str, Any] | None:
@@ -175,7 +176,7 @@ class SessionStore(StoreQueries):
         first = next(files.iter_from(1), None)
         if first is None:
             return None
-        created = first[1]["created_at"] if first else iso(self._now())
+        created = first[1]["created_at"]
         files.create_state(new_session_doc(files.id, created, None, {"rebuilt": True}))
         state = files.recount(files.state())  # syncs the folder
         self._index.put(state)
