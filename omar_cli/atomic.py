@@ -100,3 +100,19 @@ def _replace(src: str, dst: Path) -> None:
             if sys.platform != "win32" or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def append_private(path: Path, text: str) -> None:
+    """Append ``text`` to a log file of the user's, created 0600, never through a symlink.
+
+    A symlink planted where the log goes would make every error line land in a file of
+    the attacker's choosing; O_NOFOLLOW refuses it (OSError) instead. Where the OS has no
+    O_NOFOLLOW (Windows) the link is checked just before, which leaves a small race.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    if not nofollow and path.is_symlink():
+        raise OSError(f"{path} is a symbolic link")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | nofollow, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(text)
