@@ -28,9 +28,14 @@ class SessionDetail:
     damaged: tuple[DamagedSession, ...] = ()
 
 
-def list_sessions(store: SessionStore, limit: int | None) -> list[SessionSummary]:
-    """Newest activity first, each with the question it started with (from the index)."""
-    found = store.summaries()
+def list_sessions(
+    store: SessionStore, limit: int | None, damaged: list[DamagedSession] | None = None
+) -> list[SessionSummary]:
+    """Newest activity first, each with the question it started with (from the index).
+
+    ``damaged`` receives the sessions the list leaves out, or in part, and why.
+    """
+    found = store.summaries(damaged=damaged)
     return [
         SessionSummary(
             id=s.id,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.context import JsonOption, state
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +26,16 @@ def sessions(
     Example: omar sessions 20261125-123501-3f9a
     """
     from omar_cli.sessions import list_sessions, session_detail
+    from omar_cli.store import DamagedSession
 
     st = state(ctx, json_mode=json_out)
     out = st.output
     store = st.svc.store
     if session_id is None:
-        found = list_sessions(store, limit)
-        warn_damaged(st)
+        damaged: list[DamagedSession] = []
+        found = list_sessions(store, limit, damaged)
+        for problem in damaged:  # from the same read: the store is read once
+            out.note(f"warning: {problem.problem}")
         if json_out:
             out.emit_json({"sessions": found})
             return
@@ -45,8 +48,8 @@ def sessions(
             out.out(f"{s.id}  {when}  {s.messages} msgs{pending}  {question}")
         return
     detail = session_detail(store, session_id)
-    for damaged in detail.damaged:
-        out.note(f"warning: {damaged.problem}")
+    for unreadable in detail.damaged:
+        out.note(f"warning: {unreadable.problem}")
     if json_out:
         out.emit_json(detail)
         return

@@ -88,12 +88,14 @@ class StoreQueries:
         since: datetime | None = None,
         until: datetime | None = None,
         pending: bool | None = None,
+        damaged: list[DamagedSession] | None = None,
     ) -> list[SessionSummary]:
         """Sessions matching every filter given, from the index alone, newest first.
 
         ``review``: has an answer in that review state; ``code``: a code named in a question
         or cited by an answer; ``since``/``until``: activity within the range; ``pending``:
-        has (or has no) question waiting.
+        has (or has no) question waiting. A ``damaged`` list receives what
+        ``damaged_sessions()`` would name, from the same read.
         """
         months = None
         if until is not None:  # a session cannot be active before it was created
@@ -103,9 +105,12 @@ class StoreQueries:
         after = iso(since) if since is not None else None
         before = iso(until) if until is not None else None
         wanted = code.upper() if code is not None else None
+        read = self._read(months)
+        if damaged is not None:
+            damaged.extend(self._damaged_in(read))
         found = [
             summary_from_doc(doc)
-            for doc in self._read(months).states
+            for doc in read.states
             if (review is None or (doc.get("reviews") or {}).get(review))
             and (wanted is None or wanted in (doc.get("codes") or ()))
             and (after is None or doc["updated_at"] >= after)
