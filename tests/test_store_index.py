@@ -132,3 +132,20 @@ def test_history_reads_only_the_last_chunks(
     read.clear()
     before = [m.text for m, _ in zip(store.latest_messages(session.id, 9), range(3), strict=False)]
     assert before == ["m8", "m7", "m6"] and read == [1]
+
+
+def test_an_empty_session_folder_does_not_make_every_read_rebuild(
+    store: SessionStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _three_sessions(store, clock)
+    (store.root / "sessions" / f"{ids[0][:8]}-000000-0000").mkdir()  # crash at creation
+    assert len(store.summaries()) == 3
+    reads: list[str] = []
+    real = SessionFiles.read_state
+
+    def spy(self: SessionFiles):  # type: ignore[no-untyped-def]
+        reads.append(self.id)
+        return real(self)
+
+    monkeypatch.setattr(SessionFiles, "read_state", spy)
+    assert len(store.summaries()) == 3 and reads == []

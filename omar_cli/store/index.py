@@ -100,7 +100,7 @@ class SessionIndex:
             for doc in docs:
                 if "damaged" in doc:
                     found.damaged.append(_damaged_from(doc))
-                else:
+                elif "empty" not in doc:
                     found.states.append(doc)
         return found
 
@@ -171,14 +171,15 @@ class SessionIndex:
                     {"id": session_id, "damaged": damage, "stamp": self._stamp_of(session_id)}
                 )
                 continue
-            if state is not None:
-                # The message files are noted as found: damage already there when the
-                # index was lost is reported when that file is read, not by status.
-                stamps = {
-                    "stamp": self._stamp_of(session_id),
-                    "chunks": self._chunk_stamps(session_id),
-                }
-                docs.append({**index_doc(state), **stamps})
+            if state is None:
+                # An empty folder (a crash while creating it): noted, so the month's list
+                # matches its folders and is not rebuilt at every read.
+                docs.append({"id": session_id, "empty": True, "stamp": None})
+                continue
+            # The message files are noted as found: damage already there when the index
+            # was lost is reported when that file is read, not by status.
+            stamps = {"stamp": self._stamp_of(session_id), "chunks": self._chunk_stamps(session_id)}
+            docs.append({**index_doc(state), **stamps})
         try:
             with locked():
                 # Written whole, never read first: the old file may be the damaged one.
