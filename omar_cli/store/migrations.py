@@ -87,11 +87,11 @@ def _message_record_v2(root: Path) -> None:
         if not files.state_path.exists():
             continue  # rebuilt from its chunks when next read (see store.py)
         for index in files.chunk_indexes():
-            table = files.chunk_table(index)
-            for doc in table.all():
-                upgraded = _upgrade_message(dict(doc))
-                if upgraded != doc:
-                    table.update(upgraded, doc_ids=[doc.doc_id])
+            docs = {doc.doc_id: dict(doc) for doc in files.chunk_table(index).all()}
+            upgraded = {seq: _upgrade_message(doc) for seq, doc in docs.items()}
+            if upgraded != docs:
+                files.write_docs(upgraded)  # one write per chunk, not one per message
+        files.sync()
         state = files.read_state()
         if state is not None:
             files.recount(upgrade_state(state))
