@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_a_damaged_pointer_file_is_rebuilt(store: SessionStore, damage: bytes) -
     asked = store.add_message(session.id, "user", "q", status="pending")
     (store.root / "state.json").write_bytes(damage)
     reopened = SessionStore(store.root)
-    assert reopened.recent_session(__import__("datetime").timedelta(days=1)) is None
+    assert reopened.recent_session(timedelta(days=1)) == reopened.get_session(session.id)
     # Storing the answer must not fail on the pointer, and so must close the question.
     reopened.add_message(session.id, "assistant", "a", status="answered", reply_to=asked.id)
     assert reopened.get_message(asked.id).status == "answered"

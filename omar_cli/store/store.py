@@ -225,9 +225,14 @@ class SessionStore(StoreQueries):
         return session_from_doc(files.state())
 
     def recent_session(self, within: timedelta) -> Session | None:
+        """The session last written to, if that was within ``within``."""
         session_id = drafts.read_pointer(self.root)
         if session_id is None:
-            return None
+            # No pointer, or a damaged one: it is derived, so derive it from the index.
+            states = self._read().states
+            if not states:
+                return None
+            session_id = max(states, key=lambda s: (s["updated_at"], s["id"]))["id"]
         try:
             state = SessionFiles(self._sessions_dir, session_id).read_state()
         except StoreError:
