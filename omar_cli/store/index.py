@@ -16,6 +16,7 @@ messages are there is recounted from its chunks (see ``SessionStore``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -79,8 +80,10 @@ class SessionIndex:
             noted.update({chunk.name: _stamp(chunk) for chunk in chunks})
             table.upsert({**doc, "chunks": noted}, Query().id == state["id"])
         except StoreError:
-            # A damaged month file is rebuilt from the session files at the next read.
-            path.unlink(missing_ok=True)
+            # A damaged (or unwritable) month file is rebuilt from the session files at
+            # the next read; the message itself is stored already, so this never fails it.
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
     def read(
         self,

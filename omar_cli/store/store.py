@@ -25,6 +25,7 @@ of returning, a question that already has an answer (a crash between the two wri
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -185,7 +186,10 @@ class SessionStore(StoreQueries):
     def _set_recent(self, session_id: str) -> None:
         # A pointer only: rewritten whole (so a damaged one heals), and only when it changes.
         if drafts.read_pointer(self.root) != session_id:
-            drafts.write_pointer(self.root, session_id)
+            # Derived (see recent_session): failing to write it must not fail the write
+            # that was just stored.
+            with contextlib.suppress(StoreError):
+                drafts.write_pointer(self.root, session_id)
 
     # -- sessions ---------------------------------------------------------------------
 
