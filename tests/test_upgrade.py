@@ -161,3 +161,12 @@ def test_sessions_json_shows_what_produced_each_answer(isolated_dirs: Path) -> N
         "finish_reason",
     }
     assert answer["usage"] == {"prompt_tokens": 812, "completion_tokens": 64, "total_tokens": 876}
+
+
+def test_a_copy_left_after_the_last_record_is_removed_at_the_next_write(v1_store: Path) -> None:
+    SessionStore(v1_store)
+    shutil.copytree(V1 / "sessions", v1_store / BACKUP_DIR / "sessions")  # crash before rmtree
+    store = SessionStore(v1_store)
+    assert (v1_store / BACKUP_DIR).exists()  # opening alone changes nothing
+    store.create_session()
+    assert not (v1_store / BACKUP_DIR).exists()

@@ -204,3 +204,9 @@ def _back_up(root: Path) -> None:
             f"cannot copy the session store aside before upgrading it: {exc}",
             hint="Check free disk space: the upgrade needs room for one copy of the store.",
         ) from exc
+
+
+def remove_finished_backup(root: Path) -> None:
+    """The copy an upgrade left when it was stopped after its last record; call when ready."""
+    if (root / BACKUP_DIR).is_dir():
+        shutil.rmtree(root / BACKUP_DIR, ignore_errors=True)

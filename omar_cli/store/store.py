@@ -53,6 +53,7 @@ from omar_cli.store.migrations import (
     check_migrations,
     read_schema,
     refuse_newer,
+    remove_finished_backup,
 )
 from omar_cli.store.model import (
     DamagedSession,
@@ -133,6 +134,7 @@ class SessionStore(StoreQueries):
                 # Under the lock no writer is mid-file: any temp file is a killed one's.
                 remove_stray_temp_files(self.root)
                 remove_stray_temp_files(self.root / INDEX_DIR)
+                remove_finished_backup(self.root)
                 self._swept = True
             yield
 
