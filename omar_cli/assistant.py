@@ -169,8 +169,16 @@ class Assistant:
                     result = replace(result, offline_answer=offline_result.answer)
         return replace(result, new_session=created)
 
-    def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
-        """Send every pending question, oldest first; stop at the first network failure."""
+    def sync(
+        self,
+        on_progress: Callable[[int, int], None] | None = None,
+        *,
+        retry_failed: bool = False,
+    ) -> SyncReport:
+        """Send every pending question, oldest first; stop at the first failure a fix cures.
+
+        ``retry_failed`` first puts the questions that failed back in the queue.
+        """
         chat = self.chat()
         if chat is None:
             raise NoApiKeyError(
@@ -180,6 +188,8 @@ class Assistant:
         # One sync at a time, so two of them never send the same question twice; the
         # store's write lock stays free meanwhile, so `omar ask` keeps working.
         with self.store.sync_lock():
+            if retry_failed:
+                self.store.retry_failed()
             return self._sync_pending(chat, on_progress)
 
     def _sync_pending(
@@ -187,25 +197,33 @@ class Assistant:
     ) -> SyncReport:
         pending = self.store.pending()
         items: list[SyncItem] = []
-        for done, asked in enumerate(pending):
+        held = 0  # being answered by a running `ask`: left to it
+        for done, queued in enumerate(pending):
             if on_progress:
                 on_progress(done, len(pending))
+            # None: answered meanwhile, or an `ask` still streaming it holds its lease.
+            asked = self.store.claim(queued.id)
+            if asked is None:
+                held += self.store.get_message(queued.id).status == "pending"
+                continue
             try:
                 item = self._sync_one(chat, asked)
             except ApiError as exc:
-                if not _worth_retrying(exc):
-                    self.store.update_message(asked.id, status="failed", error=exc.message)
-                    items.append(
-                        SyncItem(
-                            asked.id, asked.session_id, "failed", asked.text, error=exc.message
-                        )
-                    )
-                    continue
-                return SyncReport(tuple(items), remaining=len(pending) - done, error=exc)
+                # A refusal is the question's own only if this endpoint, model and key
+                # answered an earlier one; otherwise a config fix cures it for all.
+                if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
+                    self.store.update_message(asked.id, status="pending", error=exc.message)
+                    left = len(pending) - done + held
+                    return SyncReport(tuple(items), remaining=left, error=exc)
+                self.store.update_message(asked.id, status="failed", error=exc.message)
+                items.append(
+                    SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
+                )
+                continue
             items.append(item)
         if on_progress:
             on_progress(len(pending), len(pending))
-        return SyncReport(tuple(items), remaining=0)
+        return SyncReport(tuple(items), remaining=held)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -218,16 +236,19 @@ class Assistant:
         return self.store.recent_or_create(timedelta(minutes=self.settings.session_idle_minutes))
 
     def _history(self, session_id: str, before_seq: int | None) -> list[tuple[str, str]]:
-        """Earlier turns worth sending: questions and the answers they got."""
+        """Earlier turns worth sending: questions and the answers they got.
+
+        Read newest first, one chunk at a time, so a long session costs what it sends.
+        """
         turns: list[tuple[str, str]] = []
-        for message in self.store.messages(session_id):
-            if before_seq is not None and message.seq >= before_seq:
-                break
+        for message in self.store.latest_messages(session_id, before_seq):
             if message.role == "assistant" and message.status in ("answered", "offline"):
                 turns.append(("assistant", message.text))
             elif message.role == "user" and message.status != "failed":
                 turns.append(("user", message.text))
-        return turns[-HISTORY_MESSAGES:]
+            if len(turns) == HISTORY_MESSAGES:
+                break
+        return turns[::-1]
 
     def _retrieve(self, question: str, lang: str, history: Sequence[tuple[str, str]]) -> list[Hit]:
         """Hits for the question first, then the best few for the session's previous question.
