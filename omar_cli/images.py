@@ -287,7 +287,7 @@ def _open_checked(
         stripped = _metadata_of(image)
         image.load()  # the whole file: a truncated one fails here, not after storing
     except UnidentifiedImageError:
-        if _is_heic(data):
+        if _is_heic(data) and not _heif_available:
             raise InputError(
                 text(lang, "heic", label=label), hint=text(lang, "heic_hint")
             ) from None
@@ -391,17 +391,19 @@ def _is_heic(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS
 
 
-_heif_registered = False
+_heif_tried = False
+_heif_available = False
 
 
 def _register_heif() -> None:
     """HEIC photos (iPhone default) open when the optional pillow-heif is installed."""
-    global _heif_registered
-    if _heif_registered:
+    global _heif_tried, _heif_available
+    if _heif_tried:
         return
-    _heif_registered = True
+    _heif_tried = True
     try:
         from pillow_heif import register_heif_opener  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return
     register_heif_opener()
+    _heif_available = True
