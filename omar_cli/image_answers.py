@@ -13,7 +13,7 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from omar_cli.errors import NoVisionError
+from omar_cli.errors import InputError, NoVisionError
 from omar_cli.images import PreparedImage, default_question, text
 from omar_cli.knowledge.codes import CODE_KINDS, Names, code_aliases, mentions, name_rows
 from omar_cli.sources import SourceRef, entry_ref
@@ -90,6 +90,7 @@ def ask_about_photos(
     own = (question or "").strip()
     asked = own or default_question(lang)
     store = assistant.store
+    _check_before_storing(assistant, asked, session_id, lang)
     originals = [store.add_media(i.original, i.suffix).sha256 for i in images]
     meta = {
         "images": [i.to_dict() for i in images],
@@ -130,6 +131,19 @@ def ask_about_photos(
         sources=sources,
         no_vision=isinstance(result.error, NoVisionError),
     )
+
+
+def _check_before_storing(
+    assistant: Assistant, question: str, session_id: str | None, lang: str
+) -> None:
+    """What the core would refuse after the originals were stored: refused before them."""
+    from omar_cli.assistant import MAX_QUESTION_CHARS
+
+    if len(question) > MAX_QUESTION_CHARS:
+        said = text(lang, "too_long", length=len(question), limit=MAX_QUESTION_CHARS)
+        raise InputError(said, hint=text(lang, "too_long_hint"))
+    if session_id:
+        assistant.store.get_session(session_id)  # NotFoundError for an unknown id
 
 
 def _waiting_notice(result: AskResult, lang: str) -> str:

@@ -20,7 +20,7 @@ from PIL import Image
 from scripted_support import scripted_services
 
 from omar_cli import images
-from omar_cli.errors import InputError, NetworkError, NoVisionError
+from omar_cli.errors import InputError, NetworkError, NotFoundError, NoVisionError
 from omar_cli.image_answers import ask_about_photos
 from omar_cli.images import (
     FIT_BOX,
@@ -150,7 +150,7 @@ def test_a_decompression_bomb_is_refused_from_its_header(size: tuple[int, int]) 
     # 90 MP: Pillow only warns; 900 MP: Pillow raises. Both refused, nothing decoded.
     bomb = png_header_only(*size)
     assert len(bomb) < 200
-    with pytest.raises(InputError, match=f"{size[0]}×{size[1]} píxeles"):
+    with pytest.raises(InputError, match=f"\\({size[0] * size[1] // 1_000_000} megapíxeles"):
         prepared(bomb)
 
 
@@ -285,3 +285,18 @@ def test_an_endpoint_without_vision_is_named_and_the_photo_stays_queued(
     report = svc.assistant.sync()
     assert isinstance(report.error, NoVisionError) and report.remaining == 1
     assert [m.id for m in svc.store.pending()] == [result.ask.question_id]
+
+
+def test_a_refused_question_or_session_stores_no_photo(svc: Services, model: ScriptedModel) -> None:
+    photo = prepared(camera_jpeg())
+    with pytest.raises(InputError, match="demasiado larga"):
+        ask_about_photos(svc.assistant, [photo], "x" * 9000, lang="es")
+    with pytest.raises(NotFoundError):
+        ask_about_photos(
+            svc.assistant, [photo], "¿qué es?", lang="es", session_id="20260101-000000-abcd"
+        )
+    media = svc.settings.paths.store / "media"
+    assert not media.exists() and model.requests == []
+    model.enqueue("Veo el panel.")
+    ask_about_photos(svc.assistant, [photo], "¿qué es?", lang="es")
+    assert len(list(media.rglob("*.jpg"))) == 2  # the original and the sent copy
