@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
 def image(
     ctx: typer.Context,
     paths: Annotated[
-        list[str], typer.Argument(help="Photos (JPEG, PNG, WebP), or - for one on stdin.")
+        list[str],
+        typer.Argument(metavar="PATH...", help="Photos (JPEG, PNG, WebP), or - for stdin."),
     ],
     question: Annotated[
         str | None,
