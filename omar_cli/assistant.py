@@ -8,7 +8,7 @@ it never prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -140,17 +140,22 @@ class Assistant:
         queue: bool = False,
         on_delta: Callable[[str], None] | None = None,
         images: Sequence[ImagePart] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> AskResult:
         """Answer one question, online when possible, from the knowledge otherwise.
 
         ``images`` are photos the question carries: kept in the store by sha256, sent as
         image parts, answered by the vision model. A photo with no text is a question.
+        ``meta`` is stored with the question (e.g. what a command did to its photos; an
+        ``image_detail`` there is the detail `sync` sends the stored photos with).
         """
         question = _checked_question(question, has_images=bool(images))
         session, created = self._pick_session(session_id, new_session)
         history = self._history(session.id, before_seq=None)
         media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
-        asked = self.store.add_message(session.id, "user", question, status="pending", media=media)
+        asked = self.store.add_message(
+            session.id, "user", question, status="pending", media=media, meta=meta
+        )
         lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, history)
         chat = None if offline else self.chat()
@@ -351,11 +356,15 @@ class Assistant:
         return self._record_online(asked, grounding, lang, result.text, model, result=result)
 
     def _stored_images(self, asked: Message) -> tuple[ImagePart, ...]:
-        from omar_cli.llm.model import ImagePart
+        from omar_cli.llm.model import ImageDetail, ImagePart
 
         paths = [self.store.media_path(sha256) for sha256 in asked.media]
+        stored = asked.meta.get("image_detail")
+        detail: ImageDetail = stored if stored in ("low", "high") else "auto"
         return tuple(
-            ImagePart.from_bytes(p.read_bytes()) for p in paths if p.suffix in _IMAGE_SUFFIXES
+            ImagePart.from_bytes(p.read_bytes(), detail=detail)
+            for p in paths
+            if p.suffix in _IMAGE_SUFFIXES
         )
 
     def _record_online(

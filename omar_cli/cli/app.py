@@ -117,9 +117,9 @@ def root(
 
 def _register() -> None:
     # Each command lives in its own small module; importing them is cheap (no heavy deps).
-    from omar_cli.cli import ask, codes, config, knowledge, lookup, sessions, status, sync
+    from omar_cli.cli import ask, codes, config, image, knowledge, lookup, sessions, status, sync
 
-    for module in (ask, lookup, codes, sync, sessions, status):
+    for module in (ask, image, lookup, codes, sync, sessions, status):
         module.register(app)
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")

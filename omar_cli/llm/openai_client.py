@@ -35,6 +35,7 @@ from omar_cli.errors import (
     IncompleteAnswerError,
     NetworkError,
     NoApiKeyError,
+    NoVisionError,
     RateLimitError,
     ServerError,
     TimeoutError_,
@@ -77,6 +78,17 @@ _NETWORK_HINT = (
 )
 _MODEL_HINT = "check the model name (config `model` or --model); `omar status` lists the setup"
 _INCOMPLETE_HINT = "the partial answer was kept; ask again for the full answer"
+_VISION_HINT = "set vision_model to a model that reads images (or use an endpoint that has one)"
+#: how servers say a model takes no images: OpenAI ("image_url is only supported by certain
+#: models"), vLLM ("not a multimodal model"), llama.cpp ("image input is not supported ...
+#: mmproj"), LM Studio ("model does not support images")
+_NO_VISION = re.compile(
+    r"\b(?:images?|image_url|image input|vision|multi-?modal|mmproj)\b[^.]{0,60}"
+    r"\b(?:not|only|unsupported)\b"
+    r"|\b(?:not|unsupported|does ?n[o']t support)\b[^.]{0,40}"
+    r"\b(?:images?|image input|image_url|vision|multi-?modal)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -519,6 +531,10 @@ def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
         return RateLimitError(f"rate limit still hit after {_retries(ctx)}: {said}", _RATE_HINT)
     if status == 408:
         return TimeoutError_(f"{where} timed out the request", _TIMEOUT_HINT)
+    if _NO_VISION.search(said):  # before 5xx: llama.cpp says it with a 500
+        return NoVisionError(
+            f"{where} cannot read images with model {ctx.model!r}: {said}", _VISION_HINT
+        )
     if status >= 500 or status == 409:
         return ServerError(f"{where} failed after {_retries(ctx)}: {said}", _SERVER_HINT)
     if code == "model_not_found" or (status == 404 and "model" in said.lower()):
