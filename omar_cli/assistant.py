@@ -154,7 +154,7 @@ class Assistant:
         history = self._history(session.id, before_seq=None)
         media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
         asked = self.store.add_message(
-            session.id, "user", question, status="pending", media=media, meta=meta
+            session.id, "user", question, status="pending", media=media, meta=dict(meta or {})
         )
         lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, history)
