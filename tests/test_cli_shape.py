@@ -155,7 +155,7 @@ def test_usage_errors_exit_2_with_one_line_and_json(args: list[str]) -> None:
 def test_root_usage_errors_are_one_line_too() -> None:
     result = CliRunner().invoke(app, ["--bogus", "--json"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("omar: error: No such option: --bogus")
+    assert result.stderr.startswith("omar: error: No existe la opción --bogus")
     assert json.loads(result.stdout)["error"]["type"] == "usage"
 
 

@@ -1,0 +1,207 @@
+"""User-facing messages in the user's language, with the standard library's gettext.
+
+The source holds English messages (the msgids); ``omar_cli/locale/<lang>.po`` holds their
+translations and ships inside the package. The ``.po`` file is read directly into a
+``gettext.GNUTranslations`` (only its parser is replaced), so no compiled ``.mo`` file is
+generated, committed or built: `pip install .` and `pip install -e .` behave alike and an
+edited catalogue takes effect at once. Reading the Spanish catalogue costs about a
+millisecond, and only when a message is first translated.
+
+Usage, in any module that prints or raises something a person reads::
+
+    from omar_cli.i18n import _, ngettext
+    raise NotFoundError(_("no document matches {ref}").format(ref=ref))
+
+- ``_`` and ``ngettext`` translate into the interface language (the ``language`` setting,
+  default ``es``; English for any language without a catalogue);
+- ``N_`` marks a message translated later (module-level tables), with ``_`` at use;
+- ``translator(lang)`` translates into another language: the frame of an answer (labels,
+  safety lines) follows the question's language, not the interface's.
+
+Placeholders are ``str.format`` fields (``{name}``), never f-strings inside ``_()``: the
+catalogue test (tests/test_i18n_catalog.py) extracts every marked message from the package
+and fails when the Spanish catalogue lacks one or its placeholders differ;
+``python tools/i18n_catalog.py`` adds new messages to the catalogue for translation.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+#: interface languages with a catalogue (English needs none: it is the source)
+UI_LANGS = ("es", "en")
+DEFAULT_LANG = "es"
+
+_current: str | None = None
+_cache: dict[str, gettext.NullTranslations] = {}
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
+_ESCAPE = re.compile(r"\\(.)")
+
+
+class PoTranslations(gettext.GNUTranslations):
+    """GNUTranslations read from a ``.po`` text file instead of a compiled ``.mo``.
+
+    Untranslated (empty) and fuzzy entries are left out, so they fall back to English.
+    """
+
+    def _parse(self, fp: Any) -> None:  # a binary file, as for a .mo
+        self._catalog: dict[Any, str] = {}
+        self._info: dict[str, str] = {}
+        self.plural = lambda n: int(n != 1)
+        for entry in parse_po(fp.read().decode("utf-8")):
+            if entry.get("fuzzy"):
+                continue
+            msgid = entry.get("msgid", "")
+            if msgid == "":
+                self._read_header(entry.get("msgstr", ""))
+                continue
+            key = f"{entry['msgctxt']}\x04{msgid}" if "msgctxt" in entry else msgid
+            if "msgid_plural" in entry:
+                forms = sorted(k for k in entry if k.startswith("msgstr["))
+                if all(entry[k] for k in forms) and forms:
+                    for k in forms:
+                        self._catalog[(key, int(k[7:-1]))] = entry[k]
+            elif entry.get("msgstr"):
+                self._catalog[key] = entry["msgstr"]
+
+    def _read_header(self, header: str) -> None:
+        for line in header.splitlines():
+            name, _sep, value = line.partition(":")
+            self._info[name.strip().lower()] = value.strip()
+        forms = self._info.get("plural-forms", "")
+        match = re.search(r"plural=([^;]+)", forms)
+        if match:
+            self.plural = gettext.c2py(match.group(1))  # type: ignore[attr-defined]
+
+
+def parse_po(text: str) -> list[dict[str, str]]:
+    """The entries of a ``.po`` file as dicts (msgctxt, msgid, msgid_plural, msgstr,
+    msgstr[N], fuzzy, reference); enough of the format for catalogues written by hand or
+    by tools/i18n_catalog.py."""
+    entries: list[dict[str, str]] = []
+    entry: dict[str, str] = {}
+    field = ""
+
+    def flush() -> None:
+        nonlocal entry
+        if "msgid" in entry:
+            entries.append(entry)
+        entry = {}
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+            continue
+        if line.startswith("#"):
+            if "msgid" in entry:
+                flush()
+            if line.startswith("#,") and "fuzzy" in line:
+                entry["fuzzy"] = "1"
+            elif line.startswith("#:"):
+                entry["reference"] = (entry.get("reference", "") + " " + line[2:]).strip()
+            continue
+        if line.startswith('"'):
+            entry[field] = entry.get(field, "") + _unquote(line)
+            continue
+        field, _sep, rest = line.partition(" ")
+        if field in ("msgid", "msgctxt") and "msgid" in entry:
+            flush()
+        entry[field] = _unquote(rest.strip())
+    flush()
+    return entries
+
+
+def _unquote(token: str) -> str:
+    if len(token) < 2 or not (token.startswith('"') and token.endswith('"')):
+        raise ValueError(f"bad .po string: {token!r}")
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), token[1:-1])
+
+
+def translator(lang: str) -> gettext.NullTranslations:
+    """The translations into ``lang``; English (the msgids) for a language without one."""
+    cached = _cache.get(lang)
+    if cached is not None:
+        return cached
+    path = LOCALE_DIR / f"{lang}.po"
+    translations: gettext.NullTranslations
+    try:
+        with path.open("rb") as fh:
+            translations = PoTranslations(fh)
+    except FileNotFoundError:
+        translations = gettext.NullTranslations()
+    _cache[lang] = translations
+    return translations
+
+
+def set_language(lang: str | None) -> None:
+    """Use ``lang`` for the interface from now on (once the settings are loaded); None
+    forgets it, so that it is guessed again from the environment and the config file."""
+    global _current
+    _current = None if lang is None else interface_language(lang)
+
+
+def interface_language(lang: str | None) -> str:
+    """The interface language for a ``language`` setting: es and en as such, else English."""
+    value = (lang or "").strip().lower()
+    return value if value in UI_LANGS else "en"
+
+
+def language() -> str:
+    """The interface language: set from the settings, else guessed the cheap way."""
+    global _current
+    if _current is None:
+        _current = interface_language(_early_language())
+    return _current
+
+
+def _early_language() -> str:
+    """`OMAR_LANGUAGE`, else the config file's ``language``, else Spanish: for a message
+    printed before the settings are loaded (a usage error, a broken config file)."""
+    env = os.environ.get("OMAR_LANGUAGE", "").strip()
+    if env:
+        return env
+    try:
+        import tomllib
+
+        from omar_cli.settings import resolve_paths
+
+        with resolve_paths(os.environ).config_file.open("rb") as fh:
+            value = tomllib.load(fh).get("language")
+        return value if isinstance(value, str) and value.strip() else DEFAULT_LANG
+    except Exception:  # no file, unreadable, not TOML: the settings will say so themselves
+        return DEFAULT_LANG
+
+
+def _(message: str) -> str:
+    """``message`` in the interface language."""
+    return translator(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for ``n``, in the interface language."""
+    return translator(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; translate it where it is shown, with ``_``."""
+    return message
+
+
+_YES = frozenset({"s", "si", "sí", "y", "yes"})
+_NO = frozenset({"n", "no"})
+
+
+def parse_yes_no(answer: str) -> bool | None:
+    """True for s/sí/si/y/yes, False for n/no (any case), None for anything else."""
+    word = answer.strip().casefold()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    return None
