@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import i18n_catalog
 
 from omar_cli import i18n
+from omar_cli.i18n_po import parse_po
 
 FOUND = i18n_catalog.extract()
 CATALOGUE = i18n_catalog.load("es")
@@ -72,7 +73,7 @@ def test_interface_language_follows_the_setting(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_po_parser_reads_escapes_context_and_fuzzy() -> None:
-    entries = i18n.parse_po(
+    entries = parse_po(
         'msgid "a \\"b\\"\\n"\nmsgstr "x"\n\n#, fuzzy\nmsgid "c"\nmsgstr "d"\n\n'
         'msgctxt "k"\nmsgid "e"\nmsgstr ""\n"f"\n'
     )

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "omar_cli"
 sys.path.insert(0, str(ROOT))
 
-from omar_cli.i18n import LOCALE_DIR, parse_po  # noqa: E402
+from omar_cli.i18n import LOCALE_DIR  # noqa: E402
+from omar_cli.i18n_po import parse_po  # noqa: E402
 
 MARKERS = {"_": 1, "N_": 1, "ngettext": 2, "gettext": 1}
 PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
