@@ -40,10 +40,15 @@ def test_the_command_list_holds_the_look_ups() -> None:
 
 
 @pytest.mark.parametrize("command", _commands(app))
-def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
+def test_every_command_has_help_with_an_example(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Example: omar " in result.output
+    assert "Ejemplo: omar " in result.output  # Spanish by default
+    monkeypatch.setenv("OMAR_LANGUAGE", "en")
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert "Example: omar " in result.output and "Options" in result.output
 
 
 def test_help_imports_no_heavy_module() -> None:

@@ -151,3 +151,13 @@ def test_removing_a_document_asks_in_spanish_and_takes_si(tmp_path: Path) -> Non
     assert gone.returncode == 0, gone.stderr
     assert "quitado" in gone.screen
     assert doc_id not in piped("knowledge", "list").stdout.decode("utf-8")
+
+
+def test_help_is_in_spanish_by_default_and_english_on_request() -> None:
+    spanish = piped("--help").stdout.decode("utf-8")
+    assert "asistente de campo" in spanish and "Opciones" in spanish
+    assert "Mostrar esta ayuda y salir." in spanish
+    fault = piped("fault", "--help").stdout.decode("utf-8")
+    assert "Ejemplo: omar fault F0002" in fault and "[obligatorio]" in fault
+    english = piped("fault", "--help", env={"OMAR_LANGUAGE": "en"}).stdout.decode("utf-8")
+    assert "Example: omar fault F0002" in english and "Options" in english

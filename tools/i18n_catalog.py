@@ -26,12 +26,17 @@ from omar_cli.i18n_po import parse_po  # noqa: E402
 
 MARKERS = {"_": 1, "N_": 1, "ngettext": 2, "gettext": 1}
 PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
-Key = tuple[str, str | None]  # msgid, msgid_plural
+Key = tuple[str, str | None]  # msgid (``context\x04msgid`` with a context), msgid_plural
+HELP = "help"  # the context of `--help` texts (docstrings and help= strings)
+#: commands whose modules are not converted yet: their help may stay English for now
+HELP_UNCONVERTED = frozenset({"config", "status", "sessions", "sync"})
 
 
 @dataclass
 class Extracted:
     messages: dict[Key, list[str]] = field(default_factory=dict)
+    #: help texts of commands whose modules are not converted: translated when held
+    optional: dict[Key, list[str]] = field(default_factory=dict)
     #: marked calls of a built string (an f-string, a concatenation): never translated
     problems: list[str] = field(default_factory=list)
 
@@ -65,7 +70,24 @@ def extract(package: Path = PACKAGE) -> Extracted:
             values = [a.value for a in args if isinstance(a, ast.Constant)]
             key: Key = (values[0], values[1] if count == 2 else None)
             found.messages.setdefault(key, []).append(where)
+    _extract_help(found)
     return found
+
+
+def _extract_help(found: Extracted) -> None:
+    """Every `--help` text of the real command tree, keyed with the ``help`` context."""
+    import typer.main
+
+    from omar_cli.cli.app import app
+    from omar_cli.cli.helptext import help_texts
+
+    for text, where in help_texts(typer.main.get_command(app)).items():
+        key: Key = (f"{HELP}\x04{text}", None)
+        converted = [w for w in where if not (set(w.split()[1:2]) & HELP_UNCONVERTED)]
+        if converted:
+            found.messages[key] = converted
+        else:
+            found.optional[key] = where
 
 
 def placeholders(text: str) -> set[str]:
@@ -85,12 +107,15 @@ HEADER = (
 
 def render(lang: str, found: Extracted, old: dict[Key, dict[str, str]]) -> str:
     parts = [HEADER.format(lang=lang)]
-    for key, where in found.messages.items():
+    for key, where in {**found.messages, **found.optional}.items():
         msgid, plural = key
         entry = old.get(key, {})
-        lines = [f"#: {' '.join(where[:3])}"]
+        lines = [f"#: {' '.join(w.replace(' ', '_') for w in where[:3])}"]
         if entry.get("fuzzy"):
             lines.append("#, fuzzy")
+        context, sep, msgid = msgid.rpartition("\x04")
+        if sep:
+            lines.append(f"msgctxt {_quote(context)}")
         lines.append(f"msgid {_quote(msgid)}")
         if plural is None:
             lines.append(f"msgstr {_quote(entry.get('msgstr', ''))}")
@@ -106,7 +131,14 @@ def load(lang: str) -> dict[Key, dict[str, str]]:
     if not path.exists():
         return {}
     entries = parse_po(path.read_text(encoding="utf-8"))
-    return {(e["msgid"], e.get("msgid_plural")): e for e in entries if e["msgid"]}
+    return {
+        (
+            f"{e['msgctxt']}\x04{e['msgid']}" if "msgctxt" in e else e["msgid"],
+            e.get("msgid_plural"),
+        ): e
+        for e in entries
+        if e["msgid"]
+    }
 
 
 def main() -> int:
@@ -119,7 +151,7 @@ def main() -> int:
     for problem in found.problems:
         print(f"problem: {problem}", file=sys.stderr)
     missing = [k for k in found.messages if k not in old]
-    dead = [k for k in old if k not in found.messages]
+    dead = [k for k in old if k not in found.messages and k not in found.optional]
     print(f"{len(found.messages)} messages, {len(missing)} new, {len(dead)} no longer used")
     if args.check:
         return 1 if missing or dead or found.problems else 0

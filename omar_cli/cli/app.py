@@ -18,9 +18,20 @@ from omar_cli.i18n import _
 class OmarGroup(TyperGroup):
     """Turns every OmarError into one line on stderr and its exit code: the one boundary."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from omar_cli import i18n
+
+        i18n.set_language(None)  # guessed again for each run, set once the settings load
+        return super().main(*args, **kwargs)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # The root's own options are parsed before invoke(): `omar --bogus` lands here.
         given = list(args)  # the parser consumes the list it is handed
+        if _wants_help(self, given):  # only then: other runs never load the catalogue
+            from omar_cli.cli.helptext import translate_tree
+            from omar_cli.i18n import language
+
+            translate_tree(self, language())
         try:
             return list(super().parse_args(ctx, args))
         except typer.TyperException as exc:
@@ -85,6 +96,14 @@ def _reader_left() -> NoReturn:
     raise typer.Exit(0) from None
 
 
+def _wants_help(group: TyperGroup, args: list[str]) -> bool:
+    """Whether Typer is about to print help: a help flag, no arguments, or a bare group."""
+    if not args or "--help" in args or "-h" in args:
+        return True
+    sub = group.commands.get(args[0]) if len(args) == 1 else None
+    return sub is not None and hasattr(sub, "commands")
+
+
 def _debug(ctx: Any) -> bool:
     obj = ctx.obj
     return isinstance(obj, AppState) and obj.debug
@@ -147,9 +166,6 @@ _register()
 
 
 def main() -> None:
-    from omar_cli import i18n
-
-    i18n.set_language(None)  # guessed again for this run, set for good once settings load
     was_devnull = _stdout_is_devnull()
     try:
         app(prog_name="omar")
