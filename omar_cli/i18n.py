@@ -27,6 +27,7 @@ and fails when the Spanish catalogue lacks one or its placeholders differ;
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,20 +86,37 @@ def language() -> str:
 
 def _early_language() -> str:
     """`OMAR_LANGUAGE`, else the config file's ``language``, else Spanish: for a message
-    printed before the settings are loaded (a usage error, a broken config file)."""
+    printed before the settings are loaded (`--help`, a usage error, a broken config file).
+
+    Cheap on purpose, since `omar --help` pays for it: one line of the file is read with a
+    regular expression, neither tomllib nor the settings module is imported, and on Linux
+    the folder is found without platformdirs. A file the settings will refuse gives
+    Spanish here; the settings then say what is wrong with it.
+    """
     env = os.environ.get("OMAR_LANGUAGE", "").strip()
     if env:
         return env
     try:
-        import tomllib
-
-        from omar_cli.settings import resolve_paths
-
-        with resolve_paths(os.environ).config_file.open("rb") as fh:
-            value = tomllib.load(fh).get("language")
-        return value if isinstance(value, str) and value.strip() else DEFAULT_LANG
-    except Exception:  # no file, unreadable, not TOML: the settings will say so themselves
+        text = (config_dir() / "config.toml").read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
         return DEFAULT_LANG
+    import re
+
+    match = re.search(r"""(?m)^\s*language\s*=\s*["']([A-Za-z]{2})["']""", text)
+    return match.group(1) if match else DEFAULT_LANG
+
+
+def config_dir() -> Path:
+    """The config folder as omar_cli.settings.resolve_paths finds it (a test pins that)."""
+    raw = os.environ.get("OMAR_CONFIG_DIR")
+    if raw:
+        return Path(raw).expanduser()
+    if sys.platform.startswith("linux"):  # platformdirs' XDG rule, without importing it
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+        return Path(base) / "omar"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("omar", appauthor=False))
 
 
 def _(message: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -106,3 +107,31 @@ def test_po_parser_reads_escapes_context_and_fuzzy() -> None:
 )
 def test_yes_no_in_both_languages(answer: str, verdict: bool | None) -> None:
     assert i18n.parse_yes_no(answer) is verdict
+
+
+@pytest.mark.parametrize("xdg", [None, "/tmp/xdg-conf"])
+def test_the_early_config_folder_is_the_settings_one(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None
+) -> None:
+    from omar_cli.settings import resolve_paths
+
+    monkeypatch.delenv("OMAR_CONFIG_DIR")
+    if xdg:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    else:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert i18n.config_dir() == resolve_paths(os.environ).config
+
+
+def test_the_config_file_language_applies_before_the_settings_load(
+    isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OMAR_LANGUAGE", raising=False)
+    config = isolated_dirs / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('model = "x"\nlanguage = "en"\n', encoding="utf-8")
+    i18n.set_language(None)
+    assert i18n.language() == "en"
+    config.write_text("\ufefflanguage = 'es'\n", encoding="utf-8")  # Notepad's BOM
+    i18n.set_language(None)
+    assert i18n.language() == "es"
