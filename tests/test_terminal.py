@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_openai import FakeOpenAIServer
 from terminal import run_on_terminal
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -161,3 +162,30 @@ def test_help_is_in_spanish_by_default_and_english_on_request() -> None:
     assert "Ejemplo: omar fault F0002" in fault and "[obligatorio]" in fault
     english = piped("fault", "--help", env={"OMAR_LANGUAGE": "en"}).stdout.decode("utf-8")
     assert "Example: omar fault F0002" in english and "Options" in english
+
+
+def test_an_online_answer_on_a_terminal_fits_and_has_one_safety_note(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    long_line = (
+        "Alargue el tiempo de deceleración [2203] y compruebe que el controlador de "
+        "sobretensión [2005] está activado si no hay resistencia de frenado [F0002]. "
+    ) * 3
+    fake_openai.enqueue_answer(long_line)
+    env = {"OPENAI_API_KEY": "sk-test-terminal-0000", "OPENAI_BASE_URL": fake_openai.base_url}
+    run = run_on_terminal("ask", "--new", QUESTION, columns=80, env=env)
+    assert run.returncode == 0, run.stderr
+    lines = visible(run.screen)
+    assert [line for line in lines if len(line) > 80] == []
+    text = "\n".join(lines)
+    assert text.count("⚠") == 1 and "5 minutos" in text
+    assert "Fuentes:" in text
+
+
+def test_document_sizes_are_worded_for_one_and_many(tmp_path: Path) -> None:
+    one = tmp_path / "una.md"
+    one.write_text("# Frenado\n\nLa resistencia se calienta.\n", encoding="utf-8")
+    out = piped("knowledge", "add", str(one)).stdout.decode("utf-8")
+    assert "(markdown, 1 sección, 1 fragmento)" in out
+    english = piped("knowledge", "list", env={"OMAR_LANGUAGE": "en"}).stdout.decode("utf-8")
+    assert "(markdown, 1 section, added " in english

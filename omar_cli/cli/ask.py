@@ -141,14 +141,16 @@ def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[
         return
     if result.sources:
         lines = [
-            f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            out.fold(
+                f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            )
             for s in result.sources
         ]
         out.out(f"\n{words['sources']}:\n" + "\n".join(lines))
     if result.also_given:
         ids = ", ".join(f"[{s.id}]{' ⚠' if s.safety_conflict else ''}" for s in result.also_given)
         gap = "" if result.sources else "\n"
-        out.out(f"{gap}{words['also_given']}: {ids}")
+        out.out(gap + out.fold(f"{words['also_given']}: {ids}", indent="  "))
 
 
 def _print_answer(out: Output, text: str) -> None:

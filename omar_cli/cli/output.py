@@ -107,14 +107,17 @@ class Output:
 
         return max(shutil.get_terminal_size((80, 24)).columns, 20)
 
-    def wrap(self, text: str) -> str:
-        """``text`` wrapped to the terminal's width on a terminal; unchanged when piped."""
+    def fold(self, line: str, indent: str = "    ") -> str:
+        """``line`` folded to the terminal's width, continued under ``indent``; unchanged
+        when piped, so that scripts get one line per item."""
         width = self.width
-        if width is None:
-            return text
-        from omar_cli.cli.wrapping import wrap_text
+        if width is None or len(line) <= width:
+            return line
+        import textwrap
 
-        return wrap_text(text, width)
+        return textwrap.fill(
+            line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+        )
 
     def console(self) -> Console:
         from rich.console import Console
