@@ -145,7 +145,7 @@ def test_removing_a_document_asks_in_spanish_and_takes_si(tmp_path: Path) -> Non
     added = json.loads(piped("knowledge", "add", str(doc), "--json").stdout)
     doc_id = added["document"]["id"]
     kept = run_on_terminal("knowledge", "remove", doc_id, typed="quizá\nno\n")
-    assert kept.returncode != 0
+    assert kept.returncode == 1 and "no se ha quitado nada" in kept.stderr
     assert "¿Quitar" in kept.stderr and "[s/N]" in kept.stderr and "responda s" in kept.stderr
     assert doc_id in piped("knowledge", "list").stdout.decode("utf-8")
     gone = run_on_terminal("knowledge", "remove", doc_id, typed="sí\n")

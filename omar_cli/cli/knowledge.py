@@ -85,7 +85,8 @@ def remove(
             raise UsageError(_("refusing to remove a document without --yes"), hint=_("add --yes"))
         question = _("Remove {id} {title}?").format(id=doc.id, title=repr(doc.title))
         if not confirm(st.output, question):
-            raise typer.Abort()
+            st.output.note(_("nothing removed"))
+            raise typer.Exit(1)
     doc = st.svc.library.remove(doc.id)
     if json_out:
         st.output.emit_json({"document": doc})
