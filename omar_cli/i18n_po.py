@@ -46,8 +46,9 @@ class PoTranslations(gettext.GNUTranslations):
             self._info[name.strip().lower()] = value.strip()
         forms = self._info.get("plural-forms", "")
         match = re.search(r"plural=([^;]+)", forms)
-        if match:
-            self.plural = gettext.c2py(match.group(1))  # type: ignore[attr-defined]
+        compile_plural = getattr(gettext, "c2py", None)  # CPython's, not in __all__
+        if match and compile_plural is not None:
+            self.plural = compile_plural(match.group(1))
 
 
 def parse_po(text: str) -> list[dict[str, str]]:
