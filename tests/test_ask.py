@@ -164,7 +164,7 @@ def test_without_key_answers_offline(monkeypatch: pytest.MonkeyPatch, isolated_d
     doc = as_json(result)
     assert doc["mode"] == "offline" and doc["queued"] is False
     assert "F0016" in {s["id"] for s in doc["sources"]}
-    assert "no API key" in result.stderr
+    assert "no hay clave de API" in result.stderr  # Spanish by default
     assert "5 min" in doc["answer"]  # the safety note travels with the answer
 
 
@@ -346,5 +346,5 @@ def test_a_damaged_session_is_skipped_with_a_warning(isolated_dirs: Path) -> Non
     result = runner.invoke(app, ["sessions", "--json"])
     assert result.exit_code == 0
     assert [s["first_question"] for s in as_json(result)["sessions"]] == ["dos"]
-    assert "warning:" in result.stderr and "session.json" in result.stderr
+    assert "aviso:" in result.stderr and "session.json" in result.stderr
     assert (damaged / "session.json").read_text() == "{"  # never overwritten

@@ -106,7 +106,7 @@ def test_look_ups_work_with_a_broken_config_file(isolated_dirs: Path) -> None:
     result = run("fault", "F0001", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["entry"]["id"] == "F0001"
-    assert "warning:" in result.stderr and str(config) in result.stderr
+    assert "aviso:" in result.stderr and str(config) in result.stderr
     assert run("ask", "--offline", "F0001").exit_code == 4  # ask still says what is wrong
 
 

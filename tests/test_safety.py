@@ -6,7 +6,7 @@ import pytest
 
 from omar_cli.knowledge.loader import builtin_dir, load_entries
 from omar_cli.knowledge.model import Entry, LangText, Source
-from omar_cli.knowledge.offline import LABELS
+from omar_cli.knowledge.offline import labels_in
 from omar_cli.knowledge.safety import RULES, conflicts, one_note, rule_note, states_rule
 
 POSITIVE = [
@@ -126,7 +126,7 @@ def test_every_rule_names_the_wait_or_the_reason_in_both_languages() -> None:
     assert "5 min" in RULES["discharge-wait"]["es"] and "5 min" in RULES["live-work"]["en"]
 
 
-GENERAL = {lang: labels["general_safety"] for lang, labels in LABELS.items()}
+GENERAL = {lang: labels_in(lang)["general_safety"] for lang in ("es", "en")}
 
 
 def entry(safety_es: str | None, kind: str = "fault", ident: str = "F9999") -> Entry:

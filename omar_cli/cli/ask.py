@@ -11,6 +11,7 @@ import typer
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.errors import OmarError
+from omar_cli.i18n import N_, _, translator
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -58,7 +59,7 @@ def ask(
     text = _read_question(question)
     if text is None:
         if not sys.stdin.isatty() or json_out:
-            raise typer.BadParameter("no question given (pass it as an argument or with -)")
+            raise typer.BadParameter(_("no question given (pass it as an argument or with -)"))
         _chat_loop(st, session=session, new=new, offline=offline)
         return
     result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
@@ -78,7 +79,7 @@ def _ask_once(
     out = st.output
     svc = st.svc
     if not offline and svc.chat() is None:
-        out.note("no API key configured: answering offline from the built-in knowledge")
+        out.note(_("no API key configured: answering offline from the built-in knowledge"))
     stream = _Streamer(out) if not out.json_mode else None
     with stream or nullcontext():
         result = svc.assistant.ask(
@@ -93,29 +94,23 @@ def _ask_once(
     return result
 
 
-#: words of the answer's frame, in the answer's language
-WORDS: dict[str, dict[str, str]] = {
-    "es": {
-        "sources": "Fuentes",
-        "also_given": "Consultado, no citado",
-        "conflict": "⚠ contradice una regla de seguridad",
-        "cut": "— Respuesta incompleta: se cortó antes de terminar. "
-        "Sigue la respuesta sin conexión —",
-        "unknown": "aviso: la respuesta cita ids que no están en la base de conocimiento: "
-        "{ids}; verifíquelos",
-    },
-    "en": {
-        "sources": "Sources",
-        "also_given": "Consulted, not cited",
-        "conflict": "⚠ contradicts a safety rule",
-        "cut": "— Incomplete answer: it was cut off before the end. Offline answer follows —",
-        "unknown": "warning: the answer cites ids not in the knowledge base: {ids}; verify them",
-    },
+#: words of the answer's frame, shown in the answer's language (not the interface's)
+WORDS: dict[str, str] = {
+    "sources": N_("Sources"),
+    "also_given": N_("Consulted, not cited"),
+    "conflict": N_("⚠ contradicts a safety rule"),
+    "cut": N_("— Incomplete answer: it was cut off before the end. Offline answer follows —"),
+    "unknown": N_("warning: the answer cites ids not in the knowledge base: {ids}; verify them"),
 }
 
 
+def frame_words(lang: str) -> dict[str, str]:
+    tr = translator(lang)
+    return {key: tr.gettext(text) for key, text in WORDS.items()}
+
+
 def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
-    words = WORDS.get(result.lang, WORDS["en"])
+    words = frame_words(result.lang)
     if out.json_mode:
         out.emit_json(result, ok=result.error is None)
     else:
@@ -125,7 +120,8 @@ def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
     if result.error is not None:
         out.error_lines(result.error)
     if result.queued:
-        out.note(f"question {result.question_id} kept pending; run `omar sync` when online")
+        note = _("question {id} kept pending; run `omar sync` when online")
+        out.note(note.format(id=result.question_id))
 
 
 def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
@@ -145,14 +141,16 @@ def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[
         return
     if result.sources:
         lines = [
-            f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            out.fold(
+                f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            )
             for s in result.sources
         ]
         out.out(f"\n{words['sources']}:\n" + "\n".join(lines))
     if result.also_given:
         ids = ", ".join(f"[{s.id}]{' ⚠' if s.safety_conflict else ''}" for s in result.also_given)
         gap = "" if result.sources else "\n"
-        out.out(f"{gap}{words['also_given']}: {ids}")
+        out.out(gap + out.fold(f"{words['also_given']}: {ids}", indent="  "))
 
 
 def _print_answer(out: Output, text: str) -> None:
@@ -180,7 +178,7 @@ class _Streamer:
 
     def __enter__(self) -> _Streamer:
         if self.out.rich_stderr:
-            self._status = self.out.err_console().status("thinking…")
+            self._status = self.out.err_console().status(_("thinking…"))
             self._status.start()
         return self
 
@@ -237,7 +235,7 @@ class _Tail:
 
 def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -> None:
     out = st.output
-    out.note("interactive chat: empty line or Ctrl-D to leave")
+    out.note(_("interactive chat: empty line or Ctrl-D to leave"))
     while True:
         # the prompt goes to stderr so that stdout holds only answers, even when redirected
         out.stderr.write("omar> ")

@@ -9,6 +9,7 @@ import typer
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.lookup import LangOpt, checked_lang
 from omar_cli.errors import InputError
+from omar_cli.i18n import N_, _, translator
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
@@ -26,10 +27,17 @@ BUILTIN_KINDS = (
     "topic",
 )
 
-_CONFIDENCE: dict[str, dict[str, str]] = {
-    "es": {"acs150": "ACS150", "family": "familia: verificar", "unsure": "no confirmado"},
-    "en": {"acs150": "ACS150", "family": "family: verify", "unsure": "unsure"},
+_CONFIDENCE: dict[str, str] = {
+    "acs150": "ACS150",
+    "family": N_("family: verify"),
+    "unsure": N_("unsure"),
 }
+
+
+def confidence_labels(lang: str) -> dict[str, str]:
+    """How each confidence is shown to a reader of ``lang``."""
+    tr = translator(lang)
+    return {key: tr.gettext(label) for key, label in _CONFIDENCE.items()}
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +61,10 @@ def codes(
 
     st = state(ctx, json_mode=json_out, lenient=True)
     if kind is not None and kind not in BUILTIN_KINDS:
-        raise InputError(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(BUILTIN_KINDS)}")
+        raise InputError(
+            _("unknown kind {kind}").format(kind=repr(kind)),
+            hint=_("use one of: {kinds}").format(kinds=", ".join(BUILTIN_KINDS)),
+        )
     configured = st.svc.settings.language
     language = checked_lang(lang) if lang else (configured if configured in ("es", "en") else "en")
     rows = catalog(st.svc.codes.entries, language, kind)
@@ -64,7 +75,7 @@ def codes(
     elif st.output.rich_stdout:
         _rich(st.output, rows, language)
     else:
-        labels = _CONFIDENCE.get(language, _CONFIDENCE["en"])
+        labels = confidence_labels(language)
         width = max((len(r.id) for r in rows), default=0)
         for row in rows:
             label = labels.get(row.confidence, row.confidence)
@@ -82,12 +93,9 @@ def _label(row: CatalogRow) -> str:
 def _rich(out: Output, rows: tuple[CatalogRow, ...], lang: str) -> None:
     from rich.table import Table
 
-    labels = _CONFIDENCE.get(lang, _CONFIDENCE["en"])
-    heads = (
-        ("código", "panel", "título", "confianza")
-        if lang == "es"
-        else ("id", "panel", "title", "confidence")
-    )
+    labels = confidence_labels(lang)
+    tr = translator(lang)
+    heads = (tr.gettext("id"), tr.gettext("panel"), tr.gettext("title"), tr.gettext("confidence"))
     table = Table(*heads, box=None, pad_edge=False)
     for row in rows:
         name = row.name if row.kind in _PANEL_KINDS else ""

@@ -115,11 +115,11 @@ def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
 
 
 def _render_text(out: Output, result: ImageResult, *, streamed: bool) -> None:
-    from omar_cli.cli.ask import WORDS, _print_answer
+    from omar_cli.cli.ask import _print_answer, frame_words
     from omar_cli.images import text
 
     ask = result.ask
-    words = WORDS.get(ask.lang, WORDS["en"])
+    words = frame_words(ask.lang)
     if not streamed:
         _print_answer(out, result.reply)
     else:  # what was added after the stream: flags and the rule the model left out

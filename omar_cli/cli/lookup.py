@@ -10,6 +10,7 @@ import typer
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.errors import InputError
+from omar_cli.i18n import N_, _, translator
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
@@ -21,20 +22,28 @@ LangOpt = Annotated[
 ]
 
 
-#: the kind of a hit as a reader of that language calls it (English keeps the ids)
-KIND_LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "fault": "fallo",
-        "alarm": "alarma",
-        "parameter": "parámetro",
-        "rating": "datos nominales",
-        "typecode": "código de tipo",
-        "procedure": "procedimiento",
-        "safety": "seguridad",
-        "topic": "tema",
-        "document": "documento",
-    },
+#: the kind of a hit, named in the reader's language with ``kind_label``
+KIND_NAMES: dict[str, str] = {
+    "fault": N_("fault"),
+    "alarm": N_("alarm"),
+    "parameter": N_("parameter"),
+    "rating": N_("rating"),
+    "typecode": N_("type code"),
+    "procedure": N_("procedure"),
+    "safety": N_("safety"),
+    "topic": N_("topic"),
+    "document": N_("document"),
 }
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """``kind`` as a reader of ``lang`` calls it ("fallo"); unknown kinds as they are."""
+    name = KIND_NAMES.get(kind)
+    return translator(lang).gettext(name) if name else kind
+
+
+#: a code typed as the technician says it, unquoted: `omar fault fallo 2`
+CodeWords = list[str]
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +55,7 @@ def register(app: typer.Typer) -> None:
 
 def fault(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="F0001, F1, 1, fallo 16, or a fieldbus code.")],
+    code: Annotated[CodeWords, typer.Argument(help="F0001, F1, 1, fallo 16, or a fieldbus code.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -54,12 +63,12 @@ def fault(
 
     Example: omar fault F0002
     """
-    _show(ctx, code, "fault", lang, json_out)
+    _show(ctx, " ".join(code), "fault", lang, json_out)
 
 
 def alarm(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="A2010, 2010, alarma 2010.")],
+    code: Annotated[CodeWords, typer.Argument(help="A2010, 2010, alarma 2010.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -67,12 +76,12 @@ def alarm(
 
     Example: omar alarm A2010
     """
-    _show(ctx, code, "alarm", lang, json_out)
+    _show(ctx, " ".join(code), "alarm", lang, json_out)
 
 
 def param(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="2202, 22.02, par 2202.")],
+    number: Annotated[CodeWords, typer.Argument(help="2202, 22.02, par 2202.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -80,7 +89,7 @@ def param(
 
     Example: omar param 22.02
     """
-    _show(ctx, number, "parameter", lang, json_out)
+    _show(ctx, " ".join(number), "parameter", lang, json_out)
 
 
 def search(
@@ -97,7 +106,7 @@ def search(
     st = state(ctx, json_mode=json_out, lenient=True)
     query = clean_text(" ".join(text)).strip()
     if not query:
-        raise InputError("the search text is empty", hint='example: omar search "F0002"')
+        raise InputError(_("the search text is empty"), hint=_('example: omar search "F0002"'))
     language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     out = st.output
@@ -105,22 +114,40 @@ def search(
         out.emit_json({"query": query, "lang": language, "hits": [_hit(h) for h in hits]})
         return
     if not hits:
-        out.note("no matches; try the code the panel shows or other words")
+        out.note(_("no matches; try the code the panel shows or other words"))
         return
+    width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
-        kind = KIND_LABELS.get(language, {}).get(hit.kind, hit.kind)
-        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({kind}, {hit.source})")
-        out.out(f"    {_first_line(hit.text)}")
+        head = f"[{hit.id}] {hit.entry.name} — {hit.title}"
+        tail = f"({kind_label(hit.kind, language)}, {hit.source})"
+        if width is None:
+            out.out(f"{head}  {tail}")
+            out.out(f"    {_first_line(hit.text)}")
+        else:
+            out.out(_fit(head, width))
+            out.out(_fit(f"    {tail}", width))
+            out.out(f"    {_first_line(hit.text, width - 4)}")
 
 
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
-    configured = st.svc.settings.language
-    language = checked_lang(lang) if lang else (configured if configured in ("es", "en") else "en")
+    language = content_lang(lang, st.svc.settings.language)
     entry = st.svc.codes.lookup(clean_text(raw), kind)
-    out = st.output
-    find = st.svc.codes.get
-    if json_out:
+    render_entry(st.output, entry, language, st.svc.codes.get)
+
+
+def content_lang(lang: str | None, configured: str) -> str:
+    """The language a sheet is shown in: --lang, else the setting (English if not es/en)."""
+    if lang:
+        return checked_lang(lang)
+    return configured if configured in ("es", "en") else "en"
+
+
+def render_entry(
+    out: Output, entry: Entry, language: str, find: Callable[[str], Entry | None]
+) -> None:
+    """One entry as JSON, as a panel on a terminal, or as plain text when piped."""
+    if out.json_mode:
         out.emit_json({"entry": entry_dict(entry, language, find)})
     elif out.rich_stdout:
         _rich_entry(out, entry, language, find)
@@ -150,7 +177,7 @@ def _rich_entry(out: Output, entry: Entry, lang: str, find: Callable[[str], Entr
 
 def checked_lang(lang: str) -> str:
     if lang not in ("es", "en"):
-        raise typer.BadParameter("--lang must be es or en")
+        raise typer.BadParameter(_("--lang must be es or en"))
     return lang
 
 
@@ -199,5 +226,8 @@ def _hit(hit: Hit) -> dict[str, Any]:
 
 
 def _first_line(text: str, width: int = 110) -> str:
-    line = " ".join(text.split())
+    return _fit(" ".join(text.split()), width)
+
+
+def _fit(line: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"

@@ -35,7 +35,7 @@ def sessions(
         damaged: list[DamagedSession] = []
         found = list_sessions(store, limit, damaged)
         for problem in damaged:  # from the same read: the store is read once
-            out.note(f"warning: {problem.problem}")
+            out.warn(problem.problem)
         if json_out:
             out.emit_json({"sessions": found})
             return
@@ -49,7 +49,7 @@ def sessions(
         return
     detail = session_detail(store, session_id)
     for unreadable in detail.damaged:
-        out.note(f"warning: {unreadable.problem}")
+        out.warn(unreadable.problem)
     if json_out:
         out.emit_json(detail)
         return

@@ -30,7 +30,7 @@ def status(
     report = gather_status(st.svc, check_endpoint=not no_check)
     # From the report: reading the whole store a second time would double the wait.
     for path in report.store["damaged"]:
-        st.output.note(f"warning: session store file is damaged: {path}")
+        st.output.warn(f"session store file is damaged: {path}")
     out = st.output
     if json_out:
         out.emit_json(report)

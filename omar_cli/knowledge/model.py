@@ -38,11 +38,14 @@ class Source:
     page: str | None = None  # printed page as the document numbers it, e.g. "130"
     ref: str | None = None  # key in shared/reference/acs150-facts.md, e.g. "S1", "P4"
     drive: str = "ACS150"  # drive the document is about (ACS150, ACS355, ACS550, ...)
+    #: where in a document without pages: "§ 1.2 Wiring" (a heading), "¶ 4" (a paragraph)
+    section: str | None = None
 
     def label(self) -> str:
         page = f", p. {self.page}" if self.page else ""
+        section = f", {self.section}" if self.section else ""
         drive = "" if self.drive == "ACS150" else f" [{self.drive}]"
-        return f"{self.doc}{page}{drive}"
+        return f"{self.doc}{page}{section}{drive}"
 
 
 @dataclass(frozen=True)

@@ -9,55 +9,44 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from omar_cli.i18n import N_, translator
 from omar_cli.knowledge.model import Entry
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit
 
-LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "header": "Respuesta sin conexión, de la base de conocimiento de OMAR",
-        "causes": "Causas posibles",
-        "checks": "Qué comprobar, en orden",
-        "facts": "Datos",
-        "related": "Parámetros/códigos relacionados",
-        "gaps": "No está en la base",
-        "source": "Fuente",
-        "verify": "dato de un variador hermano de la familia ABB: "
-        "verifíquelo en el manual de su variador",
-        "unsure": "dato no confirmado (las fuentes discrepan o es una inferencia): "
-        "verifíquelo en el manual de su variador",
-        "user": "documento añadido por el usuario",
-        "see_also": "Ver también",
-        "safety": "SEGURIDAD",
-        "none": "No encontré nada en la base de conocimiento para esta pregunta. "
-        "Consulte el manual del usuario del ACS150 (ABB 3AFE68576032) o pruebe con el código "
-        "que muestra el panel (p. ej. F0002) o el número de parámetro.",
-        "general_safety": "Antes de trabajar en el variador, el motor o los cables: "
-        "seccione y bloquee la alimentación, espere al menos 5 minutos a que se descarguen los "
-        "condensadores del bus de continua y mida que no hay tensión.",
-    },
-    "en": {
-        "header": "Offline answer, from OMAR's knowledge base",
-        "causes": "Possible causes",
-        "checks": "What to check, in order",
-        "facts": "Facts",
-        "related": "Related parameters/codes",
-        "gaps": "Not in the knowledge base",
-        "source": "Source",
-        "verify": "taken from a sibling ABB drive: verify on your drive's manual",
-        "unsure": "not confirmed (sources disagree, or inferred): verify on your drive's manual",
-        "user": "document added by the user",
-        "see_also": "See also",
-        "safety": "SAFETY",
-        "none": "I found nothing in the knowledge base for this question. See the ACS150 "
+#: the frame of an answer or a fact sheet, in English; shown in the answer's language
+LABELS: dict[str, str] = {
+    "header": N_("Offline answer, from OMAR's knowledge base"),
+    "causes": N_("Possible causes"),
+    "checks": N_("What to check, in order"),
+    "facts": N_("Facts"),
+    "related": N_("Related parameters/codes"),
+    "gaps": N_("Not in the knowledge base"),
+    "source": N_("Source"),
+    "verify": N_("taken from a sibling ABB drive: verify on your drive's manual"),
+    "unsure": N_("not confirmed (sources disagree, or inferred): verify on your drive's manual"),
+    "user": N_("document added by the user"),
+    "see_also": N_("See also"),
+    "safety": N_("SAFETY"),
+    "none": N_(
+        "I found nothing in the knowledge base for this question. See the ACS150 "
         "user's manual (ABB 3AFE68576032), or try the code the panel shows (e.g. F0002) or "
-        "the parameter number.",
-        "general_safety": "Before working on the drive, motor or cables: isolate and lock out "
+        "the parameter number."
+    ),
+    "general_safety": N_(
+        "Before working on the drive, motor or cables: isolate and lock out "
         "the supply, wait at least 5 minutes for the DC-link capacitors to discharge, and "
-        "measure that no voltage is present.",
-    },
+        "measure that no voltage is present."
+    ),
 }
+
+
+def labels_in(lang: str) -> dict[str, str]:
+    """LABELS in ``lang`` (English for a language without a catalogue)."""
+    tr = translator(lang)
+    return {key: tr.gettext(text) for key, text in LABELS.items()}
+
 
 #: kinds whose advice means opening the drive or touching terminals and cables
 _HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
@@ -65,7 +54,7 @@ _HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
 
 def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2) -> str:
     """The best entry in full, a few more as pointers, and every safety note they carry."""
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     if not hits:
         return f"{labels['header']}.\n\n{labels['none']}"
     best, rest = hits[0].entry, [h.entry for h in hits[1 : 1 + see_also]]
@@ -94,7 +83,7 @@ def describe_entry(
     their titles in ``lang``. Blocks are separated by blank lines so the same text reads
     well plain and as Markdown.
     """
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     body = entry.text_in(lang)
     blocks = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
     if body.causes and not (brief and body.checks):
@@ -123,7 +112,7 @@ def related_label(ident: str, lang: str, find: Callable[[str], Entry | None] | N
 
 
 def provenance(entry: Entry, lang: str) -> str:
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     text = "; ".join(s.label() for s in entry.sources)
     note = {"family": "verify", "unsure": "unsure", "user": "user"}.get(entry.confidence)
     return f"{text} ({labels[note]})" if note else text
@@ -149,7 +138,7 @@ def _safety_notes(entries: Sequence[Entry], lang: str) -> list[str]:
     hazard merged in; the general rule alone when the best entry means hands-on work."""
     from omar_cli.knowledge.safety import one_note
 
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     hands_on = bool(entries) and entries[0].kind in _HANDS_ON_KINDS
     note = one_note(entries, lang, general=labels["general_safety"], hands_on=hands_on)
     return [note] if note else []
