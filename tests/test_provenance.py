@@ -153,3 +153,34 @@ def test_an_answer_that_echoes_the_key_is_stored_masked(
     for path in svc.store.root.rglob("*"):
         if path.is_file():
             assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+# --------------------------------------------------------------------------- photos in history
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+
+
+def test_sync_sends_a_queued_follow_up_with_the_earlier_photo(
+    svc: Services, model: ScriptedModel
+) -> None:
+    model.enqueue("Veo F0002 en la pantalla [F0002].")
+    svc.assistant.ask("¿qué muestra?", images=[ImagePart.from_bytes(JPEG)])
+    svc.assistant.ask("¿y cómo lo arreglo?", offline=True, queue=True)
+    model.enqueue("Alargue la rampa [2203].")
+    assert svc.assistant.sync().answered == 1
+    request = model.last_request
+    assert request.model == svc.settings.vision_model
+    assert [i.data for m in request.messages for i in m.images] == [JPEG]
+    assert request.messages[-1].text.endswith("QUESTION: ¿y cómo lo arreglo?")
+
+
+def test_only_the_newest_earlier_photo_is_read(svc: Services, model: ScriptedModel) -> None:
+    model.enqueue("Veo la pantalla.")
+    model.enqueue("Veo la placa.")
+    first = svc.assistant.ask("pantalla", images=[ImagePart.from_bytes(JPEG)])
+    svc.assistant.ask("placa", images=[ImagePart.from_bytes(PNG)])
+    (old,) = svc.store.get_message(first.question_id).media
+    svc.store.media_path(old).unlink()  # an older photo is never read again: not needed
+    model.enqueue("Alargue la rampa [2203].")
+    svc.assistant.ask("¿y ahora?")
+    assert [i.data for m in model.last_request.messages for i in m.images] == [PNG]

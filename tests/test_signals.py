@@ -120,3 +120,34 @@ def test_sighup_mid_stream_keeps_the_partial_answer_and_exits_129(
     q_status, a_status, error, text, _ = _stored(load_settings().paths.store)
     assert (q_status, a_status, error) == ("pending", "incomplete", "stopped by SIGHUP")
     assert text == "Primero aísle la alimentación."
+
+
+class _TerminatedMidStream(_HangUpMidStream):
+    def stream_chat(self, messages: Sequence[ChatMessage], **kw: object) -> ChatResult:
+        on_delta = kw["on_delta"]
+        assert callable(on_delta)
+        on_delta("Revise la red ")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(2)
+        raise AssertionError("SIGTERM was not handled")
+
+
+def test_sigterm_during_sync_keeps_the_partial_answer_and_exits_143(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMAR_CACHE_DIR", str(tmp_path / "cache"))
+    omar = ScriptedCli(_TerminatedMidStream())
+    assert omar("ask", "--offline", "--queue", "F0006 al arrancar").exit_code == 0
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        result = omar("sync")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert result.exit_code == 143 and "stopped by SIGTERM" in result.stderr
+    store = SessionStore(load_settings().paths.store)
+    question, _offline, partial = store.messages(store.list_sessions()[0].id)
+    assert (question.status, partial.status, partial.text) == (
+        "pending",
+        "incomplete",
+        "Revise la red ",
+    )

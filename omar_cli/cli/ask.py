@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Annotated, Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
-from omar_cli.errors import Interrupted, OmarError
+from omar_cli.cli.signals import signals_as_interrupt
+from omar_cli.errors import OmarError
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -59,61 +59,13 @@ def ask(
     text = _read_question(question)
     if text is None and (not sys.stdin.isatty() or json_out):
         raise typer.BadParameter("no question given (pass it as an argument or with -)")
-    try:
-        with _signals_as_interrupt():
-            if text is None:
-                _chat_loop(st, session=session, new=new, offline=offline)
-                return
-            result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
-    except Stopped as stop:
-        _report_stop(st, stop)
-        raise typer.Exit(128 + stop.signum) from None
+    with signals_as_interrupt(st):
+        if text is None:
+            _chat_loop(st, session=session, new=new, offline=offline)
+            return
+        result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
     if result.error is not None:
         raise typer.Exit(int(result.error.code))
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP during an ask: handled as Ctrl-C is (the partial answer is kept),
-    then the process exits 128 + the signal's number (143, 129), as a shell reports it."""
-
-    def __init__(self, signum: int) -> None:
-        import signal
-
-        self.signum = signum
-        self.reason = f"stopped by {signal.Signals(signum).name}"
-        super().__init__(self.reason)
-
-
-@contextmanager
-def _signals_as_interrupt() -> Iterator[None]:
-    """For the duration of an ask, SIGTERM and SIGHUP raise ``Stopped``; then as before."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers (an embedding program's thread)
-        return
-    caught = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
-
-    def stop(signum: int, frame: Any) -> None:
-        # a second signal must not cut the store write that keeps the partial answer
-        for sig in caught:
-            signal.signal(sig, signal.SIG_IGN)
-        raise Stopped(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in caught}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _report_stop(st: AppState, stop: Stopped) -> None:
-    error = Interrupted(stop.reason, hint="what was stored is kept; omar sync completes it")
-    if st.output.json_mode:
-        st.output.emit_json({"error": {**error.to_dict(), "code": 128 + stop.signum}}, ok=False)
-    st.output.error_lines(error)
 
 
 def _read_question(words: list[str] | None) -> str | None:
