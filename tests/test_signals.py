@@ -27,7 +27,7 @@ from omar_cli.store import SessionStore
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 
-PIECES = ["Primero aísle ", "la alimentación. ", *[f"Paso {n}. " for n in range(40)]]
+PIECES = ["Primero aísle ", "la alimentación. ", *[f"Paso {n}. " for n in range(100)]]
 
 
 def _stored(home_store: Path) -> tuple[str, str, str | None, str, str | None]:
@@ -45,7 +45,7 @@ def _stored(home_store: Path) -> tuple[str, str, str | None, str, str | None]:
 def test_sigterm_mid_stream_keeps_the_partial_answer_and_exits_143(
     fake_openai: FakeOpenAIServer,
 ) -> None:
-    fake_openai.enqueue(AnswerReply(PIECES, pace=0.15))
+    fake_openai.enqueue(AnswerReply(PIECES, pace=0.1))  # 10 s: ample time to stop it
     env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake_openai.base_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "omar_cli", "ask", "F0004 cortocircuito"],
