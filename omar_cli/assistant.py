@@ -8,8 +8,8 @@ it never prints.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,19 +23,29 @@ from omar_cli.errors import (
     OmarError,
     ServerError,
 )
-from omar_cli.knowledge.offline import (
-    compose_offline_answer,
-    greeting,
-    missing_safety,
-    provenance,
+from omar_cli.knowledge.offline import compose_offline_answer, greeting, missing_safety
+from omar_cli.prompt import (
+    PROMPT_VERSION,
+    Grounding,
+    Turn,
+    build_grounding,
+    build_messages,
+    request_sha256,
+    unknown_block,
 )
-from omar_cli.prompt import PROMPT_VERSION, build_grounding, build_messages
+from omar_cli.provenance import (
+    IMAGE_SUFFIXES,
+    offline_provenance,
+    online_provenance,
+    stored_images,
+)
 from omar_cli.settings import Settings
+from omar_cli.sources import SourceRef, backing, entry_ref
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
-    from omar_cli.llm.openai_client import ChatResult, OpenAIChat
+    from omar_cli.llm.model import ChatModel, ChatResult, ImagePart
     from omar_cli.store import Message, Session, SessionStore
 
 #: a question longer than this is a pasted document, not a question
@@ -46,23 +56,11 @@ HISTORY_MESSAGES = 12
 RETRIEVE_LIMIT = 8
 #: how many hits of the session's previous question join a follow-up's grounding
 FOLLOW_UP_ENTRIES = 3
+#: earlier photos sent again with a follow-up: the newest one only, so a long session with
+#: photos costs one image per question, not one per photo ever taken
+HISTORY_IMAGES = 1
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
-
-_CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._-]*)\]")
-_CODE_ID = re.compile(r"[FA]\d{4}|\d{4}")
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: str
-    kind: str
-    title: str
-    confidence: str
-    source: str
-    cited: bool
-    #: strong: the entry answers the question; weak: only possibly related
-    match: str = "strong"
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,7 @@ class AskResult:
     question_id: str
     message_id: str
     answer: str
+    #: what backs the answer: online, the entries it cites; offline, the entries shown
     sources: tuple[SourceRef, ...]
     mode: str  # "online" or "offline"
     status: str  # "answered", "offline" or "incomplete"
@@ -83,13 +82,20 @@ class AskResult:
     queued: bool = False  # the question waits for `omar sync`
     #: a safety note from the knowledge, appended because the model's answer left it out
     safety_note: str | None = None
-    #: code-like ids the answer cites that are not in the knowledge base at all
+    #: bracketed ids the answer cites that are not in the knowledge base at all
     unknown_citations: tuple[str, ...] = ()
+    #: entries sent to the model that the answer does not cite
+    also_given: tuple[SourceRef, ...] = ()
+    #: flags for the user's documents that contradict a safety rule, appended to the answer
+    conflict_note: str | None = None
+    #: the answer from the knowledge alone, after an online answer that was cut
+    offline_answer: str | None = None
     error: OmarError | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "error"}
         data["sources"] = [s.__dict__ for s in self.sources]
+        data["also_given"] = [s.__dict__ for s in self.also_given]
         data["error"] = _error_dict(self.error)
         return data
 
@@ -137,7 +143,7 @@ def _error_dict(error: OmarError | None) -> dict[str, Any] | None:
 class Assistant:
     store: SessionStore
     knowledge: Callable[[], KnowledgeIndex]
-    chat: Callable[[], OpenAIChat | None]
+    chat: Callable[[], ChatModel | None]
     settings: Settings
 
     def ask(
@@ -149,34 +155,61 @@ class Assistant:
         offline: bool = False,
         queue: bool = False,
         on_delta: Callable[[str], None] | None = None,
+        images: Sequence[ImagePart] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> AskResult:
-        """Answer one question, online when possible, from the knowledge otherwise."""
-        question = clean_text(question).strip()
-        if not question:
-            raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(
-                f"the question is too long ({len(question)} characters, at most "
-                f"{MAX_QUESTION_CHARS})",
-                hint="ask about one thing at a time; add long documents with omar knowledge add",
-            )
+        """Answer one question, online when possible, from the knowledge otherwise.
+
+        ``images`` are photos the question carries: kept in the store by sha256, sent as
+        image parts, answered by the vision model. A photo with no text is a question.
+        ``meta`` is stored with the question (e.g. what a command did to its photos; an
+        ``image_detail`` there is the detail `sync` sends the stored photos with).
+        """
+        question = _checked_question(question, has_images=bool(images))
         session, created = self._pick_session(session_id, new_session)
-        history = self._history(session.id, before_seq=None)
-        asked = self.store.add_message(session.id, "user", question, status="pending")
-        lang = self.knowledge().detect_lang(question)
-        hits = self._retrieve(question, lang, history)
         chat = None if offline else self.chat()
+        # the question's own photos are what it asks about: no earlier one joins them
+        history = self._history(session.id, None, photos=chat is not None and not images)
+        media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
+        # Answered offline and not queued: stored as such at once, so that if this process
+        # dies before the answer is stored, `omar sync` never sends it online.
+        mode = "offline" if chat is None and not queue else None
+        asked = self.store.add_message(
+            session.id,
+            "user",
+            question,
+            status="pending",
+            media=media,
+            mode=mode,
+            meta=dict(meta or {}),
+        )
+        lang = self.knowledge().detect_lang(question)
+        hits = self._retrieve(question, lang, [(t.role, t.text) for t in history])
         if chat is None:
-            result = self._answer_offline(asked, hits, lang, keep_pending=queue)
+            result = self._offline(asked, hits, lang, keep_pending=queue)
         else:
             try:
-                result = self._answer_online(chat, asked, hits, lang, history, on_delta)
+                result = self._answer_online(
+                    chat, asked, hits, lang, history, on_delta, images=images
+                )
             except ApiError as exc:
                 result = self._fall_back(asked, hits, lang, exc)
+            else:
+                if result.status == "incomplete":  # a cut answer: the knowledge completes it
+                    offline_result = self._offline(asked, hits, lang, keep_pending=True)
+                    result = replace(result, offline_answer=offline_result.answer)
         return replace(result, new_session=created)
 
-    def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
-        """Send every pending question, oldest first; stop at the first network failure."""
+    def sync(
+        self,
+        on_progress: Callable[[int, int], None] | None = None,
+        *,
+        retry_failed: bool = False,
+    ) -> SyncReport:
+        """Send every pending question, oldest first; stop at the first failure a fix cures.
+
+        ``retry_failed`` first puts the questions that failed back in the queue.
+        """
         chat = self.chat()
         if chat is None:
             raise NoApiKeyError(
@@ -186,32 +219,42 @@ class Assistant:
         # One sync at a time, so two of them never send the same question twice; the
         # store's write lock stays free meanwhile, so `omar ask` keeps working.
         with self.store.sync_lock():
+            if retry_failed:
+                self.store.retry_failed()
             return self._sync_pending(chat, on_progress)
 
     def _sync_pending(
-        self, chat: OpenAIChat, on_progress: Callable[[int, int], None] | None
+        self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
     ) -> SyncReport:
         pending = self.store.pending()
         items: list[SyncItem] = []
-        for done, asked in enumerate(pending):
+        held = 0  # being answered by a running `ask`: left to it
+        for done, queued in enumerate(pending):
             if on_progress:
                 on_progress(done, len(pending))
+            # None: answered meanwhile, or an `ask` still streaming it holds its lease.
+            asked = self.store.claim(queued.id)
+            if asked is None:
+                held += self.store.get_message(queued.id).status == "pending"
+                continue
             try:
                 item = self._sync_one(chat, asked)
             except ApiError as exc:
-                if not _worth_retrying(exc):
-                    self.store.update_message(asked.id, status="failed", error=exc.message)
-                    items.append(
-                        SyncItem(
-                            asked.id, asked.session_id, "failed", asked.text, error=exc.message
-                        )
-                    )
-                    continue
-                return SyncReport(tuple(items), remaining=len(pending) - done, error=exc)
+                # A refusal is the question's own only if this endpoint, model and key
+                # answered an earlier one; otherwise a config fix cures it for all.
+                if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
+                    self.store.update_message(asked.id, status="pending", error=exc.message)
+                    left = len(pending) - done + held
+                    return SyncReport(tuple(items), remaining=left, error=exc)
+                self.store.update_message(asked.id, status="failed", error=exc.message)
+                items.append(
+                    SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
+                )
+                continue
             items.append(item)
         if on_progress:
             on_progress(len(pending), len(pending))
-        return SyncReport(tuple(items), remaining=0)
+        return SyncReport(tuple(items), remaining=held)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -223,17 +266,36 @@ class Assistant:
         # decided and created under the store lock: parallel first asks share one session
         return self.store.recent_or_create(timedelta(minutes=self.settings.session_idle_minutes))
 
-    def _history(self, session_id: str, before_seq: int | None) -> list[tuple[str, str]]:
-        """Earlier turns worth sending: questions and the answers they got."""
-        turns: list[tuple[str, str]] = []
-        for message in self.store.messages(session_id):
-            if before_seq is not None and message.seq >= before_seq:
-                break
+    def _history(self, session_id: str, before_seq: int | None, *, photos: bool) -> list[Turn]:
+        """Earlier turns worth sending: questions and the answers they got.
+
+        Read newest first, one chunk at a time, so a long session costs what it sends. With
+        ``photos``, the newest earlier photo (HISTORY_IMAGES) travels again as an image;
+        older ones stay named by a placeholder.
+        """
+        turns: list[Turn] = []
+        images_left = HISTORY_IMAGES if photos else 0
+        for message in self.store.latest_messages(session_id, before_seq):
             if message.role == "assistant" and message.status in ("answered", "offline"):
-                turns.append(("assistant", message.text))
+                turns.append(Turn("assistant", message.text, message.id))
             elif message.role == "user" and message.status != "failed":
-                turns.append(("user", message.text))
-        return turns[-HISTORY_MESSAGES:]
+                turn = Turn("user", message.text, message.id, message.media)
+                if images_left and message.media:
+                    turn = self._with_photos(turn, message, images_left)
+                    images_left -= len(turn.images)
+                turns.append(turn)
+            if len(turns) == HISTORY_MESSAGES:
+                break
+        return turns[::-1]
+
+    def _with_photos(self, turn: Turn, message: Message, most: int) -> Turn:
+        """The turn with its last ``most`` photos attached; a photo file gone stays a name."""
+        try:
+            images = stored_images(self.store, message)[-most:]
+        except (OSError, InputError):
+            return turn
+        shas = tuple(s for s in message.media if _is_image(self.store.media_path(s).suffix))
+        return replace(turn, images=images, image_media=shas[-most:] if images else ())
 
     def _retrieve(self, question: str, lang: str, history: Sequence[tuple[str, str]]) -> list[Hit]:
         """Hits for the question; a real follow-up also gets the previous question's.
@@ -299,28 +361,52 @@ class Assistant:
             queued=keep_pending,
         )
 
+    def _offline(
+        self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool
+    ) -> AskResult:
+        """The offline answer, stored with its provenance: no model, the entries shown."""
+        result = self._answer_offline(asked, hits, lang, keep_pending=keep_pending)
+        shown = [s.id for s in result.sources]
+        self.store.update_message(result.message_id, provenance=offline_provenance(shown))
+        return result
+
     def _fall_back(
         self, asked: Message, hits: Sequence[Hit], lang: str, exc: ApiError
     ) -> AskResult:
         """An offline answer after an API failure; the question waits if a retry may work."""
         keep = _worth_retrying(exc)
+        result = self._offline(asked, hits, lang, keep_pending=keep)
+        # after the offline answer, which marks a question it does not keep as answered offline
         self.store.update_message(
             asked.id, status="pending" if keep else "failed", error=exc.message
         )
-        return replace(self._answer_offline(asked, hits, lang, keep_pending=keep), error=exc)
+        return replace(result, error=exc)
 
     def _answer_online(
         self,
-        chat: OpenAIChat,
+        chat: ChatModel,
         asked: Message,
         hits: Sequence[Hit],
         lang: str,
-        history: Sequence[tuple[str, str]],
+        history: Sequence[Turn],
         on_delta: Callable[[str], None] | None,
+        *,
+        images: Sequence[ImagePart] = (),
     ) -> AskResult:
-        """Stream an answer; a cut or interrupted stream keeps its partial text."""
+        """Stream an answer; a cut or interrupted stream keeps its partial text.
+
+        A question with photos goes to the vision model, the photos as image parts; when
+        they are not given (`sync`), they are read back from the store by their sha256.
+        """
+        images = tuple(images) or stored_images(self.store, asked)
         grounding = build_grounding(hits, self.settings.context_chars, lang)
-        messages = build_messages(asked.text, grounding, history)
+        unknown = self.knowledge().unknown_codes(asked.text)
+        block = unknown_block(unknown) if unknown else None
+        messages = build_messages(asked.text, grounding, history, block, images)
+        has_photo = bool(images) or any(t.images for t in history)
+        model = self.settings.vision_model if has_photo else self.settings.model
+        sent = _Sent(grounding, history, block, model, chat.host, request_sha256(messages))
+        started = time.monotonic()
         received: list[str] = []
 
         def relay(delta: str) -> None:
@@ -328,63 +414,83 @@ class Assistant:
             if on_delta is not None:
                 on_delta(delta)
 
+        def elapsed() -> int:
+            return int((time.monotonic() - started) * 1000)
+
         try:
-            result = chat.stream_chat(messages, model=self.settings.model, on_delta=relay)
+            result = chat.stream_chat(messages, model=model, on_delta=relay)
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
-            return self._record_online(asked, grounding.hits, lang, exc.partial, error=exc)
-        except KeyboardInterrupt:
+            return self._record_online(asked, sent, lang, exc.partial, elapsed(), error=exc)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP turned into it
             if received:
                 partial = "".join(received)
-                cut = IncompleteAnswerError("interrupted by the user", partial=partial)
-                self._record_online(asked, grounding.hits, lang, partial, error=cut)
+                why = getattr(stop, "reason", "interrupted by the user")
+                cut = IncompleteAnswerError(why, partial=partial)
+                self._record_online(asked, sent, lang, partial, elapsed(), error=cut)
             raise
         if not result.text.strip():
             raise _empty_answer()
-        return self._record_online(asked, grounding.hits, lang, result.text, result=result)
+        return self._record_online(asked, sent, lang, result.text, elapsed(), result=result)
 
     def _record_online(
         self,
         asked: Message,
-        given: Sequence[Hit],
+        sent: _Sent,
         lang: str,
         text: str,
+        elapsed_ms: int,
         *,
         result: ChatResult | None = None,
         error: IncompleteAnswerError | None = None,
     ) -> AskResult:
-        """Store an online answer, whole (with ``result``) or partial (with ``error``)."""
+        """Store an online answer, whole (with ``result``) or partial (with ``error``).
+
+        Sources are what the answer cites; what was given and not cited is kept apart. A
+        whole answer gets the user documents' safety conflicts flagged and, if it left the
+        rule out, one safety note; a cut one is followed by the offline answer instead.
+        """
         from omar_cli.store import Usage
 
-        cited = {c.upper() for c in _CITATION.findall(text)}
-        sources = tuple(_source_ref(h, lang, cited=h.id.upper() in cited) for h in given)
-        # the safety notes of the best entry and of everything the answer cites
-        about = [h.entry for i, h in enumerate(given) if i == 0 or h.id.upper() in cited]
-        safety = missing_safety(text, about, lang)
-        if safety:
-            text = f"{text.rstrip()}\n\n⚠ {safety}"
-        index = self.knowledge()
-        unknown = tuple(sorted(c for c in cited if _CODE_ID.fullmatch(c) and not index.get(c)))
+        grounding = sent.grounding
+        model_text = text
+        back = backing(self.knowledge(), grounding, text, lang)
+        safety = conflict_note = None
+        if error is None:  # a cut answer is followed by the offline answer, which has them
+            conflict_note = back.conflict_note
+            # most relevant first: the best entry given, then what the answer cites
+            about = [*[h.entry for h in grounding.hits[:1]], *back.citations.entries]
+            safety = missing_safety(f"{text}\n{conflict_note or ''}", about, lang)
+        appended = [note for note in (conflict_note, f"⚠ {safety}" if safety else None) if note]
+        if appended:
+            text = "\n\n".join([text.rstrip(), *appended])
         usage = asdict(result.usage) if result and result.usage else None
-        meta: dict[str, Any] = {"prompt_version": PROMPT_VERSION}
-        if result is not None:
-            meta["finish_reason"] = result.finish_reason
-        if safety:
-            meta["safety_appended"] = True
+        provenance = online_provenance(
+            model_text=model_text,
+            safety_note=safety,
+            grounding=grounding,
+            request_sha256=sent.sha256,
+            history=sent.history,
+            unknown=sent.unknown,
+            model=sent.model,
+            host=sent.host,
+            finish_reason=result.finish_reason if result else None,
+        )
         answer = self.store.add_message(
             asked.session_id,
             "assistant",
             text,
             status="incomplete" if error else "answered",
             mode="online",
-            model=result.model if result else self.settings.model,
+            model=result.model if result else sent.model,
             usage=Usage(**usage) if usage else None,
-            latency_ms=result.latency_ms if result else None,
-            sources=tuple(s.id for s in sources),
+            latency_ms=result.latency_ms if result else elapsed_ms,
+            sources=tuple(s.id for s in back.sources),
             reply_to=asked.id,
             error=error.message if error else None,
-            meta=meta,
+            provenance=provenance,
+            meta={"also_given": [s.id for s in back.also_given]},
         )
         # An incomplete answer leaves the question pending so `omar sync` can complete it.
         self.store.update_message(
@@ -397,7 +503,7 @@ class Assistant:
             question_id=asked.id,
             message_id=answer.id,
             answer=text,
-            sources=sources,
+            sources=back.sources,
             mode="online",
             status=answer.status,
             lang=lang,
@@ -407,14 +513,16 @@ class Assistant:
             prompt_version=PROMPT_VERSION,
             queued=error is not None,
             safety_note=safety,
-            unknown_citations=unknown,
+            unknown_citations=back.citations.unknown,
+            also_given=back.also_given,
+            conflict_note=conflict_note,
             error=error,
         )
 
-    def _sync_one(self, chat: OpenAIChat, asked: Message) -> SyncItem:
+    def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
         lang = self.knowledge().detect_lang(asked.text)
-        history = self._history(asked.session_id, before_seq=asked.seq)
-        hits = self._retrieve(asked.text, lang, history)
+        history = self._history(asked.session_id, asked.seq, photos=not asked.media)
+        hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
         if result.error is not None:
             raise result.error
@@ -428,6 +536,18 @@ class Assistant:
         )
 
 
+def _checked_question(question: str, *, has_images: bool) -> str:
+    question = clean_text(question).strip()
+    if not question and not has_images:
+        raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is too long ({len(question)} characters, at most {MAX_QUESTION_CHARS})",
+            hint="ask about one thing at a time; add long documents with omar knowledge add",
+        )
+    return question
+
+
 def _worth_retrying(exc: ApiError) -> bool:
     # A rejected request as such (bad model, too long) would fail again unchanged; a
     # rejected key will work once the key is fixed.
@@ -439,13 +559,20 @@ def _empty_answer() -> ServerError:
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:
-    entry = hit.entry
-    return SourceRef(
-        id=entry.id,
-        kind=entry.kind,
-        title=entry.text_in(lang).title,
-        confidence=entry.confidence,
-        source=provenance(entry, lang),
-        cited=cited,
-        match=hit.match,
-    )
+    return entry_ref(hit.entry, lang, cited=cited, match=hit.match)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What one chat request carried, for the provenance of the answer it produces."""
+
+    grounding: Grounding
+    history: Sequence[Turn]
+    unknown: str | None
+    model: str
+    host: str
+    sha256: str
+
+
+def _is_image(suffix: str) -> bool:
+    return suffix in IMAGE_SUFFIXES

@@ -116,6 +116,13 @@ class BadRequestError(ApiError):
     code = ExitCode.BAD_REQUEST
 
 
+class NoVisionError(BadRequestError):
+    """The endpoint's model takes no images (a text-only local model). A setting cures it
+    (a vision model, another endpoint), so a photo question stays queued meanwhile."""
+
+    retryable = True
+
+
 class IncompleteAnswerError(ApiError):
     """The stream stopped before a finish reason; ``partial`` holds what arrived."""
 

@@ -6,14 +6,27 @@ reviewer can tell which instructions produced it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from omar_cli.knowledge.safety import RULES, SafetyConflict, entry_conflicts
+from omar_cli.llm.model import ChatMessage, ImagePart, Role, TextPart
 
 if TYPE_CHECKING:
-    from omar_cli.knowledge.index import Hit
+    from omar_cli.knowledge.index import Hit, UnknownCode
 
-PROMPT_VERSION = "acs150-2026.11-1"
+PROMPT_VERSION = "acs150-2026.11-3"
+
+#: what stands for the question when a photo comes without words
+PHOTO_ONLY_QUESTION = (
+    "(no text: only the attached photo) Say what the photo shows that matters for the drive "
+    "(display, fault code, wiring, nameplate), then what to check."
+)
+#: what stands for an earlier question that was only a photo (not sent again)
+EARLIER_PHOTO = "(a photo, not sent again)"
 
 SYSTEM_PROMPT = """\
 You are OMAR, an assistant for field technicians who install and service ABB ACS150 \
@@ -36,7 +49,30 @@ touching terminals or cables. Never advise bypassing, disabling or defeating a p
 (fault functions, thermal protection, earth-fault detection, interlocks) to keep a machine \
 running; explain the risk instead.
 5. If a photo or reading is unclear, ask for what you need rather than guessing.
+6. A code listed under NOT IN THE KNOWLEDGE BASE is unknown to you: say so first, suggest \
+the nearest known ids listed with it, and never give it a meaning or answer with another \
+code's sheet as if it were that code.
+7. An excerpt marked CONFLICTS WITH SAFETY RULE comes from the user's own document and \
+contradicts a safety rule: state the rule, say that the document contradicts it, and never \
+repeat the document's advice as yours.
+8. Cite only ids that appear in the KNOWLEDGE excerpts.
 """
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier message of the session as it is sent again: its words and, for the one
+    photo history carries (see assistant.HISTORY_IMAGES), the image itself."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    message_id: str | None = None
+    #: sha256 of the photos the stored message carries (sent or not)
+    media: tuple[str, ...] = ()
+    #: the photos sent with this turn: a subset of ``media``, usually none
+    images: tuple[ImagePart, ...] = field(default=(), repr=False)
+    #: sha256 of each of ``images``, in order, for the record of what was sent
+    image_media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,15 +81,19 @@ class Grounding:
 
     hits: tuple[Hit, ...]
     text: str
+    #: user document excerpts that contradict a safety rule, by entry id
+    conflicts: Mapping[str, tuple[SafetyConflict, ...]] = field(default_factory=dict)
 
 
 def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Grounding:
     """Pack the best excerpts, best first, until the character budget is spent."""
     blocks: list[str] = []
     used: list[Hit] = []
+    flagged: dict[str, tuple[SafetyConflict, ...]] = {}
     spent = 0
     for hit in hits:
-        block = _excerpt(hit, lang)
+        found = entry_conflicts(hit.entry, lang)
+        block = _excerpt(hit, lang, found)
         if used and spent + len(block) > budget_chars:
             break
         if not used and len(block) > budget_chars:
@@ -61,18 +101,26 @@ def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Ground
         blocks.append(block)
         used.append(hit)
         spent += len(block)
+        if found:
+            flagged[hit.id] = found
     if not blocks:
         text = "KNOWLEDGE: (no matching entries in the knowledge base)"
     else:
         text = "KNOWLEDGE (cite by id):\n\n" + "\n\n".join(blocks)
-    return Grounding(hits=tuple(used), text=text)
+    return Grounding(hits=tuple(used), text=text, conflicts=flagged)
 
 
-def _excerpt(hit: Hit, lang: str) -> str:
+def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str:
     entry = hit.entry
     body = entry.text_in(lang)
     lines = [f"[{entry.id}] {entry.kind} {entry.name}: {body.title}"]
-    if body.safety:  # right after the title: a budget cut must never drop it
+    # right after the title: a budget cut must never drop a safety line
+    for conflict in flagged:
+        lines.append(
+            f'CONFLICTS WITH SAFETY RULE: this document says "{conflict.sentence}"; the rule: '
+            f"{RULES[conflict.rule]['en']} Follow the rule, not the document."
+        )
+    if body.safety:
         lines.append("SAFETY: " + body.safety)
     lines.append(body.text.strip())
     if body.causes:
@@ -80,7 +128,7 @@ def _excerpt(hit: Hit, lang: str) -> str:
     if body.checks:
         lines.append("Checks: " + "; ".join(body.checks))
     if entry.facts:
-        lines.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in entry.facts.items()))
+        lines.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in entry.facts_in(lang).items()))
     if entry.related:
         lines.append("Related: " + ", ".join(entry.related))
     if entry.gaps:
@@ -92,10 +140,73 @@ def _excerpt(hit: Hit, lang: str) -> str:
 
 
 def build_messages(
-    question: str, grounding: Grounding, history: Sequence[tuple[str, str]]
-) -> list[dict[str, str]]:
-    """System prompt, earlier turns of the session, then the question with its excerpts."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    messages += [{"role": role, "content": text} for role, text in history]
-    messages.append({"role": "user", "content": f"{grounding.text}\n\nQUESTION: {question}"})
+    question: str,
+    grounding: Grounding,
+    history: Sequence[Turn],
+    unknown: Sequence[UnknownCode] | str | None = (),
+    images: Sequence[ImagePart] = (),
+) -> list[ChatMessage]:
+    """System prompt, earlier turns of the session, then the question with its excerpts, the
+    codes it names that the knowledge does not hold, and the photos it carries.
+
+    ``unknown`` may be given as its block already written (as stored with an answer)."""
+    messages = [ChatMessage.of("system", SYSTEM_PROMPT)]
+    messages += [_turn_message(t) for t in history]
+    blocks = [grounding.text]
+    if isinstance(unknown, str):
+        blocks.append(unknown)
+    elif unknown:
+        blocks.append(unknown_block(unknown))
+    if images and not question:
+        question = PHOTO_ONLY_QUESTION
+    blocks.append(f"QUESTION: {question}")
+    messages.append(ChatMessage.of("user", "\n\n".join(blocks), images))
     return messages
+
+
+def _turn_message(turn: Turn) -> ChatMessage:
+    role = _role(turn.role)
+    if turn.images:
+        return ChatMessage.of(role, turn.text, turn.images)
+    # an earlier photo-only question has no text; its answer still needs its question
+    return ChatMessage.of(role, turn.text or EARLIER_PHOTO)
+
+
+def _role(role: str) -> Role:
+    if role not in ("user", "assistant"):
+        raise ValueError(f"a history turn is from the user or the assistant, not {role!r}")
+    return "user" if role == "user" else "assistant"
+
+
+def request_sha256(messages: Sequence[ChatMessage]) -> str:
+    """A fingerprint of exactly what a chat request says: roles, texts and the sha256 of each
+    image, in order. Stored with an answer; rebuilding the request from the store must give
+    the same value (see assistant.rebuild_request)."""
+    canonical = [
+        [
+            m.role,
+            [
+                ["text", p.text] if isinstance(p, TextPart) else ["image", _sha256(p.data)]
+                for p in m.parts
+            ],
+        ]
+        for m in messages
+    ]
+    encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return _sha256(encoded.encode("utf-8"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def unknown_block(unknown: Sequence[UnknownCode]) -> str:
+    """The codes of the question that the knowledge base does not hold, said plainly."""
+    lines = ["NOT IN THE KNOWLEDGE BASE (do not give these codes a meaning):"]
+    for code in unknown:
+        near = ", ".join(code.suggestions) if code.suggestions else "none"
+        lines.append(
+            f"- {code.code} is not in the knowledge base and must not be given a meaning; "
+            f"say so first. Nearest known ids: {near}."
+        )
+    return "\n".join(lines)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from omar_cli.knowledge.index import KnowledgeIndex
     from omar_cli.knowledge.model import Entry
     from omar_cli.knowledge.userdocs import UserLibrary
-    from omar_cli.llm.openai_client import OpenAIChat
+    from omar_cli.llm.model import ChatModel
     from omar_cli.store import SessionStore
 
 
@@ -28,14 +28,18 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    #: a chat client given by tests; otherwise built from the settings on first use
-    chat_override: OpenAIChat | None = field(default=None, repr=False)
+    #: a chat model given by tests (e.g. llm.scripted.ScriptedModel); otherwise the OpenAI
+    #: adapter, built from the settings on first use
+    chat_override: ChatModel | None = field(default=None, repr=False)
 
     @cached_property
     def store(self) -> SessionStore:
         from omar_cli.store import SessionStore
 
-        return SessionStore(self.settings.paths.store, clock=self.clock)
+        # an answer that echoes the key (a misconfigured proxy, a model repeating its prompt)
+        # is stored masked: the store never holds the key
+        secrets = (self.settings.api_key,) if self.settings.api_key else ()
+        return SessionStore(self.settings.paths.store, clock=self.clock, redact=secrets)
 
     @cached_property
     def library(self) -> UserLibrary:
@@ -64,13 +68,13 @@ class Services:
 
         return load_entries(builtin_dir(), cache_dir=self.settings.paths.cache / "knowledge")
 
-    def chat(self) -> OpenAIChat | None:
-        """The chat client, or None when no endpoint is configured (no key, no base URL)."""
+    def chat(self) -> ChatModel | None:
+        """The chat model, or None when no endpoint is configured (no key, no base URL)."""
         if self.chat_override is None:
             self.chat_override = self._build_chat()
         return self.chat_override
 
-    def _build_chat(self) -> OpenAIChat | None:
+    def _build_chat(self) -> ChatModel | None:
         base_url = self.settings.base_url or ""
         # without a key only a local server (Ollama, llama.cpp...) can answer; OpenAI cannot
         if not self.settings.api_key and (not base_url or "api.openai.com" in base_url):

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from omar_cli.errors import NotFoundError
-
 if TYPE_CHECKING:
-    from omar_cli.store import Message, Session, SessionStore
+    from omar_cli.store import DamagedSession, Message, Session, SessionStore
 
 
 @dataclass(frozen=True)
@@ -26,33 +24,32 @@ class SessionSummary:
 class SessionDetail:
     session: Session
     messages: tuple[Message, ...]
+    #: message files that could not be read: the messages shown are the rest
+    damaged: tuple[DamagedSession, ...] = ()
 
 
-def list_sessions(store: SessionStore, limit: int | None) -> list[SessionSummary]:
-    """Newest activity first, each with the question it started with."""
-    summaries = []
-    for session in store.list_sessions(limit=limit):
-        first = _first_message(store, session) if session.message_count else None
-        summaries.append(
-            SessionSummary(
-                id=session.id,
-                created_at=session.created_at,
-                updated_at=session.updated_at,
-                messages=session.message_count,
-                pending=session.pending_count,
-                first_question=first.text if first is not None else None,
-            )
+def list_sessions(
+    store: SessionStore, limit: int | None, damaged: list[DamagedSession] | None = None
+) -> list[SessionSummary]:
+    """Newest activity first, each with the question it started with (from the index).
+
+    ``damaged`` receives the sessions the list leaves out, or in part, and why.
+    """
+    found = store.summaries(damaged=damaged)
+    return [
+        SessionSummary(
+            id=s.id,
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+            messages=s.message_count,
+            pending=len(s.pending_seqs),
+            first_question=s.first_question,
         )
-    return summaries
-
-
-def _first_message(store: SessionStore, session: Session) -> Message | None:
-    # The first chunk alone holds it; reading every chunk of every session listed is waste.
-    try:
-        return store.get_message(f"{session.id}.1")
-    except NotFoundError:  # seq 1 moved aside with a damaged chunk: look further
-        return next(iter(store.messages(session.id)), None)
+        for s in (found if limit is None else found[:limit])
+    ]
 
 
 def session_detail(store: SessionStore, session_id: str) -> SessionDetail:
-    return SessionDetail(store.get_session(session_id), tuple(store.messages(session_id)))
+    damaged: list[DamagedSession] = []
+    messages = store.messages(session_id, damaged=damaged)
+    return SessionDetail(store.get_session(session_id), tuple(messages), tuple(damaged))

@@ -8,6 +8,7 @@ read from the environment: it is never written to the config file or anywhere el
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -51,51 +52,71 @@ class Setting:
     help: str
 
 
-def _positive_float(raw: str) -> float:
+def _seconds(raw: str) -> float:
     value = float(raw)
-    if value <= 0:
-        raise ValueError("must be greater than 0")
+    # nan compares false with everything, so the bounds are written to let it fail
+    if not (0 < value <= 3600):
+        raise ValueError("must be a number of seconds above 0 and at most 3600")
     return value
 
 
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be 0 or more")
-    return value
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
 
 
 def _text(raw: str) -> str:
     value = raw.strip()
     if not value:
         raise ValueError("must not be empty")
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
     return value
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def _optional_url(raw: str) -> str | None:
     from urllib.parse import urlsplit
 
-    value = raw.strip()
+    value = raw.strip(" ")
     if not value:
         return None
+    # urlsplit silently drops tabs and newlines, so a pasted URL is checked before it
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise ValueError("must not contain spaces, newlines or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL with a host")
     parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    _check_host(parts.hostname, bracketed="[" in parts.netloc)
     return value
+
+
+def _check_host(host: str, *, bracketed: bool) -> None:
+    import ipaddress
+
+    if bracketed:
+        ipaddress.IPv6Address(host)  # ValueError names the bad address
+        return
+    if re.fullmatch(r"[0-9.]+", host):
+        ipaddress.IPv4Address(host)
+        return
+    labels = host.rstrip(".").split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{host!r} is not a valid host name")
 
 
 def _language(raw: str) -> str:
     value = raw.strip().lower()
-    if len(value) != 2 or not value.isalpha():
+    if len(value) != 2 or not value.isalpha() or not value.isascii():
         raise ValueError("must be a two-letter ISO 639-1 code such as es or en")
-    return value
-
-
-def _retries(raw: str) -> int:
-    value = _non_negative_int(raw)
-    if value > 10:
-        raise ValueError("must be 10 or less")
     return value
 
 
@@ -111,18 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
         "OPENAI_BASE_URL",
         "OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio)",
     ),
-    Setting("timeout", _positive_float, 30.0, "OMAR_TIMEOUT", "seconds per API request"),
-    Setting("max_retries", _retries, 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"),
+    Setting("timeout", _seconds, 30.0, "OMAR_TIMEOUT", "seconds per API request"),
+    Setting(
+        "max_retries", _int_between(0, 10), 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"
+    ),
     Setting(
         "session_idle_minutes",
-        _non_negative_int,
+        _int_between(0, 60 * 24 * 366),  # at most a year: a timedelta overflows long before
         30,
         "OMAR_SESSION_IDLE_MINUTES",
         "continue the last session if active this recently",
     ),
     Setting(
         "context_chars",
-        _non_negative_int,
+        _int_between(0, 1_000_000),
         6000,
         "OMAR_CONTEXT_CHARS",
         "prompt budget for knowledge excerpts (characters)",
@@ -132,19 +155,25 @@ SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 SECRET_KEYS = frozenset({"api_key", "openai_api_key", "key"})
 
 
+def _default(key: str) -> Any:
+    return SETTINGS_BY_KEY[key].default
+
+
 @dataclass(frozen=True)
 class Settings:
+    """The configurable values (one per SETTINGS row, defaults from it), paths and key."""
+
     paths: Paths
     api_key: str | None = field(default=None, repr=False)
-    model: str = "gpt-4o-mini"
-    vision_model: str = "gpt-4o-mini"
-    transcription_model: str = "whisper-1"
-    language: str = "es"
-    base_url: str | None = None
-    timeout: float = 30.0
-    max_retries: int = 2
-    session_idle_minutes: int = 30
-    context_chars: int = 6000
+    model: str = _default("model")
+    vision_model: str = _default("vision_model")
+    transcription_model: str = _default("transcription_model")
+    language: str = _default("language")
+    base_url: str | None = _default("base_url")
+    timeout: float = _default("timeout")
+    max_retries: int = _default("max_retries")
+    session_idle_minutes: int = _default("session_idle_minutes")
+    context_chars: int = _default("context_chars")
     #: where each configurable value came from: default, config, env or flag
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 

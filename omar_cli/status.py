@@ -63,6 +63,7 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
             "answered": stats.answered,
             "avg_latency_ms": stats.avg_latency_ms,
             "damaged": list(stats.damaged),
+            "rebuilt": list(stats.rebuilt),
         },
     )
 

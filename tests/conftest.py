@@ -31,3 +31,13 @@ def isolated_dirs(
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OMAR_BASE_URL", "OMAR_MODEL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def fresh_interface_language() -> Iterator[None]:
+    """The interface language is chosen per run; forget one a test set (in-process runs)."""
+    from omar_cli import i18n
+
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)

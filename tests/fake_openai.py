@@ -167,6 +167,8 @@ class AnswerReply:
     ``cut_after`` sends that many content deltas then closes the socket mid-body (no final
     chunk, no [DONE]); ``stall_seconds`` waits that long before cutting (a mid-stream
     timeout). ``finish_reason=None`` with ``done=True`` ends cleanly but without a reason.
+    ``pace`` waits that long before each delta (a slow server, or one that trickles empty
+    deltas to keep the connection open).
     """
 
     deltas: Sequence[str]
@@ -176,6 +178,7 @@ class AnswerReply:
     done: bool = True
     cut_after: int | None = None
     stall_seconds: float = 0.0
+    pace: float = 0.0
     path: str | None = CHAT_PATH
 
     @property
@@ -205,6 +208,7 @@ class AnswerReply:
                 handler.fake.wait_or_release(self.stall_seconds)
                 handler.cut()
                 return
+            handler.fake.wait_or_release(self.pace)
             handler.send_event(_chunk(model, {"content": delta}, None))
         if self.finish_reason is not None:
             handler.send_event(_chunk(model, {}, self.finish_reason))
@@ -513,6 +517,15 @@ class FakeOpenAIServer:
         """Send ``after`` deltas, optionally stall ``stall`` seconds, then drop the socket."""
         deltas = split_deltas(text, pieces) if isinstance(text, str) else list(text)
         self.enqueue(AnswerReply(deltas, cut_after=after, stall_seconds=stall))
+
+    def enqueue_stall_before_text(self, seconds: float = 30.0) -> None:
+        """Headers and the role chunk at once, then silence for ``seconds`` (released at stop),
+        then the socket dropped: a server that accepted the question and never answers it."""
+        self.enqueue(AnswerReply(["never sent"], cut_after=0, stall_seconds=seconds))
+
+    def enqueue_trickle(self, deltas: int = 100, *, pace: float = 0.1) -> None:
+        """Empty deltas every ``pace`` seconds, then an empty answer: never a word of text."""
+        self.enqueue(AnswerReply([""] * deltas, pace=pace))
 
     def enqueue_no_finish_reason(self, text: str | Sequence[str], *, pieces: int = 3) -> None:
         """Every delta and [DONE], but no chunk carries a finish_reason."""

@@ -34,11 +34,21 @@ def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[st
     return found
 
 
+def test_the_command_list_holds_the_look_ups() -> None:
+    names = {c[0] for c in _commands(app)}
+    assert {"fault", "alarm", "param", "search", "codes"} <= names
+
+
 @pytest.mark.parametrize("command", _commands(app))
-def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
+def test_every_command_has_help_with_an_example(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Example: omar " in result.output
+    assert "Ejemplo: omar " in result.output  # Spanish by default
+    monkeypatch.setenv("OMAR_LANGUAGE", "en")
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert "Example: omar " in result.output and "Options" in result.output
 
 
 def test_help_imports_no_heavy_module() -> None:
@@ -150,7 +160,7 @@ def test_usage_errors_exit_2_with_one_line_and_json(args: list[str]) -> None:
 def test_root_usage_errors_are_one_line_too() -> None:
     result = CliRunner().invoke(app, ["--bogus", "--json"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("omar: error: No such option: --bogus")
+    assert result.stderr.startswith("omar: error: No existe la opción --bogus")
     assert json.loads(result.stdout)["error"]["type"] == "usage"
 
 

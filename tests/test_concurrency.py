@@ -56,7 +56,8 @@ def test_two_syncs_at_once_send_each_question_once(
     store = SessionStore(isolated_dirs / "data" / "store")
     session = store.create_session()
     for i in range(4):
-        store.add_message(session.id, "user", f"pendiente {i} F0001", status="pending")
+        # lease=None: queued as by an ask that has exited, so any sync may send them
+        store.add_message(session.id, "user", f"pendiente {i} F0001", status="pending", lease=None)
     fake_openai.enqueue_answer("Vea [F0001].", times=8)
     env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake_openai.base_url}
     procs = [

@@ -161,12 +161,16 @@ name = "OVERCURRENT"
 confidence = "acs150"
 related = ["2202"]
 sources = [{ doc = "ACS150 User's Manual", page = "130", ref = "S1" }]
+gaps = ["ACS150 default not known."]
 [entry.facts]
 trip_level = "325 %"
 [entry.es]
 title = "Sobrecorriente"
 text = "Texto."
 keywords = ["sobrecorriente"]
+gaps = ["Valor por defecto desconocido."]
+[entry.es.facts]
+nivel_de_disparo = "325 %"
 [entry.en]
 title = "Overcurrent"
 text = "Text."
@@ -208,6 +212,10 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
     assert entries[0].sources[0].drive == "ACS150"  # default drive
     assert entries[1].sources[0].drive == "ACH550"
     assert entries[0].facts == {"trip_level": "325 %"}
+    assert entries[0].facts_in("es") == {"nivel_de_disparo": "325 %"}
+    assert entries[0].facts_in("en") == {"trip_level": "325 %"}
+    assert entries[0].gaps_in("es") == ("Valor por defecto desconocido.",)
+    assert entries[0].gaps_in("en") == ("ACS150 default not known.",)
     assert entries[0].lang["es"].keywords == ("sobrecorriente",)
 
 
@@ -258,6 +266,13 @@ def test_duplicate_id_across_files(tmp_path: Path) -> None:
         ('related = ["2202"]', 'related = ["2209"]', ("F0001", "related", "2209")),
         ('title = "Overcurrent"\n', "", ("F0001 [en]", "title")),
         ('trip_level = "325 %"', "trip_level = 325", ("F0001", "facts.trip_level")),
+        # the translated facts: same count, same numbers, only where English facts exist
+        ('nivel_de_disparo = "325 %"', 'nivel_de_disparo = "352 %"', ("F0001 [es]", "numbers")),
+        ('nivel_de_disparo = "325 %"\n', 'nivel_de_disparo = "325 %"\notro = "x"\n', ("2",)),
+        ('[entry.es.facts]\nnivel_de_disparo = "325 %"\n', "", ("F0001 [es]", "translate")),
+        ('[entry.facts]\ntrip_level = "325 %"\n', "", ("F0001 [es]", "no [entry.facts]")),
+        ('text = "Text."', 'text = "Text."\n[entry.en.facts]\nx = "1"', ("F0001 [en]", "facts")),
+        ('gaps = ["Valor por defecto desconocido."]\n', "", ("F0001 [es]", "gaps")),
         ("[[entry]]", "version = 2\n[[entry]]", ("kb.toml", "top-level", "version")),
         ('ref = "P6", drive = "ACH550"', 'ref = "P6", drive = "ACH550", url = "x"', ("url",)),
     ],

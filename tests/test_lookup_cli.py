@@ -106,5 +106,64 @@ def test_look_ups_work_with_a_broken_config_file(isolated_dirs: Path) -> None:
     result = run("fault", "F0001", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["entry"]["id"] == "F0001"
-    assert "warning:" in result.stderr and str(config) in result.stderr
+    assert "aviso:" in result.stderr and str(config) in result.stderr
     assert run("ask", "--offline", "F0001").exit_code == 4  # ask still says what is wrong
+
+
+# ---------------------------------------------------------------- the reader's language
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [("fault", "F0001"), ("param", "2202"), ("param", "3005"), ("fault", "F0003")],
+)
+def test_spanish_sheet_is_spanish_throughout(command: str, code: str) -> None:
+    result = run(command, code, "--lang", "es")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "(en inglés)" not in text and "Datos:" in text
+    assert "Parámetros/códigos relacionados:\n- [" in text
+    # an English fact label would show as "trip level:", "range:", "default:"
+    assert not any(label in text for label in ("trip level:", "- range:", "- default:"))
+
+
+def test_related_ids_carry_their_titles_in_the_readers_language() -> None:
+    es = run("param", "2202", "--lang", "es").stdout
+    en = run("param", "2202", "--lang", "en").stdout
+    assert "- [2205] Tiempo de aceleración 2" in es
+    assert "- [2205] Acceleration time 2" in en
+
+
+def test_json_facts_and_gaps_follow_the_language() -> None:
+    es = json.loads(run("param", "2202", "--json", "--lang", "es").stdout)["entry"]
+    en = json.loads(run("param", "2202", "--json", "--lang", "en").stdout)["entry"]
+    assert "por_defecto" in es["facts"] and "default" in en["facts"]
+    assert len(es["facts"]) == len(en["facts"])
+    assert es["gaps"][0].startswith("El valor por defecto") and en["gaps"][0].startswith("ACS150")
+    assert es["related_titles"]["2205"] == "Tiempo de aceleración 2"
+    assert es["related"] == en["related"]  # ids stay ids
+
+
+def test_spanish_facts_are_indexed_for_search() -> None:
+    from omar_cli.knowledge.lang import analyse, entry_columns
+    from omar_cli.knowledge.loader import builtin_dir, load_entries
+
+    entry = next(e for e in load_entries(builtin_dir()) if e.id == "2202")
+    # "no se conoce" is said only in the Spanish facts of 2202
+    assert "conoce" in entry.facts_in("es")["por_defecto"]
+    assert analyse("conoce", "es")[0] in entry_columns(entry)[4].split()
+
+
+@pytest.mark.parametrize("ident", ["F0003", "F0006", "F0009", "F0012", "F0014", "F0015"])
+def test_sheets_that_lacked_safety_show_it_in_text_and_json(ident: str) -> None:
+    plain = run("fault", ident, "--lang", "es")
+    assert "⚠" in plain.stdout and "5 minutos" in plain.stdout
+    entry = json.loads(run("fault", ident, "--json", "--lang", "en").stdout)["entry"]
+    assert entry["safety"] and "5 minutes" in entry["safety"]
+
+
+def test_sibling_fault_codes_say_they_are_not_in_the_acs150_table() -> None:
+    for code in ("F0010", "F0011"):
+        entry = json.loads(run("fault", code, "--json", "--lang", "en").stdout)["entry"]
+        assert entry["confidence"] == "unsure" and entry["verify_on_manual"] is True
+        assert "F0009 to F0012" in entry["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -24,10 +25,10 @@ from omar_cli.errors import (
     ServerError,
     TimeoutError_,
 )
+from omar_cli.llm.model import AudioClip, ChatMessage, ChatModel, ImagePart, Usage
 from omar_cli.llm.openai_client import (
     LOCAL_PLACEHOLDER_KEY,
     ApiConfig,
-    ChatUsage,
     OpenAIChat,
     token_limit_field,
 )
@@ -35,12 +36,19 @@ from omar_cli.llm.openai_client import (
 KEY = "sk-test-ZZ9-plural-z-alpha-4242"
 MODEL = "gpt-4o-mini"
 MESSAGES = [
+    ChatMessage.of("system", "You help technicians with ABB ACS150 drives."),
+    ChatMessage.of("user", "What does fault F0001 mean?"),
+]
+#: how MESSAGES travel: text-only messages keep a plain content string
+WIRE = [
     {"role": "system", "content": "You help technicians with ABB ACS150 drives."},
     {"role": "user", "content": "What does fault F0001 mean?"},
 ]
 
 
 def make_chat(base_url: str, *, timeout: float = 5.0, max_retries: int = 2) -> OpenAIChat:
+    model: ChatModel = OpenAIChat(ApiConfig(KEY, base_url))  # mypy: the adapter fits the interface
+    del model
     return OpenAIChat(ApiConfig(KEY, base_url, timeout=timeout, max_retries=max_retries))
 
 
@@ -75,7 +83,7 @@ def test_stream_chat_returns_text_usage_and_finish_reason(
     assert deltas == ["Overcurrent: ", "check the motor ", "cable."]
     assert result.text == "Overcurrent: check the motor cable."
     assert result.finish_reason == "stop"
-    assert result.usage == ChatUsage(prompt_tokens=40, completion_tokens=7, total_tokens=47)
+    assert result.usage == Usage(prompt_tokens=40, completion_tokens=7, total_tokens=47)
     assert result.model == MODEL
     assert result.first_token_ms is not None
     assert 0 <= result.first_token_ms <= result.latency_ms
@@ -92,7 +100,7 @@ def test_request_carries_key_model_messages_and_stream_flags(
     assert (sent.method, sent.path) == ("POST", "/v1/chat/completions")
     assert sent.authorization == f"Bearer {KEY}"
     assert sent.json["model"] == MODEL
-    assert sent.messages == MESSAGES
+    assert sent.messages == WIRE
     assert sent.json["stream"] is True
     assert sent.json["stream_options"] == {"include_usage": True}
     assert sent.json["temperature"] == 0.2
@@ -152,6 +160,11 @@ def test_no_key_for_openai_raises_on_use_not_on_construction() -> None:
         ask(chat)
     assert caught.value.code == ExitCode.NO_API_KEY
     assert "OPENAI_API_KEY" in str(caught.value.hint)
+
+
+def test_host_names_the_endpoint_without_credentials(fake_openai: FakeOpenAIServer) -> None:
+    assert make_chat(fake_openai.base_url).host == f"127.0.0.1:{fake_openai.port}"
+    assert OpenAIChat(ApiConfig(KEY, None)).host == "api.openai.com"
 
 
 def test_config_repr_hides_the_key() -> None:
@@ -397,13 +410,17 @@ def test_transcription_multipart_round_trip(
     audio.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt fake-audio-bytes")
     fake_openai.enqueue_transcription("el variador marca F0001")
 
-    text = chat.transcribe(audio, model="whisper-1", language="es")
+    transcript = chat.transcribe(
+        AudioClip.read(audio), model="whisper-1", language="es", prompt="F0001, ACS150"
+    )
 
-    assert text == "el variador marca F0001"
+    assert transcript.text == "el variador marca F0001"
+    assert (transcript.model, transcript.language) == ("whisper-1", "es")
     sent = fake_openai.last_request
     assert sent.path == "/v1/audio/transcriptions"
     assert sent.form["model"] == "whisper-1"
     assert sent.form["language"] == "es"
+    assert sent.form["prompt"] == "F0001, ACS150"
     assert sent.files["file"].filename == "note.wav"
     assert sent.files["file"].data == audio.read_bytes()
 
@@ -414,8 +431,8 @@ def test_transcription_without_language_omits_it(
     audio = tmp_path / "note.wav"
     audio.write_bytes(b"RIFF")
     fake_openai.enqueue_transcription("hello")
-    assert chat.transcribe(audio, model="whisper-1", language=None) == "hello"
-    assert "language" not in fake_openai.last_request.form
+    assert chat.transcribe(AudioClip.read(audio), model="whisper-1").text == "hello"
+    assert not {"language", "prompt"} & set(fake_openai.last_request.form)
 
 
 def test_transcription_errors_use_the_same_translation(
@@ -425,12 +442,12 @@ def test_transcription_errors_use_the_same_translation(
     audio.write_bytes(b"RIFF")
     fake_openai.enqueue_invalid_key()
     with pytest.raises(AuthError):
-        chat.transcribe(audio, model="whisper-1", language="es")
+        chat.transcribe(AudioClip.read(audio), model="whisper-1", language="es")
 
 
-def test_missing_audio_file_is_an_input_error(chat: OpenAIChat, tmp_path: Path) -> None:
+def test_missing_audio_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        chat.transcribe(tmp_path / "missing.wav", model="whisper-1", language=None)
+        AudioClip.read(tmp_path / "missing.wav")
     assert caught.value.code == ExitCode.INPUT
 
 
@@ -452,3 +469,49 @@ def test_openai_is_not_imported_by_the_adapter_module() -> None:
     code = "import sys, omar_cli.llm.openai_client; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- message parts
+
+
+def test_an_image_part_travels_as_a_data_url_beside_the_text(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    photo = ImagePart.from_bytes(b"\xff\xd8\xff\xe0JFIF-display-photo", detail="low")
+    fake_openai.enqueue_answer("F0002 on the display.")
+    messages = [MESSAGES[0], ChatMessage.of("user", "What does the display say?", [photo])]
+
+    chat.stream_chat(messages, model="vision-model")
+
+    system, user = fake_openai.last_request.messages
+    assert system == WIRE[0]  # text-only messages stay plain strings
+    assert user["content"] == [
+        {"type": "text", "text": "What does the display say?"},
+        {"type": "image_url", "image_url": {"url": photo.data_url, "detail": "low"}},
+    ]
+    url = user["content"][1]["image_url"]["url"]
+    assert url.startswith("data:image/jpeg;base64,")
+    assert ImagePart.from_data_url(url).data == photo.data
+    assert fake_openai.last_request.model == "vision-model"
+
+
+def test_a_photo_question_reaches_the_server_with_the_vision_model(
+    fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omar_cli.services import Services
+    from omar_cli.settings import load_settings
+
+    monkeypatch.setenv("OMAR_VISION_MODEL", "vision-e2e")
+    photo = ImagePart.from_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(40)))
+    fake_openai.enqueue_answer("Veo F0002 en la pantalla [F0002].")
+    with make_chat(fake_openai.base_url) as chat:
+        svc = Services(load_settings(), chat_override=chat)
+        result = svc.assistant.ask("", images=[photo])
+    assert (result.status, result.model) == ("answered", "vision-e2e")
+    sent = fake_openai.last_request
+    assert sent.model == "vision-e2e"
+    text, image = sent.messages[-1]["content"]
+    assert text["type"] == "text" and "QUESTION:" in text["text"]
+    assert image["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(
+        photo.data
+    ).decode("ascii")

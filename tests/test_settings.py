@@ -125,3 +125,73 @@ def test_key_is_trimmed_and_checked(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         load_settings(env_for(tmp_path, OPENAI_API_KEY="sk-ñandú-123"))
+
+
+# -- values are bounded where they are read ---------------------------------------------------
+
+BAD_VALUES = [
+    ("timeout", "nan"),
+    ("timeout", "inf"),
+    ("timeout", "1e309"),
+    ("timeout", "-1"),
+    ("session_idle_minutes", "99999999999999999999"),
+    ("context_chars", "99999999999999999999"),
+    ("base_url", "http://256.256.256.256/v1"),
+    ("base_url", "http://1.2.3/v1"),
+    ("base_url", "http://local\nhost:11434/v1"),
+    ("base_url", "http://localhost:11434/v1\n"),
+    ("base_url", "http://exa mple.com/v1"),
+    ("base_url", "http://-bad-.example/v1"),
+    ("base_url", "http://[::zz]/v1"),
+]
+
+
+@pytest.mark.parametrize(("key", "raw"), BAD_VALUES)
+def test_out_of_bounds_values_are_refused_at_config_set(tmp_path: Path, key: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        write_config_value(tmp_path / "config.toml", key, raw)
+    assert not (tmp_path / "config.toml").exists()
+
+
+@pytest.mark.parametrize(("key", "raw"), BAD_VALUES)
+def test_out_of_bounds_values_are_refused_from_the_environment(
+    tmp_path: Path, key: str, raw: str
+) -> None:
+    from omar_cli.settings import SETTINGS_BY_KEY
+
+    with pytest.raises(ConfigError, match=key):
+        load_settings(env_for(tmp_path, **{SETTINGS_BY_KEY[key].env: raw}))
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("base_url", "http://127.0.0.1:11434/v1"),
+        ("base_url", "https://api.example.com/v1"),
+        ("base_url", "http://[::1]:8080/v1"),
+        ("base_url", "http://ollama/v1"),
+        ("timeout", "0.5"),
+        ("session_idle_minutes", "0"),
+    ],
+)
+def test_sound_values_still_pass(tmp_path: Path, key: str, raw: str) -> None:
+    write_config_value(tmp_path / "config.toml", key, raw)
+
+
+def test_the_config_cli_refuses_with_exit_4(isolated_dirs: Path) -> None:
+    from typer.testing import CliRunner
+
+    from omar_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["config", "set", "timeout", "nan"])
+    assert result.exit_code == 4 and "timeout" in result.stderr
+
+
+def test_settings_derive_from_the_one_table() -> None:
+    from dataclasses import fields
+
+    from omar_cli.settings import SETTINGS, Settings
+
+    configurable = [f for f in fields(Settings) if f.name not in ("paths", "api_key", "origins")]
+    assert [f.name for f in configurable] == [s.key for s in SETTINGS]
+    assert [f.default for f in configurable] == [s.default for s in SETTINGS]

@@ -18,10 +18,20 @@ from filelock import FileLock
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
+from omar_cli import i18n
 from omar_cli.errors import InputError, NotFoundError, StoreError, UsageError
 from omar_cli.knowledge import userdocs
 from omar_cli.knowledge.model import KINDS, Entry
 from omar_cli.knowledge.userdocs import CHUNK_MAX, UserDoc, UserLibrary, split_text
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """These tests read the English wording of the messages (the msgids)."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
+
 
 FAULT_TEXT = (
     "F0001 OVERCURRENT. Output current has exceeded the trip level. "
@@ -192,7 +202,7 @@ def test_blank_pdf_says_ocr_is_not_supported(lib: UserLibrary, tmp_path: Path) -
 
 
 def test_missing_file_and_folder(lib: UserLibrary, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(NotFoundError, match="no such file"):  # exit 3, like any unknown name
         lib.add(tmp_path / "nope.pdf")
     (tmp_path / "folder.txt").mkdir()
     with pytest.raises(InputError, match="is a directory"):
@@ -229,14 +239,16 @@ Parameter 2202 sets the acceleration time.
 def test_markdown_is_split_by_headings(lib: UserLibrary, tmp_path: Path) -> None:
     doc = lib.add(write(tmp_path / "notes.md", MARKDOWN), title="Shop notes")
     entries = lib.entries()
-    sections = [(e.sources[0].page, e.lang["en"].title) for e in entries]
+    sections = [(e.sources[0].label(), e.lang["en"].title) for e in entries]
+    # cited by section, never as a page ("p. 1.2" is no page of the document)
     assert sections == [
-        (None, "Shop notes"),
-        ("1", "Shop notes § 1 Faults"),
-        ("1.1", "Shop notes § 1.1 F0001 Overcurrent"),
-        ("1.2", "Shop notes § 1.2 F0002 Overvoltage"),
-        ("2", "Shop notes § 2 Parameters"),
+        ("Shop notes, ¶ 1 [user]", "Shop notes"),
+        ("Shop notes, § 1 Faults [user]", "Shop notes § 1 Faults"),
+        ("Shop notes, § 1.1 F0001 Overcurrent [user]", "Shop notes § 1.1 F0001 Overcurrent"),
+        ("Shop notes, § 1.2 F0002 Overvoltage [user]", "Shop notes § 1.2 F0002 Overvoltage"),
+        ("Shop notes, § 2 Parameters [user]", "Shop notes § 2 Parameters"),
     ]
+    assert all(e.sources[0].page is None for e in entries)
     assert "# not a heading" in entries[2].lang["en"].text
     assert entries[2].id == f"doc-{doc.id}-p1-1-1"
     assert doc.kind == "markdown" and doc.pages == 5

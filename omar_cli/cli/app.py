@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Annotated, Any, NoReturn
 
@@ -11,18 +12,32 @@ from typer.core import TyperGroup
 from omar_cli import __version__
 from omar_cli.cli.context import AppState, command_name
 from omar_cli.errors import ExitCode, Interrupted, OmarError, UsageError
+from omar_cli.i18n import _
 
 
 class OmarGroup(TyperGroup):
     """Turns every OmarError into one line on stderr and its exit code: the one boundary."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from omar_cli import i18n
+
+        i18n.set_language(None)  # guessed again for each run, set once the settings load
+        return super().main(*args, **kwargs)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # The root's own options are parsed before invoke(): `omar --bogus` lands here.
         given = list(args)  # the parser consumes the list it is handed
+        if _wants_help(self, given):  # only then: other runs never load the catalogue
+            from omar_cli.cli.helptext import translate_tree
+            from omar_cli.i18n import language
+
+            translate_tree(self, language())
         try:
             return list(super().parse_args(ctx, args))
         except typer.TyperException as exc:
             _usage_exit(ctx, exc, given)
+        except BrokenPipeError:  # `omar --help | head -1`: the reader had enough
+            _reader_left()
 
     def invoke(self, ctx: Any) -> Any:
         argv = [*getattr(ctx, "_protected_args", []), *ctx.args]  # Click empties these
@@ -35,18 +50,21 @@ class OmarGroup(TyperGroup):
             report_error(ctx, exc)
             raise typer.Exit(int(exc.code)) from None
         except KeyboardInterrupt:
-            report_error(ctx, Interrupted("interrupted", hint="what was stored is kept"))
+            interrupted = Interrupted(_("interrupted"), hint=_("what was stored is kept"))
+            report_error(ctx, interrupted)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # `omar fault --help | head -1`
+            _reader_left()
         except typer.TyperException as exc:
             _usage_exit(ctx, exc, argv)
         except Exception as exc:
             if _debug(ctx):
                 raise
             error = OmarError(
-                f"internal error: {type(exc).__name__}: {exc}",
-                hint="run again with --debug for the traceback and report it",
+                _("internal error: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+                hint=_("run again with --debug for the traceback and report it"),
             )
             report_error(ctx, error)
             raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -63,8 +81,27 @@ def _usage_exit(ctx: Any, exc: Exception, argv: list[str]) -> NoReturn:
     ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
     ctx.obj.output.command = command_name(command)
     ctx.obj.output.json_mode = "--json" in argv
-    report_error(ctx, UsageError(message.rstrip("."), hint=f"see {command} --help"))
+    from omar_cli.cli.usage import translate_usage
+
+    hint = _("see {command} --help").format(command=command)
+    report_error(ctx, UsageError(translate_usage(message.rstrip(".")), hint=hint))
     raise typer.Exit(code) from None
+
+
+def _reader_left() -> NoReturn:
+    """stdout's reader closed the pipe: not a failure; keep the exit flush quiet too."""
+    from omar_cli.cli.output import silence
+
+    silence(sys.stdout)
+    raise typer.Exit(0) from None
+
+
+def _wants_help(group: TyperGroup, args: list[str]) -> bool:
+    """Whether Typer is about to print help: a help flag, no arguments, or a bare group."""
+    if not args or "--help" in args or "-h" in args:
+        return True
+    sub = group.commands.get(args[0]) if len(args) == 1 else None
+    return sub is not None and hasattr(sub, "commands")
 
 
 def _debug(ctx: Any) -> bool:
@@ -117,9 +154,20 @@ def root(
 
 def _register() -> None:
     # Each command lives in its own small module; importing them is cheap (no heavy deps).
-    from omar_cli.cli import ask, config, knowledge, lookup, sessions, status, sync
+    from omar_cli.cli import (
+        ask,
+        codes,
+        config,
+        image,
+        knowledge,
+        lookup,
+        sessions,
+        show,
+        status,
+        sync,
+    )
 
-    for module in (ask, lookup, sync, sessions, status):
+    for module in (ask, image, lookup, show, codes, sync, sessions, status):
         module.register(app)
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
@@ -129,4 +177,22 @@ _register()
 
 
 def main() -> None:
-    app(prog_name="omar")
+    was_devnull = _stdout_is_devnull()
+    try:
+        app(prog_name="omar")
+    except SystemExit as exc:
+        # Rich meets a closed pipe (`omar --help | head -1`) by pointing stdout at
+        # /dev/null and exiting 1; the reader leaving early is no failure of ours.
+        if exc.code == 1 and not was_devnull and _stdout_is_devnull():
+            raise SystemExit(0) from None
+        raise
+
+
+def _stdout_is_devnull() -> bool:
+    import os
+
+    try:
+        out, null = os.fstat(1), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)

@@ -10,7 +10,9 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
+from omar_cli.cli.signals import signals_as_interrupt
 from omar_cli.errors import OmarError
+from omar_cli.i18n import N_, _, translator
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -56,12 +58,13 @@ def ask(
     if model:
         st.svc.settings = st.svc.settings.with_overrides(model=model)
     text = _read_question(question)
-    if text is None:
-        if not sys.stdin.isatty() or json_out:
-            raise typer.BadParameter("no question given (pass it as an argument or with -)")
-        _chat_loop(st, session=session, new=new, offline=offline)
-        return
-    result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
+    if text is None and (not sys.stdin.isatty() or json_out):
+        raise typer.BadParameter(_("no question given (pass it as an argument or with -)"))
+    with signals_as_interrupt(st):
+        if text is None:
+            _chat_loop(st, session=session, new=new, offline=offline)
+            return
+        result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
     if result.error is not None:
         raise typer.Exit(int(result.error.code))
 
@@ -78,7 +81,7 @@ def _ask_once(
     out = st.output
     svc = st.svc
     if not offline and svc.chat() is None:
-        out.note("no API key configured: answering offline from the built-in knowledge")
+        out.note(_("no API key configured: answering offline from the built-in knowledge"))
     stream = _Streamer(out) if not out.json_mode else None
     with stream or nullcontext():
         result = svc.assistant.ask(
@@ -93,25 +96,63 @@ def _ask_once(
     return result
 
 
+#: words of the answer's frame, shown in the answer's language (not the interface's)
+WORDS: dict[str, str] = {
+    "sources": N_("Sources"),
+    "also_given": N_("Consulted, not cited"),
+    "conflict": N_("⚠ contradicts a safety rule"),
+    "cut": N_("— Incomplete answer: it was cut off before the end. Offline answer follows —"),
+    "unknown": N_("warning: the answer cites ids not in the knowledge base: {ids}; verify them"),
+}
+
+
+def frame_words(lang: str) -> dict[str, str]:
+    tr = translator(lang)
+    return {key: tr.gettext(text) for key, text in WORDS.items()}
+
+
 def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
+    words = frame_words(result.lang)
     if out.json_mode:
         out.emit_json(result, ok=result.error is None)
     else:
-        if not streamed:
-            _print_answer(out, result.answer)
-        elif result.safety_note:  # added after the stream: the model left the rule out
-            _print_answer(out, f"⚠ {result.safety_note}")
-        cited = [s for s in result.sources if s.cited] or list(result.sources)
-        if cited and result.mode == "online":
-            header = "Fuentes" if result.lang == "es" else "Sources"
-            out.out(f"\n{header}:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
+        _render_text(out, result, streamed=streamed, words=words)
     if result.unknown_citations:
-        ids = ", ".join(result.unknown_citations)
-        out.note(f"warning: the answer cites {ids}, not in the knowledge base; verify it")
+        out.note(words["unknown"].format(ids=", ".join(result.unknown_citations)))
     if result.error is not None:
         out.error_lines(result.error)
     if result.queued:
-        out.note(f"question {result.question_id} kept pending; run `omar sync` when online")
+        note = _("question {id} kept pending; run `omar sync` when online")
+        out.note(note.format(id=result.question_id))
+
+
+def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
+    if not streamed:
+        _print_answer(out, result.answer)
+    else:  # what was added after the stream: flags and the rule the model left out
+        safety = f"⚠ {result.safety_note}" if result.safety_note else None
+        for added in (result.conflict_note, safety):
+            if added:
+                out.out("")
+                _print_answer(out, added)
+    if result.offline_answer is not None:  # a cut answer: say so, then the knowledge's
+        out.out(f"\n{words['cut']}\n")
+        _print_answer(out, result.offline_answer)
+        return
+    if result.mode != "online":
+        return
+    if result.sources:
+        lines = [
+            out.fold(
+                f"  [{s.id}] {s.source}" + (f" {words['conflict']}" if s.safety_conflict else "")
+            )
+            for s in result.sources
+        ]
+        out.out(f"\n{words['sources']}:\n" + "\n".join(lines))
+    if result.also_given:
+        ids = ", ".join(f"[{s.id}]{' ⚠' if s.safety_conflict else ''}" for s in result.also_given)
+        gap = "" if result.sources else "\n"
+        out.out(gap + out.fold(f"{words['also_given']}: {ids}", indent="  "))
 
 
 def _print_answer(out: Output, text: str) -> None:
@@ -139,7 +180,7 @@ class _Streamer:
 
     def __enter__(self) -> _Streamer:
         if self.out.rich_stderr:
-            self._status = self.out.err_console().status("thinking…")
+            self._status = self.out.err_console().status(_("thinking…"))
             self._status.start()
         return self
 
@@ -196,7 +237,7 @@ class _Tail:
 
 def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -> None:
     out = st.output
-    out.note("interactive chat: empty line or Ctrl-D to leave")
+    out.note(_("interactive chat: empty line or Ctrl-D to leave"))
     while True:
         # the prompt goes to stderr so that stdout holds only answers, even when redirected
         out.stderr.write("omar> ")

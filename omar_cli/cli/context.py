@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from omar_cli import i18n
 from omar_cli.cli.output import Output
+from omar_cli.i18n import _
 
 #: the `--json` flag every command that prints a result takes
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -33,6 +35,7 @@ class AppState:
 
             self.services = Services(self._settings())
             settings = self.services.settings
+            i18n.set_language(settings.language)
             self.output.secrets = tuple(filter(None, [settings.api_key]))
             self.output.error_log = settings.paths.log / "errors.log"
         return self.services
@@ -46,7 +49,7 @@ class AppState:
         except ConfigError as exc:
             if not self.lenient:
                 raise
-            self.output.note(f"warning: {exc.message}; ignoring the config file")
+            self.output.warn(_("{problem}; ignoring the config file").format(problem=exc.message))
         try:
             return load_settings(config_file=False)
         except ConfigError:  # a bad variable too: defaults, still with the right folders
@@ -56,7 +59,7 @@ class AppState:
 def warn_damaged(st: AppState) -> None:
     """Sessions skipped because a file is damaged: said on stderr, never silently."""
     for damaged in st.svc.store.damaged_sessions():
-        st.output.note(f"warning: {damaged.problem}")
+        st.output.warn(damaged.problem)
 
 
 def state(ctx: typer.Context, *, json_mode: bool = False, lenient: bool = False) -> AppState:

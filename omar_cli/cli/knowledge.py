@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from omar_cli.cli.confirm import confirm
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.errors import UsageError
+from omar_cli.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from omar_cli.knowledge.userdocs import UserDoc
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,13 +40,13 @@ def add(
 
     def on_page(done: int, total: int) -> None:
         if out.rich_stderr and (done == total or done % 10 == 0):
-            out.err(f"omar: reading page {done}/{total}…")
+            out.note(_("reading page {done}/{total}…").format(done=done, total=total))
 
     doc = st.svc.library.add(file, title=title, on_page=on_page)
     if json_out:
         out.emit_json({"document": doc})
     else:
-        out.out(f"{doc.id}  {doc.title}  ({doc.kind}, {doc.pages} pages, {doc.chunks} chunks)")
+        out.out(f"{doc.id}  {doc.title}  ({_doc_size(doc)})")
 
 
 @app.command("list")
@@ -56,11 +61,10 @@ def list_(ctx: typer.Context, json_out: JsonOption = False) -> None:
         st.output.emit_json({"documents": docs})
         return
     if not docs:
-        st.output.note("no documents added yet; see omar knowledge add --help")
+        st.output.note(_("no documents added yet; see omar knowledge add --help"))
     for doc in docs:
-        st.output.out(
-            f"{doc.id}  {doc.title}  ({doc.kind}, {doc.pages} pages, added {doc.added_at})"
-        )
+        added = _("added {date}").format(date=_local_time(doc.added_at))
+        st.output.out(f"{doc.id}  {doc.title}  ({_doc_size(doc, chunks=False)}, {added})")
 
 
 @app.command("remove")
@@ -78,11 +82,35 @@ def remove(
     doc = st.svc.library.find(ref)  # an unknown id fails here, before any question
     if not yes:
         if not sys.stdin.isatty():
-            raise UsageError("refusing to remove a document without --yes", hint="add --yes")
-        if not typer.confirm(f"Remove {doc.id} {doc.title!r}?", err=True):
-            raise typer.Abort()
+            raise UsageError(_("refusing to remove a document without --yes"), hint=_("add --yes"))
+        question = _("Remove {id} {title}?").format(id=doc.id, title=repr(doc.title))
+        if not confirm(st.output, question):
+            st.output.note(_("nothing removed"))
+            raise typer.Exit(1)
     doc = st.svc.library.remove(doc.id)
     if json_out:
         st.output.emit_json({"document": doc})
     else:
-        st.output.out(f"removed {doc.id}  {doc.title}")
+        st.output.out(_("removed {id}  {title}").format(id=doc.id, title=doc.title))
+
+
+def _doc_size(doc: UserDoc, *, chunks: bool = True) -> str:
+    """ "pdf, 12 pages, 40 chunks", worded for one or many, sections for Markdown."""
+    if doc.kind == "markdown":
+        size = ngettext("{n} section", "{n} sections", doc.pages).format(n=doc.pages)
+    else:
+        size = ngettext("{n} page", "{n} pages", doc.pages).format(n=doc.pages)
+    parts = [doc.kind, size]
+    if chunks:
+        parts.append(ngettext("{n} chunk", "{n} chunks", doc.chunks).format(n=doc.chunks))
+    return ", ".join(parts)
+
+
+def _local_time(iso: str) -> str:
+    """An ISO 8601 stamp in the local time zone, to the minute (JSON keeps the original)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.errors import InputError
+from omar_cli.i18n import N_, _, translator
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
@@ -20,6 +22,30 @@ LangOpt = Annotated[
 ]
 
 
+#: the kind of a hit, named in the reader's language with ``kind_label``
+KIND_NAMES: dict[str, str] = {
+    "fault": N_("fault"),
+    "alarm": N_("alarm"),
+    "parameter": N_("parameter"),
+    "rating": N_("rating"),
+    "typecode": N_("type code"),
+    "procedure": N_("procedure"),
+    "safety": N_("safety"),
+    "topic": N_("topic"),
+    "document": N_("document"),
+}
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """``kind`` as a reader of ``lang`` calls it ("fallo"); unknown kinds as they are."""
+    name = KIND_NAMES.get(kind)
+    return translator(lang).gettext(name) if name else kind
+
+
+#: a code typed as the technician says it, unquoted: `omar fault fallo 2`
+CodeWords = list[str]
+
+
 def register(app: typer.Typer) -> None:
     app.command("fault")(fault)
     app.command("alarm")(alarm)
@@ -29,7 +55,7 @@ def register(app: typer.Typer) -> None:
 
 def fault(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="F0001, F1, 1, fallo 16, or a fieldbus code.")],
+    code: Annotated[CodeWords, typer.Argument(help="F0001, F1, 1, fallo 16, or a fieldbus code.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -37,12 +63,12 @@ def fault(
 
     Example: omar fault F0002
     """
-    _show(ctx, code, "fault", lang, json_out)
+    _show(ctx, " ".join(code), "fault", lang, json_out)
 
 
 def alarm(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="A2010, 2010, alarma 2010.")],
+    code: Annotated[CodeWords, typer.Argument(help="A2010, 2010, alarma 2010.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -50,12 +76,12 @@ def alarm(
 
     Example: omar alarm A2010
     """
-    _show(ctx, code, "alarm", lang, json_out)
+    _show(ctx, " ".join(code), "alarm", lang, json_out)
 
 
 def param(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="2202, 22.02, par 2202.")],
+    number: Annotated[CodeWords, typer.Argument(help="2202, 22.02, par 2202.")],
     lang: LangOpt = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -63,7 +89,7 @@ def param(
 
     Example: omar param 22.02
     """
-    _show(ctx, number, "parameter", lang, json_out)
+    _show(ctx, " ".join(number), "parameter", lang, json_out)
 
 
 def search(
@@ -80,8 +106,8 @@ def search(
     st = state(ctx, json_mode=json_out, lenient=True)
     query = clean_text(" ".join(text)).strip()
     if not query:
-        raise InputError("the search text is empty", hint='example: omar search "F0002"')
-    language = _checked(lang) if lang else st.svc.knowledge.detect_lang(query)
+        raise InputError(_("the search text is empty"), hint=_('example: omar search "F0002"'))
+    language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
     unknown = st.svc.knowledge.unknown_codes(query)
     out = st.output
@@ -96,41 +122,61 @@ def search(
         for code in unknown:
             out.note(unknown_code_line(code, language))
     if not hits:
-        out.note("no matches; try the code the panel shows or other words")
+        out.note(_("no matches; try the code the panel shows or other words"))
         return
     weak_label = "posiblemente relacionado" if language == "es" else "possibly related"
+    width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
+        head = f"[{hit.id}] {hit.entry.name} — {hit.title}"
         weak = f" [{weak_label}]" if hit.match == "weak" else ""
-        out.out(f"[{hit.id}] {hit.entry.name} — {hit.title}  ({hit.kind}, {hit.source}){weak}")
-        out.out(f"    {_first_line(hit.text)}")
+        tail = f"({kind_label(hit.kind, language)}, {hit.source}){weak}"
+        if width is None:
+            out.out(f"{head}  {tail}")
+            out.out(f"    {_first_line(hit.text)}")
+        else:
+            out.out(_fit(head, width))
+            out.out(_fit(f"    {tail}", width))
+            out.out(f"    {_first_line(hit.text, width - 4)}")
 
 
 def _show(ctx: typer.Context, raw: str, kind: str, lang: str | None, json_out: bool) -> None:
     st = state(ctx, json_mode=json_out, lenient=True)
-    configured = st.svc.settings.language
-    language = _checked(lang) if lang else (configured if configured in ("es", "en") else "en")
+    language = content_lang(lang, st.svc.settings.language)
     entry = st.svc.codes.lookup(clean_text(raw), kind)
-    out = st.output
-    if json_out:
-        out.emit_json({"entry": entry_dict(entry, language)})
+    render_entry(st.output, entry, language, st.svc.codes.get)
+
+
+def content_lang(lang: str | None, configured: str) -> str:
+    """The language a sheet is shown in: --lang, else the setting (English if not es/en)."""
+    if lang:
+        return checked_lang(lang)
+    return configured if configured in ("es", "en") else "en"
+
+
+def render_entry(
+    out: Output, entry: Entry, language: str, find: Callable[[str], Entry | None]
+) -> None:
+    """One entry as JSON, as a panel on a terminal, or as plain text when piped."""
+    if out.json_mode:
+        out.emit_json({"entry": entry_dict(entry, language, find)})
     elif out.rich_stdout:
-        _rich_entry(out, entry, language)
+        _rich_entry(out, entry, language, find)
     else:
         from omar_cli.knowledge.offline import describe_entry
 
-        out.out(describe_entry(entry, language))
+        out.out(describe_entry(entry, language, find=find))
         safety = entry.text_in(language).safety
         if safety:
             out.out(f"\n⚠ {safety}")
 
 
-def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
+def _rich_entry(out: Output, entry: Entry, lang: str, find: Callable[[str], Entry | None]) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
     from omar_cli.knowledge.offline import describe_entry
 
-    body = describe_entry(entry, lang).split("\n\n", 1)[1]
+    body = describe_entry(entry, lang, find=find).split("\n\n", 1)[1]
     safety = entry.text_in(lang).safety
     console = out.console()
     title = f"[bold]{entry.id} {entry.name}[/] — {entry.text_in(lang).title}"
@@ -139,15 +185,19 @@ def _rich_entry(out: Output, entry: Entry, lang: str) -> None:
         console.print(f"[bold red]⚠ {safety}[/]")
 
 
-def _checked(lang: str) -> str:
+def checked_lang(lang: str) -> str:
     if lang not in ("es", "en"):
-        raise typer.BadParameter("--lang must be es or en")
+        raise typer.BadParameter(_("--lang must be es or en"))
     return lang
 
 
-def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
+def entry_dict(
+    entry: Entry, lang: str, find: Callable[[str], Entry | None] | None = None
+) -> dict[str, Any]:
+    """An entry in ``lang`` for --json; ``find`` gives related ids their titles."""
     from omar_cli.knowledge.offline import provenance
 
+    related = [(rel, find(rel) if find is not None else None) for rel in entry.related]
     body = entry.text_in(lang)
     return {
         "id": entry.id,
@@ -159,9 +209,12 @@ def entry_dict(entry: Entry, lang: str) -> dict[str, Any]:
         "checks": list(body.checks),
         "safety": body.safety,
         "related": list(entry.related),
+        "related_titles": {
+            rel: other.text_in(lang).title for rel, other in related if other is not None
+        },
         "hex_code": entry.hex_code,
-        "facts": dict(entry.facts),
-        "gaps": list(entry.gaps),
+        "facts": dict(entry.facts_in(lang)),
+        "gaps": list(entry.gaps_in(lang)),
         "confidence": entry.confidence,
         "verify_on_manual": entry.needs_verification,
         "provenance": provenance(entry, lang),
@@ -184,5 +237,8 @@ def _hit(hit: Hit) -> dict[str, Any]:
 
 
 def _first_line(text: str, width: int = 110) -> str:
-    line = " ".join(text.split())
+    return _fit(" ".join(text.split()), width)
+
+
+def _fit(line: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"

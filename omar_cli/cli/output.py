@@ -13,7 +13,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from omar_cli.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,22 +59,22 @@ class Output:
         if self.stdout_closed:
             return
         try:
-            self.stdout.write(self.redact(text) + end)
+            write_safely(self.stdout, self.redact(text) + end)
             self.stdout.flush()
         except BrokenPipeError:
             # The reader left (`omar ask ... | head`): stop printing, but finish the work,
             # so the answer is still stored. Further writes, even at exit, go nowhere.
             self.stdout_closed = True
-            _silence(self.stdout)
+            silence(self.stdout)
 
     def err(self, text: str) -> None:
-        self.stderr.write(self.redact(text) + "\n")
+        write_safely(self.stderr, self.redact(text) + "\n")
         self.stderr.flush()
 
     def error_lines(self, exc: OmarError) -> None:
-        self.err(f"omar: error: {exc.message}")
+        self.err(_("omar: error: {message}").format(message=exc.message))
         if exc.hint:
-            self.err(f"omar: hint: {exc.hint}")
+            self.err(_("omar: hint: {hint}").format(hint=exc.hint))
         self._log_error(exc)
 
     def _log_error(self, exc: OmarError) -> None:
@@ -92,15 +94,42 @@ class Output:
     def note(self, text: str) -> None:
         self.err(f"omar: {text}")
 
+    def warn(self, text: str) -> None:
+        """A warning on stderr: something was not done, the result still stands."""
+        self.err(_("omar: warning: {text}").format(text=text))
+
+    @property
+    def width(self) -> int | None:
+        """Columns of the terminal stdout is, None when piped (piped text is never wrapped)."""
+        if not _isatty(self.stdout):
+            return None
+        import shutil
+
+        return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+    def fold(self, line: str, indent: str = "    ") -> str:
+        """``line`` folded to the terminal's width, continued under ``indent``; unchanged
+        when piped, so that scripts get one line per item."""
+        width = self.width
+        if width is None or len(line) <= width:
+            return line
+        import textwrap
+
+        return textwrap.fill(
+            line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+        )
+
     def console(self) -> Console:
         from rich.console import Console
 
-        return Console(file=self.stdout, no_color="NO_COLOR" in os.environ, highlight=False)
+        stream = cast("IO[str]", _SafeStream(self.stdout))
+        return Console(file=stream, no_color="NO_COLOR" in os.environ, highlight=False)
 
     def err_console(self) -> Console:
         from rich.console import Console
 
-        return Console(file=self.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
+        stream = cast("IO[str]", _SafeStream(self.stderr))
+        return Console(file=stream, no_color="NO_COLOR" in os.environ, highlight=False)
 
     def emit_json(self, payload: Any, *, ok: bool = True) -> None:
         body = {"schema": JSON_SCHEMA, "command": self.command, "ok": ok, **to_jsonable(payload)}
@@ -124,7 +153,76 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _silence(stream: IO[str]) -> None:
+#: stand-ins for characters a legacy console encoding (cp1252, cp850, ascii) lacks
+FALLBACKS = str.maketrans(
+    {
+        "⚠": "(!)",
+        "—": "-",
+        "–": "-",
+        "…": "...",
+        "·": "-",
+        "→": "->",
+        "≤": "<=",
+        "≥": ">=",
+        "✓": "v",
+        "✗": "x",
+        "•": "*",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "§": "S.",
+    }
+)
+
+
+def encodable(text: str, encoding: str | None) -> str:
+    """``text`` as ``encoding`` can carry it: known symbols replaced by ASCII stand-ins,
+    anything else left unencodable by "?" (a Windows console must never crash a command)."""
+    if not encoding:
+        return text
+    try:
+        text.encode(encoding)
+        return text
+    except (UnicodeEncodeError, LookupError):
+        pass
+    text = "".join(c if _fits(c, encoding) else c.translate(FALLBACKS) for c in text)
+    try:
+        return text.encode(encoding, errors="replace").decode(encoding)
+    except LookupError:
+        return text.encode("ascii", errors="replace").decode("ascii")
+
+
+def _fits(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def write_safely(stream: IO[str], text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # nothing was written: the stream encodes before writing
+        stream.write(encodable(text, getattr(stream, "encoding", None) or "ascii"))
+
+
+class _SafeStream:
+    """A text stream for Rich that never raises UnicodeEncodeError (see ``write_safely``)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        write_safely(self._stream, text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def silence(stream: IO[str]) -> None:
     # Point the broken descriptor at /dev/null so Python's flush at exit stays quiet.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

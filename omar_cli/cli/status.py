@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.context import JsonOption, state
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +28,9 @@ def status(
 
     st = state(ctx, json_mode=json_out)
     report = gather_status(st.svc, check_endpoint=not no_check)
-    warn_damaged(st)
+    # From the report: reading the whole store a second time would double the wait.
+    for path in report.store["damaged"]:
+        st.output.warn(f"session store file is damaged: {path}")
     out = st.output
     if json_out:
         out.emit_json(report)
@@ -51,6 +53,10 @@ def status(
         ("messages", f"{store['messages']} ({store['pending']} pending)"),
         ("avg answer latency", f"{latency:.0f} ms" if latency is not None else "n/a"),
     ]
+    if store["damaged"]:
+        rows.append(("damaged files", ", ".join(store["damaged"])))
+    if store["rebuilt"]:
+        rows.append(("rebuilt sessions", ", ".join(store["rebuilt"])))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out.out(f"{key.ljust(width)}  {value}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.signals import signals_as_interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -13,11 +16,18 @@ def register(app: typer.Typer) -> None:
 
 def sync(
     ctx: typer.Context,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Queue again the questions the endpoint refused before."
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Send pending questions (asked offline or when the network failed), oldest first.
 
-    Stops at the first network failure; what was not sent stays pending.
+    Stops at the first failure a retry or a config fix may cure (network, key, model, base
+    URL); what was not sent stays pending and the exit code says why.
 
     Example: omar sync
     """
@@ -28,7 +38,8 @@ def sync(
         if total and out.rich_stderr:
             out.err(f"omar: sending {min(done + 1, total)}/{total}…")
 
-    report = st.svc.assistant.sync(on_progress=progress)
+    with signals_as_interrupt(st):  # a partial answer is kept, as with Ctrl-C
+        report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
     warn_damaged(st)
     if json_out:
         out.emit_json(report, ok=report.error is None)

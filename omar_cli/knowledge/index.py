@@ -549,5 +549,5 @@ def _hit(entry: Entry, score: float, lang: str, match: Match = "strong") -> Hit:
 
 
 def _summary(entry: Entry, text: LangText) -> str:
-    facts = "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in entry.facts.items())
+    facts = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (text.facts or entry.facts).items())
     return f"{text.text} [{facts}]" if facts else text.text

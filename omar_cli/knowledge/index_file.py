@@ -45,6 +45,7 @@ def _indexed_fields(entry: Entry) -> Iterator[str]:
     for lang, text in entry.lang.items():
         yield from ("\x1d", lang, text.title, text.text, *text.causes, *text.checks)
         yield from ("\x1d", *text.keywords, "\x1d", text.safety or "")
+        yield from ("\x1d", *(f"{k}={v}" for k, v in text.facts.items()), *text.gaps)
 
 
 def fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> None:

@@ -332,9 +332,9 @@ def entry_columns(entry: Entry) -> tuple[str, ...]:
         body = " ".join([text.text, *text.causes, *text.checks])
         columns[3] += analyse(body, stem_lang)
         columns[4] += analyse(text.safety or "", stem_lang)
-    facts = " ".join(f"{k} {v}" for k, v in entry.facts.items())
-    # gaps are English and say where the missing value lives: worth finding, weakly
-    columns[4] += analyse(" ".join([facts, *entry.gaps]), "en")
+        # facts and gaps (where the missing value lives) are worth finding, weakly
+        facts = " ".join(f"{k} {v}" for k, v in entry.facts_in(lang_code).items())
+        columns[4] += analyse(" ".join([facts, *entry.gaps_in(lang_code)]), stem_lang)
     return tuple(" ".join(column) for column in columns)
 
 

@@ -35,6 +35,9 @@ _ENTRY_REQUIRED = frozenset({"id", "kind", "name", "confidence", "sources", *LAN
 _ENTRY_OPTIONAL = frozenset({"hex", "related", "facts", "gaps"})
 _LANG_REQUIRED = frozenset({"title", "text"})
 _LANG_OPTIONAL = frozenset({"causes", "checks", "keywords", "safety"})
+#: the English facts are the entry's own [entry.facts]; other languages carry a translation
+_SOURCE_LANG = "en"
+_DIGITS = re.compile(r"\d+")
 _SOURCE_KEYS = frozenset({"doc", "page", "ref", "drive"})
 
 _ID_PATTERNS: Mapping[str, re.Pattern[str]] = {
@@ -195,24 +198,32 @@ def _entry(fname: str, index: int, raw: Any) -> Entry:
     hex_code = _opt_str(where, raw, "hex")
     if hex_code is not None and not _HEX.fullmatch(hex_code):
         raise KnowledgeError(f"{where}: field 'hex' must be 4 upper-case hex digits, e.g. '2310'")
+    facts = _facts(where, raw.get("facts", {}))
+    gaps = _str_tuple(where, raw, "gaps")
     return Entry(
         id=ident,
         kind=kind,
         name=_str(where, raw, "name"),
-        lang={lang: _lang_text(f"{where} [{lang}]", raw[lang]) for lang in LANGS},
+        lang={
+            lang: _lang_text(f"{where} [{lang}]", raw[lang], lang, facts, gaps) for lang in LANGS
+        },
         confidence=confidence,
         sources=_sources(where, raw["sources"]),
         related=_str_tuple(where, raw, "related"),
         hex_code=hex_code,
-        facts=_facts(where, raw.get("facts", {})),
-        gaps=_str_tuple(where, raw, "gaps"),
+        facts=facts,
+        gaps=gaps,
     )
 
 
-def _lang_text(where: str, raw: Any) -> LangText:
+def _lang_text(
+    where: str, raw: Any, lang: str, facts: dict[str, str], gaps: tuple[str, ...]
+) -> LangText:
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{where}: must be a table with title and text")
-    _check_keys(where, raw, _LANG_REQUIRED, _LANG_OPTIONAL)
+    translated = lang != _SOURCE_LANG
+    extra = {"facts", "gaps"} if translated else set()
+    _check_keys(where, raw, _LANG_REQUIRED, _LANG_OPTIONAL | extra)
     return LangText(
         title=_str(where, raw, "title"),
         text=_str(where, raw, "text").strip(),
@@ -220,7 +231,48 @@ def _lang_text(where: str, raw: Any) -> LangText:
         checks=_str_tuple(where, raw, "checks"),
         keywords=_str_tuple(where, raw, "keywords"),
         safety=_opt_str(where, raw, "safety"),
+        facts=_translated_facts(where, raw.get("facts"), facts) if translated else facts,
+        gaps=_translated_gaps(where, raw, gaps) if translated else gaps,
     )
+
+
+def _translated_gaps(
+    where: str, raw: Mapping[str, Any], english: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A translation of the English gaps: one each, so no language hides a missing value."""
+    gaps = _str_tuple(where, raw, "gaps")
+    if len(gaps) != len(english):
+        raise KnowledgeError(
+            f"{where}: {len(gaps)} gaps but the entry's gaps has {len(english)}; "
+            "translate each gap once, in the same order"
+        )
+    return gaps
+
+
+def _translated_facts(where: str, raw: Any, english: dict[str, str]) -> dict[str, str]:
+    """A translation of the English facts: one per English fact, in order, same numbers.
+
+    Labels and words are free, but every number must come through unchanged (a decimal
+    comma is fine), so a value mistyped in one language fails here instead of misleading.
+    """
+    if raw is None:
+        if english:
+            raise KnowledgeError(f"{where}: the entry has [entry.facts]; translate them in facts")
+        return {}
+    if not english:
+        raise KnowledgeError(f"{where}: facts given but the entry has no [entry.facts]")
+    facts = _facts(where, raw)
+    if len(facts) != len(english):
+        raise KnowledgeError(
+            f"{where}: {len(facts)} facts but [entry.facts] has {len(english)}; "
+            "translate each fact once, in the same order"
+        )
+    for (key, value), (en_key, en_value) in zip(facts.items(), english.items(), strict=True):
+        if _DIGITS.findall(value) != _DIGITS.findall(en_value):
+            raise KnowledgeError(
+                f"{where}: facts.{key} does not carry the numbers of facts.{en_key} ({en_value!r})"
+            )
+    return facts
 
 
 def _sources(where: str, raw: Any) -> tuple[Source, ...]:

@@ -38,11 +38,14 @@ class Source:
     page: str | None = None  # printed page as the document numbers it, e.g. "130"
     ref: str | None = None  # key in shared/reference/acs150-facts.md, e.g. "S1", "P4"
     drive: str = "ACS150"  # drive the document is about (ACS150, ACS355, ACS550, ...)
+    #: where in a document without pages: "§ 1.2 Wiring" (a heading), "¶ 4" (a paragraph)
+    section: str | None = None
 
     def label(self) -> str:
         page = f", p. {self.page}" if self.page else ""
+        section = f", {self.section}" if self.section else ""
         drive = "" if self.drive == "ACS150" else f" [{self.drive}]"
-        return f"{self.doc}{page}{drive}"
+        return f"{self.doc}{page}{section}{drive}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class LangText:
     checks: tuple[str, ...] = ()  # in the order a technician should do them
     keywords: tuple[str, ...] = ()  # synonyms and phrases technicians actually use
     safety: str | None = None  # safety note that must travel with this entry
+    #: the entry's facts in this language (labels and values translated); the English
+    #: table is the entry's own ``[entry.facts]``
+    facts: Mapping[str, str] = field(default_factory=dict)
+    #: what is not known, in this language (the English list is the entry's ``gaps``)
+    gaps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,16 @@ class Entry:
 
     def text_in(self, lang: str) -> LangText:
         return self.lang.get(lang) or self.lang["en"]
+
+    def facts_in(self, lang: str) -> Mapping[str, str]:
+        """The facts in ``lang``; English (``facts``) where no translation is held."""
+        text = self.lang.get(lang)
+        return text.facts if text is not None and text.facts else self.facts
+
+    def gaps_in(self, lang: str) -> tuple[str, ...]:
+        """The gaps in ``lang``; English (``gaps``) where no translation is held."""
+        text = self.lang.get(lang)
+        return text.gaps if text is not None and text.gaps else self.gaps
 
     @property
     def needs_verification(self) -> bool:

@@ -6,58 +6,47 @@ where the entry has one, its safety note, so an offline answer is as grounded as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from omar_cli.i18n import N_, translator
 from omar_cli.knowledge.model import Entry
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, UnknownCode
 
-LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "header": "Respuesta sin conexión, de la base de conocimiento de OMAR",
-        "causes": "Causas posibles",
-        "checks": "Qué comprobar, en orden",
-        "facts": "Datos (en inglés)",
-        "related": "Parámetros/códigos relacionados",
-        "gaps": "No está en la base (nota en inglés)",
-        "source": "Fuente",
-        "verify": "dato de un variador hermano de la familia ABB: "
-        "verifíquelo en el manual de su variador",
-        "unsure": "dato no confirmado (las fuentes discrepan o es una inferencia): "
-        "verifíquelo en el manual de su variador",
-        "user": "documento añadido por el usuario",
-        "see_also": "Ver también",
-        "safety": "SEGURIDAD",
-        "none": "No encontré nada en la base de conocimiento para esta pregunta. "
-        "Consulte el manual del usuario del ACS150 (ABB 3AFE68576032) o pruebe con el código "
-        "que muestra el panel (p. ej. F0002) o el número de parámetro.",
-        "general_safety": "Antes de trabajar en el variador, el motor o los cables: "
-        "seccione y bloquee la alimentación, espere al menos 5 minutos a que se descarguen los "
-        "condensadores del bus de continua y mida que no hay tensión.",
-    },
-    "en": {
-        "header": "Offline answer, from OMAR's knowledge base",
-        "causes": "Possible causes",
-        "checks": "What to check, in order",
-        "facts": "Facts",
-        "related": "Related parameters/codes",
-        "gaps": "Not in the knowledge base",
-        "source": "Source",
-        "verify": "taken from a sibling ABB drive: verify on your drive's manual",
-        "unsure": "not confirmed (sources disagree, or inferred): verify on your drive's manual",
-        "user": "document added by the user",
-        "see_also": "See also",
-        "safety": "SAFETY",
-        "none": "I found nothing in the knowledge base for this question. See the ACS150 "
+#: the frame of an answer or a fact sheet, in English; shown in the answer's language
+LABELS: dict[str, str] = {
+    "header": N_("Offline answer, from OMAR's knowledge base"),
+    "causes": N_("Possible causes"),
+    "checks": N_("What to check, in order"),
+    "facts": N_("Facts"),
+    "related": N_("Related parameters/codes"),
+    "gaps": N_("Not in the knowledge base"),
+    "source": N_("Source"),
+    "verify": N_("taken from a sibling ABB drive: verify on your drive's manual"),
+    "unsure": N_("not confirmed (sources disagree, or inferred): verify on your drive's manual"),
+    "user": N_("document added by the user"),
+    "see_also": N_("See also"),
+    "safety": N_("SAFETY"),
+    "none": N_(
+        "I found nothing in the knowledge base for this question. See the ACS150 "
         "user's manual (ABB 3AFE68576032), or try the code the panel shows (e.g. F0002) or "
-        "the parameter number.",
-        "general_safety": "Before working on the drive, motor or cables: isolate and lock out "
+        "the parameter number."
+    ),
+    "general_safety": N_(
+        "Before working on the drive, motor or cables: isolate and lock out "
         "the supply, wait at least 5 minutes for the DC-link capacitors to discharge, and "
-        "measure that no voltage is present.",
-    },
+        "measure that no voltage is present."
+    ),
 }
+
+
+def labels_in(lang: str) -> dict[str, str]:
+    """LABELS in ``lang`` (English for a language without a catalogue)."""
+    tr = translator(lang)
+    return {key: tr.gettext(text) for key, text in LABELS.items()}
+
 
 #: kinds whose advice means opening the drive or touching terminals and cables
 _HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
@@ -110,7 +99,7 @@ def compose_offline_answer(
     Only a strong hit is shown as the answer; weak ones are pointers under "possibly
     related", and with no hit at all the answer says so and suggests how to ask instead.
     """
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
     parts = [f"{labels['header']}."]
     parts += [unknown_code_line(code, lang) for code in unknown]
@@ -136,25 +125,8 @@ def compose_offline_answer(
         parts += [] if unknown else [words["no_answer"]]
         parts.append(words["rephrase"])
         return "\n\n".join(parts)
-    note = _one_safety_note(shown, lang)
-    if note:
-        parts.append(f"⚠ {labels['safety']}: {note}")
+    parts += [f"⚠ {labels['safety']}: {note}" for note in _safety_notes(shown, lang)]
     return "\n\n".join(parts)
-
-
-def _one_safety_note(entries: Sequence[Entry], lang: str) -> str | None:
-    """One note per answer, not near-copies: the first entry's own, else the general rule.
-
-    Where hands go on the drive, the DC-link wait is always stated.
-    """
-    notes = _safety_notes(entries, lang)
-    hands_on = entries[0].kind in _HANDS_ON_KINDS
-    general = LABELS.get(lang, LABELS["en"])["general_safety"]
-    if not notes:
-        return general if hands_on else None
-    if hands_on and _WAIT_MARK not in notes[0].lower():
-        return f"{notes[0]} {general}"
-    return notes[0]
 
 
 def unknown_code_line(code: UnknownCode, lang: str) -> str:
@@ -173,14 +145,21 @@ def _pointers(hits: Sequence[Hit], lang: str) -> str:
     return " · ".join(f"[{h.entry.id}] {h.entry.text_in(lang).title}" for h in hits)
 
 
-def describe_entry(entry: Entry, lang: str, *, brief: bool = False) -> str:
+def describe_entry(
+    entry: Entry,
+    lang: str,
+    *,
+    brief: bool = False,
+    find: Callable[[str], Entry | None] | None = None,
+) -> str:
     """One entry as a fact sheet: title, explanation, causes, checks, facts, provenance.
 
     ``brief`` (for an answer rather than a look-up) leaves out the causes when there are
-    checks to do, and the related ids. Blocks are separated by blank lines so the same text
-    reads well plain and as Markdown.
+    checks to do, and the related ids. ``find`` resolves related ids so they are shown with
+    their titles in ``lang``. Blocks are separated by blank lines so the same text reads
+    well plain and as Markdown.
     """
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     body = entry.text_in(lang)
     blocks = [f"[{entry.id}] {entry.name} — {body.title}", body.text.strip()]
     if body.causes and not (brief and body.checks):
@@ -188,57 +167,54 @@ def describe_entry(entry: Entry, lang: str, *, brief: bool = False) -> str:
     if body.checks:
         numbered = (f"{i}. {c}" for i, c in enumerate(body.checks, 1))
         blocks.append(f"{labels['checks']}:\n" + "\n".join(numbered))
-    if entry.facts:
-        facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in entry.facts.items())
+    facts_in = entry.facts_in(lang)
+    if facts_in:
+        facts = (f"- {k.replace('_', ' ')}: {v}" for k, v in facts_in.items())
         blocks.append(f"{labels['facts']}:\n" + "\n".join(facts))
     if entry.related and not brief:
-        blocks.append(f"{labels['related']}: " + ", ".join(entry.related))
-    if entry.gaps:
-        blocks.append(f"{labels['gaps']}: " + " ".join(entry.gaps))
+        lines = (f"- {related_label(rel, lang, find)}" for rel in entry.related)
+        blocks.append(f"{labels['related']}:\n" + "\n".join(lines))
+    gaps = entry.gaps_in(lang)
+    if gaps:
+        blocks.append(f"{labels['gaps']}:\n" + "\n".join(f"- {gap}" for gap in gaps))
     blocks.append(f"{labels['source']}: {provenance(entry, lang)}")
     return "\n\n".join(blocks)
 
 
+def related_label(ident: str, lang: str, find: Callable[[str], Entry | None] | None) -> str:
+    """``[2202] Tiempo de aceleración 1``: a related id with its title in ``lang``."""
+    other = find(ident) if find is not None else None
+    return f"[{ident}] {other.text_in(lang).title}" if other is not None else f"[{ident}]"
+
+
 def provenance(entry: Entry, lang: str) -> str:
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = labels_in(lang)
     text = "; ".join(s.label() for s in entry.sources)
     note = {"family": "verify", "unsure": "unsure", "user": "user"}.get(entry.confidence)
     return f"{text} ({labels[note]})" if note else text
 
 
-#: an answer carries the rule when it names the wait and the isolation, in either language
-_WAIT_MARK = "5 min"
-_ISOLATION_MARKS = (
-    "bloque",
-    "aísl",
-    "aisl",
-    "seccion",
-    "desconect",
-    "lock",
-    "isolat",
-    "disconnect",
-)
-
-
 def missing_safety(answer: str, entries: Sequence[Entry], lang: str) -> str | None:
-    """The safety notes an answer about ``entries`` should carry but does not.
+    """The one safety note an answer about ``entries`` should carry, None if it has the rule.
 
-    The entries' own notes; the general DC-link rule when they have none but the first is
-    something hands may be put to (a fault, a procedure). None when the answer has the rule.
+    An answer that already names the 5-minute wait and the isolation needs no note; see
+    :func:`_safety_notes` for which note is chosen.
     """
-    folded = answer.lower()
-    if _WAIT_MARK in folded and any(mark in folded for mark in _ISOLATION_MARKS):
+    from omar_cli.knowledge.safety import states_rule  # its patterns: not for look-ups
+
+    if states_rule(answer):
         return None
     notes = _safety_notes(entries, lang)
-    if not notes and entries and entries[0].kind in _HANDS_ON_KINDS:
-        notes = [LABELS.get(lang, LABELS["en"])["general_safety"]]
-    return " ".join(notes) if notes else None
+    return notes[0] if notes else None
 
 
 def _safety_notes(entries: Sequence[Entry], lang: str) -> list[str]:
-    notes: list[str] = []
-    for entry in entries:
-        note = entry.text_in(lang).safety
-        if note and note not in notes:
-            notes.append(note)
-    return notes
+    """At most one note, never several near-copies: the most relevant entry's own note when
+    it states the DC-link wait and the isolation, else the general rule with the note's own
+    hazard merged in; the general rule alone when the best entry means hands-on work."""
+    from omar_cli.knowledge.safety import one_note
+
+    labels = labels_in(lang)
+    hands_on = bool(entries) and entries[0].kind in _HANDS_ON_KINDS
+    note = one_note(entries, lang, general=labels["general_safety"], hands_on=hands_on)
+    return [note] if note else []

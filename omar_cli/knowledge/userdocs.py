@@ -30,6 +30,7 @@ from filelock import FileLock, Timeout
 
 from omar_cli.atomic import atomic_write_bytes
 from omar_cli.errors import InputError, NotFoundError, StoreError, UsageError
+from omar_cli.i18n import N_, _
 from omar_cli.knowledge.model import Entry, LangText, Source
 
 DocKind = Literal["pdf", "markdown", "text"]
@@ -48,8 +49,8 @@ CHUNK_MIN, CHUNK_MAX, OVERLAP_MAX = 800, 1200, 200
 _SCHEMA = 1  # bump when the stored shape or the entries built from it change
 _ID_LEN = 10
 _PREFIX_MIN = 4
-_HINT_TYPES = "supported: PDF with a text layer, Markdown (.md), plain text (.txt)"
-_HINT_STORE = "check the permissions and free space of the folder, then try again"
+_HINT_TYPES = N_("supported: PDF with a text layer, Markdown (.md), plain text (.txt)")
+_HINT_STORE = N_("check the permissions and free space of the folder, then try again")
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\u00ad": ""})
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-[ \t]*\n[ \t]*(?=[a-zà-ÿ])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -77,6 +78,9 @@ class Chunk:
     page: str | None  # printed page label, Markdown section number, or None
     heading: str | None  # Markdown heading
     text: str
+    #: where the chunk starts, counted in paragraphs of its section (from 1); None in
+    #: documents stored before it was kept
+    paragraph: int | None = None
 
 
 # -- text normalisation and chunking ---------------------------------------------------
@@ -139,7 +143,10 @@ def split_text(text: str) -> list[str]:
 
 def _decode(data: bytes, file: Path) -> str:
     if b"\x00" in data[:4096]:
-        raise InputError(f"{file}: looks like a binary file, not text", hint=_HINT_TYPES)
+        raise InputError(
+            _("{file}: looks like a binary file, not text").format(file=file),
+            hint=_(_HINT_TYPES),
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -182,7 +189,9 @@ def _read_markdown(data: bytes, file: Path) -> list[_Section]:
 def _read_pdf(data: bytes, file: Path, on_page: PageCallback | None) -> list[_Section]:
     """Text of every page, labelled as the document prints it (pypdf page labels)."""
     if b"%PDF-" not in data[:1024]:
-        raise InputError(f"{file}: not a PDF file (no PDF header)", hint=_HINT_TYPES)
+        raise InputError(
+            _("{file}: not a PDF file (no PDF header)").format(file=file), hint=_(_HINT_TYPES)
+        )
     import logging
 
     from pypdf import PdfReader  # imported here: start-up speed matters
@@ -195,8 +204,8 @@ def _read_pdf(data: bytes, file: Path, on_page: PageCallback | None) -> list[_Se
         locked = reader.is_encrypted and not reader.decrypt("")
     if locked:
         raise InputError(
-            f"{file}: PDF is encrypted and needs a password",
-            hint="save an unprotected copy (print to PDF) and add that",
+            _("{file}: PDF is encrypted and needs a password").format(file=file),
+            hint=_("save an unprotected copy (print to PDF) and add that"),
         )
     with _pdf_errors(file):
         labels = list(reader.page_labels)
@@ -220,8 +229,8 @@ def _pdf_errors(file: Path) -> Iterator[None]:
     except Exception as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(
-            f"{file}: PDF cannot be read ({detail})",
-            hint="the file may be damaged or truncated; download it again",
+            _("{file}: PDF cannot be read ({detail})").format(file=file, detail=detail),
+            hint=_("the file may be damaged or truncated; download it again"),
         ) from exc
 
 
@@ -248,10 +257,13 @@ class UserLibrary:
     ) -> UserDoc:
         """Add ``file``; adding the same content again returns the document already there."""
         if file.is_dir():
-            raise InputError(f"{file} is a directory", hint=_HINT_TYPES)
+            raise InputError(_("{file} is a directory").format(file=file), hint=_(_HINT_TYPES))
         kind = SUFFIXES.get(file.suffix.lower())
         if kind is None:
-            raise InputError(f"{file}: unsupported file type {file.suffix!r}", hint=_HINT_TYPES)
+            message = _("{file}: unsupported file type {suffix}")
+            raise InputError(
+                message.format(file=file, suffix=repr(file.suffix)), hint=_(_HINT_TYPES)
+            )
         data = _read_input(file)
         sha = hashlib.sha256(data).hexdigest()
         for existing in self.list():
@@ -323,8 +335,9 @@ class UserLibrary:
         except FileNotFoundError:
             data = b""
         except OSError as exc:
-            reason = f"cannot read {self.manifest_path}: {exc.strerror}"
-            raise StoreError(reason, hint=_HINT_STORE) from exc
+            reason = _("cannot read {path}: {reason}")
+            reason = reason.format(path=self.manifest_path, reason=exc.strerror)
+            raise StoreError(reason, hint=_(_HINT_STORE)) from exc
         return f"userdocs-{_SCHEMA}-{hashlib.sha256(data).hexdigest()[:16]}"
 
     # -- storage helpers
@@ -340,8 +353,8 @@ class UserLibrary:
         raw = self._load_json(path)
         if raw is None:
             raise StoreError(
-                f"chunks of document {doc.id} are missing: {path}",
-                hint=f"run `omar knowledge remove {doc.id}` and add the file again",
+                _("chunks of document {id} are missing: {path}").format(id=doc.id, path=path),
+                hint=_("run `omar knowledge remove {id}` and add the file again").format(id=doc.id),
             )
         try:
             return [Chunk(**item) for item in raw["chunks"]]
@@ -356,7 +369,8 @@ class UserLibrary:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _corrupt(path, exc) from exc
         except OSError as exc:
-            raise StoreError(f"cannot read {path}: {exc.strerror}", hint=_HINT_STORE) from exc
+            reason = _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
+            raise StoreError(reason, hint=_(_HINT_STORE)) from exc
 
     def _write_manifest(self, docs: builtins.list[UserDoc]) -> None:
         payload = {"schema": _SCHEMA, "documents": [asdict(d) for d in docs]}
@@ -366,8 +380,10 @@ class UserLibrary:
         try:
             atomic_write_bytes(path, data)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise StoreError(f"cannot write {path}: {reason}", hint=_HINT_STORE) from exc
+            reason = _("cannot write {path}: {reason}").format(
+                path=path, reason=exc.strerror or str(exc)
+            )
+            raise StoreError(reason, hint=_(_HINT_STORE)) from exc
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -377,11 +393,14 @@ class UserLibrary:
             lock.acquire()
         except Timeout as exc:
             raise StoreError(
-                f"knowledge store {self.root} is locked by another omar process",
-                hint="wait for the other command to finish, then try again",
+                _("knowledge store {path} is locked by another omar process").format(
+                    path=self.root
+                ),
+                hint=_("wait for the other command to finish, then try again"),
             ) from exc
         except OSError as exc:
-            raise StoreError(f"cannot use {self.root}: {exc.strerror}", hint=_HINT_STORE) from exc
+            reason = _("cannot use {path}: {reason}").format(path=self.root, reason=exc.strerror)
+            raise StoreError(reason, hint=_(_HINT_STORE)) from exc
         try:
             yield
         finally:
@@ -391,11 +410,18 @@ class UserLibrary:
 def _read_input(file: Path) -> bytes:
     try:
         data = file.read_bytes()
-    except OSError as exc:  # not found, a folder, no permission: strerror says which
+    except FileNotFoundError:
+        raise NotFoundError(
+            _("{file}: no such file").format(file=file), hint=_("check the path")
+        ) from None
+    except OSError as exc:  # a folder, no permission: strerror says which
         reason = (exc.strerror or str(exc)).lower()
-        raise InputError(f"{file}: cannot read ({reason})", hint="check the path") from None
+        raise InputError(
+            _("{file}: cannot read ({reason})").format(file=file, reason=reason),
+            hint=_("check the path"),
+        ) from None
     if not data.strip():
-        raise InputError(f"{file}: file is empty", hint=_HINT_TYPES)
+        raise InputError(_("{file}: file is empty").format(file=file), hint=_(_HINT_TYPES))
     return data
 
 
@@ -411,10 +437,12 @@ def _sections(
         return sections
     if kind == "pdf":
         raise InputError(
-            f"{file}: PDF has no text layer (scanned or blank); OCR not supported",
-            hint="run it through an OCR tool first, or add its text as a .txt file",
+            _("{file}: PDF has no text layer (scanned or blank); OCR not supported").format(
+                file=file
+            ),
+            hint=_("run it through an OCR tool first, or add its text as a .txt file"),
         )
-    raise InputError(f"{file}: no text found", hint=_HINT_TYPES)
+    raise InputError(_("{file}: no text found").format(file=file), hint=_(_HINT_TYPES))
 
 
 def _chunks(doc_id: str, sections: list[_Section]) -> list[Chunk]:
@@ -423,10 +451,24 @@ def _chunks(doc_id: str, sections: list[_Section]) -> list[Chunk]:
     chunks = []
     for page, heading, raw in sections:
         slug = _slug(page)
+        paragraphs = normalise(raw)
+        cursor = 0
         for text in split_text(raw):
             seen[slug] = seen.get(slug, 0) + 1
-            chunks.append(Chunk(f"doc-{doc_id}-{slug}-{seen[slug]}", page, heading, text))
+            cursor = _paragraph_of(text, paragraphs, cursor)
+            ident = f"doc-{doc_id}-{slug}-{seen[slug]}"
+            chunks.append(Chunk(ident, page, heading, text, paragraph=cursor + 1))
     return chunks
+
+
+def _paragraph_of(chunk: str, paragraphs: list[str], cursor: int) -> int:
+    """Index of the paragraph ``chunk`` starts in, searching from ``cursor`` on (chunks come
+    in order; an overlap carried from the previous chunk counts where it was written)."""
+    start = chunk[:40]
+    for index in range(cursor, len(paragraphs)):
+        if start in paragraphs[index]:
+            return index
+    return cursor
 
 
 def _slug(page: str | None) -> str:
@@ -454,32 +496,55 @@ def _resolve(docs: list[UserDoc], ref: str) -> UserDoc:
             return matches[0]
         if len(matches) > 1:
             ids = ", ".join(d.id for d in matches)
-            raise UsageError(f"{ref!r} matches several documents: {ids}", hint="use the id")
+            message = _("{ref} matches several documents: {ids}").format(ref=repr(ref), ids=ids)
+            raise UsageError(message, hint=_("use the id"))
     raise NotFoundError(
-        f"no document matches {ref!r}", hint="see `omar knowledge list` for ids and names"
+        _("no document matches {ref}").format(ref=repr(ref)),
+        hint=_("see `omar knowledge list` for ids and names"),
     )
 
 
 def _entry(doc: UserDoc, chunk: Chunk) -> Entry:
-    if chunk.heading:
-        title = f"{doc.title} § {chunk.page} {chunk.heading}"
-    else:
-        title = f"{doc.title} p. {chunk.page}" if chunk.page else doc.title
-    text = LangText(title=title, text=chunk.text)
+    text = LangText(title=_title(doc, chunk), text=chunk.text)
     return Entry(
         id=chunk.id,
         kind="document",
         name=doc.title,
         lang={"es": text, "en": text},
         confidence="user",
-        sources=(Source(doc=doc.title, page=chunk.page, drive=doc.drive),),
+        sources=(_source(doc, chunk),),
     )
+
+
+def _title(doc: UserDoc, chunk: Chunk) -> str:
+    if chunk.heading:
+        return f"{doc.title} § {chunk.page} {chunk.heading}"
+    if chunk.page and doc.kind != "markdown":
+        return f"{doc.title} p. {chunk.page}"
+    return doc.title
+
+
+def _source(doc: UserDoc, chunk: Chunk) -> Source:
+    """A PDF (or a text split by form feeds) is cited by page; Markdown by its section
+    ("§ 1.2 Wiring"), and text without pages by paragraph ("¶ 4"): a section number is no
+    page, and "p. 1.2" sends the reader looking for a page that does not exist."""
+    if chunk.page and doc.kind != "markdown":
+        return Source(doc=doc.title, page=chunk.page, drive=doc.drive)
+    if chunk.heading:
+        where = f"§ {chunk.page} {chunk.heading}"
+    elif chunk.paragraph is not None:
+        where = f"¶ {chunk.paragraph}"
+    else:
+        return Source(doc=doc.title, drive=doc.drive)
+    return Source(doc=doc.title, drive=doc.drive, section=where)
 
 
 def _corrupt(path: Path, exc: Exception) -> StoreError:
     return StoreError(
-        f"corrupt knowledge store file {path} ({' '.join(str(exc).split())})",
-        hint="move it aside and add your documents again; OMAR will not overwrite it",
+        _("corrupt knowledge store file {path} ({detail})").format(
+            path=path, detail=" ".join(str(exc).split())
+        ),
+        hint=_("move it aside and add your documents again; OMAR will not overwrite it"),
     )
 
 

@@ -19,11 +19,11 @@ use, while a custom ``base_url`` (a local server usually needs no key) gets the 
 
 from __future__ import annotations
 
+import random
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -33,12 +33,21 @@ from omar_cli.errors import (
     AuthError,
     BadRequestError,
     IncompleteAnswerError,
-    InputError,
     NetworkError,
     NoApiKeyError,
+    NoVisionError,
     RateLimitError,
     ServerError,
     TimeoutError_,
+)
+from omar_cli.llm.model import (
+    AudioClip,
+    ChatMessage,
+    ChatResult,
+    ImagePart,
+    TextPart,
+    Transcript,
+    Usage,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +61,9 @@ LOCAL_PLACEHOLDER_KEY = "not-needed"
 PING_TIMEOUT = 5.0
 #: seconds to open a connection; a cabinet with a weak network should not wait a minute
 CONNECT_TIMEOUT = 8.0
+#: backoff between chat attempts when the server names no delay (doubles, at most the max)
+RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
 _MAX_QUOTE = 200
 
 _NO_KEY_HINT = "set OPENAI_API_KEY, or use --offline for answers from the local knowledge"
@@ -66,6 +78,17 @@ _NETWORK_HINT = (
 )
 _MODEL_HINT = "check the model name (config `model` or --model); `omar status` lists the setup"
 _INCOMPLETE_HINT = "the partial answer was kept; ask again for the full answer"
+_VISION_HINT = "set vision_model to a model that reads images (or use an endpoint that has one)"
+#: how servers say a model takes no images: OpenAI ("image_url is only supported by certain
+#: models"), vLLM ("not a multimodal model"), llama.cpp ("image input is not supported ...
+#: mmproj"), LM Studio ("model does not support images")
+_NO_VISION = re.compile(
+    r"\b(?:images?|image_url|image input|vision|multi-?modal|mmproj)\b[^.]{0,60}"
+    r"\b(?:not|only|unsupported)\b"
+    r"|\b(?:not|unsupported|does ?n[o']t support)\b[^.]{0,40}"
+    r"\b(?:images?|image input|image_url|vision|multi-?modal)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -91,25 +114,11 @@ class ApiConfig:
         return f"{host}:{parts.port}" if parts.port else host
 
 
-@dataclass(frozen=True)
-class ChatUsage:
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-@dataclass(frozen=True)
-class ChatResult:
-    text: str
-    model: str
-    finish_reason: str
-    usage: ChatUsage | None
-    latency_ms: int
-    first_token_ms: int | None
-
-
 class OpenAIChat:
-    """Chat, ping and transcription against one endpoint; the client is built on first use."""
+    """Chat, ping and transcription against one endpoint; the client is built on first use.
+
+    Implements ``omar_cli.llm.model.ChatModel``.
+    """
 
     def __init__(self, config: ApiConfig) -> None:
         self._config = config
@@ -119,9 +128,13 @@ class OpenAIChat:
     def config(self) -> ApiConfig:
         return self._config
 
+    @property
+    def host(self) -> str:
+        return self._config.host
+
     def stream_chat(
         self,
-        messages: list[dict[str, Any]],
+        messages: Sequence[ChatMessage],
         *,
         model: str,
         on_delta: Callable[[str], None] | None = None,
@@ -130,30 +143,65 @@ class OpenAIChat:
     ) -> ChatResult:
         """Stream a Chat Completions answer, calling ``on_delta`` with each piece of text.
 
-        Raises ``IncompleteAnswerError`` (with the text so far) when the stream stops without a
-        finish reason, and the other ``ApiError`` kinds when the request fails.
+        Waits at most the configured timeout for the answer to start, retries included (plus
+        the time the last attempt's headers took to arrive); once text flows, a silence
+        longer than the timeout cuts the answer. Raises ``IncompleteAnswerError`` (with the
+        text so far) when the stream stops without a finish reason, and the other
+        ``ApiError`` kinds when the request fails.
         """
-        import openai
-
         ctx = _Context(self._config, model)
         params = self._chat_params(model, temperature, max_tokens)
+        # importing openai and its chat module is work here, not waiting for the network
+        self._get_client().chat.completions  # noqa: B018
         started = time.monotonic()
-        try:
-            stream = self._get_client().chat.completions.create(
-                messages=cast("list[ChatCompletionMessageParam]", messages),
-                stream=True,
-                stream_options={"include_usage": True},
-                **params,
-            )
-        except openai.OpenAIError as exc:
-            raise _translate(exc, ctx) from _safe_cause(exc)
+        # One deadline for the whole wait, retries included: the technician waits at most
+        # the configured timeout before the offline answer, whatever the server does.
+        deadline = started + self._config.timeout
+        stream = self._open_stream(to_wire(messages), params, ctx, deadline)
         answer = _Answer(started, model)
         with stream:
-            for chunk in _chunks(stream, answer, ctx):
+            for chunk in _chunks(stream, answer, ctx, deadline):
                 piece = answer.add(chunk)
                 if piece and on_delta is not None:
                     on_delta(piece)
         return answer.result(ctx)
+
+    def _open_stream(
+        self,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        ctx: _Context,
+        deadline: float,
+    ) -> openai.Stream[ChatCompletionChunk]:
+        """Send the request, retrying what may pass on a second try, until the deadline.
+
+        The client's own retries are off: each would restart the full timeout, so a server
+        that never answers kept a technician waiting (1 + retries) × timeout plus backoff.
+        Each attempt here gets only the time left.
+        """
+        import openai
+
+        retries = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
+            client = self._get_client().with_options(timeout=_attempt_timeout(left), max_retries=0)
+            try:
+                stream = client.chat.completions.create(
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **params,
+                )
+                return cast("openai.Stream[ChatCompletionChunk]", stream)
+            except openai.OpenAIError as exc:
+                delay = _retry_delay(exc, retries) if retries < self._config.max_retries else None
+                if delay is None or time.monotonic() + delay >= deadline:
+                    error = _translate(exc, replace(ctx, retries=retries))
+                    raise error from _safe_cause(exc)
+                time.sleep(delay)
+                retries += 1
 
     def ping(self) -> float:
         """Round trip to ``GET /models`` in milliseconds; no retries, short timeout."""
@@ -168,24 +216,29 @@ class OpenAIChat:
             raise _translate(exc, _Context(self._config, None, timeout)) from _safe_cause(exc)
         return (time.monotonic() - started) * 1000
 
-    def transcribe(self, audio_path: Path, *, model: str, language: str | None) -> str:
-        """Text of a recording (``language`` an ISO-639-1 code such as "es", or None)."""
+    def transcribe(
+        self,
+        audio: AudioClip,
+        *,
+        model: str,
+        language: str | None = None,
+        prompt: str | None = None,
+    ) -> Transcript:
+        """Text of a recording (``language`` an ISO-639-1 code such as "es", or None;
+        ``prompt`` words the recording is likely to contain, such as fault codes)."""
         import openai
 
-        try:
-            audio = audio_path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read audio file {audio_path}: {exc.strerror or exc}",
-                hint="check the path; record again with the voice command",
-            ) from None
+        started = time.monotonic()
         try:
             result = self._get_client().audio.transcriptions.create(
-                file=(audio_path.name, audio), model=model, language=language or openai.omit
+                file=(audio.filename, audio.data),
+                model=model,
+                language=language or openai.omit,
+                prompt=prompt or openai.omit,
             )
         except openai.OpenAIError as exc:
             raise _translate(exc, _Context(self._config, model)) from _safe_cause(exc)
-        return result.text
+        return Transcript(result.text, model, language, _elapsed_ms(started))
 
     def close(self) -> None:
         """Release pooled connections; the client is rebuilt if used again."""
@@ -230,6 +283,25 @@ class OpenAIChat:
         return params
 
 
+def to_wire(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Chat Completions messages: a plain ``content`` string when a message is only text, so
+    text-only servers (many local ones) keep working; a list of parts when it has an image."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.images:
+            wire.append({"role": message.role, "content": message.text})
+            continue
+        parts: list[dict[str, Any]] = []
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                parts.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImagePart):
+                url = {"url": part.data_url, "detail": part.detail}
+                parts.append({"type": "image_url", "image_url": url})
+        wire.append({"role": message.role, "content": parts})
+    return wire
+
+
 def token_limit_field(config: ApiConfig) -> str:
     """OpenAI wants ``max_completion_tokens`` (its reasoning models refuse ``max_tokens``);
     compatible servers (Ollama, llama.cpp) know ``max_tokens``."""
@@ -255,7 +327,7 @@ class _Answer:
         self.model = model
         self.pieces: list[str] = []
         self.finish_reason: str | None = None
-        self.usage: ChatUsage | None = None
+        self.usage: Usage | None = None
         self.first_token_ms: int | None = None
 
     @property
@@ -268,7 +340,7 @@ class _Answer:
             self.model = chunk.model
         if chunk.usage is not None:
             usage = chunk.usage
-            self.usage = ChatUsage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+            self.usage = Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
         if not chunk.choices:
             return ""
         choice = chunk.choices[0]
@@ -300,13 +372,15 @@ class _Answer:
 
 
 def _chunks(
-    stream: openai.Stream[ChatCompletionChunk], answer: _Answer, ctx: _Context
+    stream: openai.Stream[ChatCompletionChunk], answer: _Answer, ctx: _Context, deadline: float
 ) -> Iterator[ChatCompletionChunk]:
     """The stream's chunks, with failures while reading translated.
 
     Only the reading is guarded: an exception from the caller's ``on_delta`` passes through.
     A failure after some text arrived is an ``IncompleteAnswerError`` keeping that text; before
-    any text it is the plain error (a slow first token is a timeout, not a cut answer).
+    any text it is the plain error (a slow first token is a timeout, not a cut answer). Until
+    the first text the overall deadline holds, so empty chunks cannot keep the wait going;
+    once text flows, only a silence longer than the timeout cuts the answer.
     """
     import openai
 
@@ -329,6 +403,8 @@ def _chunks(
         except ValueError:  # a chunk that is not JSON, or not a chunk
             error = ServerError(f"{ctx.host} sent a malformed stream", hint=_SERVER_HINT)
             raise _cut(answer, error) from None
+        if not answer.text and time.monotonic() > deadline:
+            raise TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
         yield chunk
 
 
@@ -342,6 +418,60 @@ def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
+def _attempt_timeout(left: float) -> Any:
+    """The client timeout for one attempt that has ``left`` seconds before the deadline.
+
+    Read covers each wait for data: until the first piece of the answer, and any later
+    silence mid-answer (a silence longer than this cuts the answer).
+    """
+    import openai
+
+    return openai.Timeout(left, connect=min(CONNECT_TIMEOUT, left))
+
+
+def _retry_delay(exc: openai.OpenAIError, retries: int) -> float | None:
+    """Seconds to wait before trying again, or None when another try would not help.
+
+    The same rule as the openai client's: connection failures, timeouts, 408, 409, 429 and
+    5xx are retried unless the server says ``x-should-retry: false``; a delay the server
+    names (``retry-after-ms``, ``retry-after``) is honoured, else exponential backoff.
+    """
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included
+        return _backoff(retries)
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    headers = exc.response.headers
+    said = headers.get("x-should-retry")
+    status = exc.status_code
+    if said == "false" or (said != "true" and status not in (408, 409, 429) and status < 500):
+        return None
+    named = _named_delay(headers)
+    return named if named is not None else _backoff(retries)
+
+
+def _named_delay(headers: Mapping[str, str]) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            delay = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if 0 <= delay < float("inf"):
+            return delay
+    return None
+
+
+def _backoff(retries: int) -> float:
+    delay: float = min(RETRY_DELAY * 2.0**retries, MAX_RETRY_DELAY)
+    return delay * (1 - 0.25 * random.random())  # jitter: parallel clients spread out
+
+
+def _no_answer(ctx: _Context) -> str:
+    seconds = ctx.timeout if ctx.timeout is not None else ctx.config.timeout
+    return f"no answer from {ctx.host} within {seconds:g} s"
+
+
 # --------------------------------------------------------------------------- translation
 
 
@@ -352,6 +482,8 @@ class _Context:
     config: ApiConfig
     model: str | None
     timeout: float | None = None
+    #: retries actually made before the error (None: the client's, up to max_retries)
+    retries: int | None = None
 
     @property
     def host(self) -> str:
@@ -373,8 +505,7 @@ def _translate(exc: openai.OpenAIError, ctx: _Context) -> ApiError:
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        seconds = ctx.timeout if ctx.timeout is not None else ctx.config.timeout
-        return TimeoutError_(f"no answer from {ctx.host} within {seconds:g} s", _TIMEOUT_HINT)
+        return TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
     if isinstance(exc, openai.APIConnectionError):
         return NetworkError(f"cannot reach {ctx.host}", _NETWORK_HINT)
     if isinstance(exc, openai.APIStatusError):
@@ -400,6 +531,10 @@ def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
         return RateLimitError(f"rate limit still hit after {_retries(ctx)}: {said}", _RATE_HINT)
     if status == 408:
         return TimeoutError_(f"{where} timed out the request", _TIMEOUT_HINT)
+    if _NO_VISION.search(said):  # before 5xx: llama.cpp says it with a 500
+        return NoVisionError(
+            f"{where} cannot read images with model {ctx.model!r}: {said}", _VISION_HINT
+        )
     if status >= 500 or status == 409:
         return ServerError(f"{where} failed after {_retries(ctx)}: {said}", _SERVER_HINT)
     if code == "model_not_found" or (status == 404 and "model" in said.lower()):
@@ -427,7 +562,7 @@ def _server_message(exc: openai.APIStatusError) -> str:
 
 
 def _retries(ctx: _Context) -> str:
-    count = ctx.config.max_retries
+    count = ctx.config.max_retries if ctx.retries is None else ctx.retries
     return f"{count} retr{'y' if count == 1 else 'ies'}"
 
 

@@ -3,18 +3,26 @@
 Domain-level: no printing, no environment; the caller passes the root folder in.
 """
 
-from omar_cli.clock import utc_now
 from omar_cli.store.media import MediaFiles
 from omar_cli.store.migrations import MIGRATIONS, Migration
 from omar_cli.store.model import (
-    KEEP,
     MODES,
+    REVIEW_STATES,
     ROLES,
     STATUSES,
     DamagedSession,
+    Grounding,
+    Lease,
     MediaRef,
     Message,
+    Mode,
+    Provenance,
+    Review,
+    ReviewState,
+    Role,
     Session,
+    SessionSummary,
+    Status,
     StoreStats,
     Usage,
 )
@@ -23,19 +31,27 @@ from omar_cli.store.store import SessionStore
 
 __all__ = [
     "CHUNK_SIZE",
-    "KEEP",
     "MIGRATIONS",
     "MODES",
+    "REVIEW_STATES",
     "ROLES",
     "STATUSES",
     "DamagedSession",
+    "Grounding",
+    "Lease",
     "MediaFiles",
     "MediaRef",
     "Message",
     "Migration",
+    "Mode",
+    "Provenance",
+    "Review",
+    "ReviewState",
+    "Role",
     "Session",
     "SessionStore",
+    "SessionSummary",
+    "Status",
     "StoreStats",
     "Usage",
-    "utc_now",
 ]

@@ -46,6 +46,10 @@ SYNC_LOCK = LockKind(
 LOCK_NAME = WRITE_LOCK.file_name
 
 
+class LockTimeout(StoreError):
+    """The lock stayed busy; the message says what the caller had not stored yet."""
+
+
 class StoreLock:
     """One lock file; reentrant within a thread, exclusive across threads and processes."""
 
@@ -62,9 +66,11 @@ class StoreLock:
             self._lock = FileLock(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock.acquire(timeout=-1 if timeout is None else timeout)
+            # Polled often: each hold is a few milliseconds, and filelock's default 50 ms
+            # poll leaves the lock idle between holders when dozens of asks queue up.
+            self._lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.005)
         except Timeout as exc:
-            raise StoreError(
+            raise LockTimeout(
                 self.kind.busy.format(root=self.path.parent, timeout=timeout),
                 hint=self.kind.hint,
             ) from exc

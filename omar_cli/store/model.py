@@ -1,40 +1,62 @@
-"""What the session store hands out: frozen records, and their on-disk document shape.
+"""What the session store hands out: frozen records, each defined once.
 
-Documents are plain JSON-able dicts so TinyDB can hold them; the records are frozen so a
-caller cannot change the store by mutating what it got back.
+The dataclasses below are the whole description of a stored message: ``record.py`` turns
+them into TinyDB documents and back, and checks vocabularies on the way. Adding a field is
+adding it here, with a default, so documents written before it still read.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import Enum
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-Role = Literal["user", "assistant"]
-ROLES: tuple[str, ...] = ("user", "assistant")
+from omar_cli.store.record import IDENTITY, iso
 
-#: pending = asked while it could not be answered yet (kept for a later retry);
-#: incomplete = the stream was cut and a partial answer kept; offline = answered from the
-#: local knowledge only.
-STATUSES: tuple[str, ...] = ("pending", "answered", "failed", "incomplete", "offline")
-MODES: tuple[str, ...] = ("online", "offline")
+__all__ = ["iso"]
 
 
-class Keep(Enum):
-    """Marks an update_message field left unchanged (None is a real value: "clear it")."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
 
 
-def _empty_meta() -> Mapping[str, Any]:
+class Status(StrEnum):
+    #: asked while it could not be answered yet (kept for a later `omar sync`)
+    PENDING = "pending"
+    ANSWERED = "answered"
+    FAILED = "failed"
+    #: the stream was cut and a partial answer kept
+    INCOMPLETE = "incomplete"
+    #: answered from the local knowledge only
+    OFFLINE = "offline"
+
+
+class Mode(StrEnum):
+    """How a message was (or, on a question, is meant to be) answered."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class ReviewState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EDITED = "edited"
+
+
+ROLES: tuple[str, ...] = tuple(Role)
+STATUSES: tuple[str, ...] = tuple(Status)
+MODES: tuple[str, ...] = tuple(Mode)
+REVIEW_STATES: tuple[str, ...] = tuple(ReviewState)
+
+
+def _empty_map() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
@@ -46,13 +68,54 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Review:
+    """A reviewer's verdict on an answer, photo analysis or transcript."""
+
+    state: ReviewState = ReviewState.PENDING
+    corrected_text: str | None = None  # kept beside the original text, never over it
+    note: str | None = None
+    reviewer: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """The knowledge excerpts actually sent: their ids, and the text or its hash."""
+
+    entry_ids: tuple[str, ...] = ()
+    sha256: str | None = None  # of the excerpt text as sent
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced an answer, so a reviewer sees exactly what the model saw."""
+
+    model_text: str | None = None  # the model's own words, before any appended note
+    safety_note: str | None = None  # appended by OMAR when the model left it out
+    grounding: Grounding | None = None
+    prompt_version: str | None = None
+    endpoint_host: str | None = None
+    request: Mapping[str, Any] = field(default_factory=_empty_map)  # temperature, max tokens…
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A question being answered belongs to one process until the lease expires."""
+
+    owner: str  # "host:pid"
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Message:
-    id: str  # "<session_id>.<seq>"
-    session_id: str
-    seq: int  # 1, 2, 3 ... within the session
-    role: str  # one of ROLES
+    id: str = field(metadata=IDENTITY)  # "<session_id>.<seq>"
+    session_id: str = field(metadata=IDENTITY)
+    seq: int = field(metadata=IDENTITY)  # 1, 2, 3 ... within the session
+    role: Role
     text: str
-    status: str  # one of STATUSES
+    status: Status
     created_at: datetime
     updated_at: datetime
     model: str | None = None
@@ -60,10 +123,14 @@ class Message:
     latency_ms: int | None = None
     media: tuple[str, ...] = ()  # sha256 of files kept by add_media
     sources: tuple[str, ...] = ()  # knowledge entry ids the answer used
-    mode: str | None = None  # one of MODES
+    #: on an answer, how it was produced; on a question, how it is meant to be answered
+    mode: Mode | None = None
     reply_to: str | None = None  # id of the user message this answers
     error: str | None = None
-    meta: Mapping[str, Any] = field(default_factory=_empty_meta)
+    review: Review | None = None  # on answers (set by add_message), None on questions
+    provenance: Provenance | None = None
+    lease: Lease | None = None
+    meta: Mapping[str, Any] = field(default_factory=_empty_map)
 
 
 @dataclass(frozen=True)
@@ -74,7 +141,22 @@ class Session:
     title: str | None
     message_count: int  # messages kept; their seqs may skip numbers (see session_files.py)
     pending_count: int
-    meta: Mapping[str, Any] = field(default_factory=_empty_meta)
+    meta: Mapping[str, Any] = field(default_factory=_empty_map)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session as the cross-session index keeps it (see index.py)."""
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    title: str | None
+    message_count: int
+    first_question: str | None
+    pending_seqs: tuple[int, ...]
+    codes: tuple[str, ...]  # codes named in questions or cited by answers
+    reviews: Mapping[str, int]  # review state -> how many answers are in it
 
 
 @dataclass(frozen=True)
@@ -88,6 +170,8 @@ class StoreStats:
     avg_latency_ms: float | None  # over messages that recorded a latency
     # The unreadable file of each session the numbers leave out (see damaged_sessions()).
     damaged: tuple[str, ...] = ()
+    # Sessions whose session.json was lost and rebuilt from their messages (title lost).
+    rebuilt: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,149 +190,3 @@ class MediaRef:
     path: Path
     size: int
     suffix: str  # without the dot, lower case: "jpg", "wav"
-
-
-def iso(moment: datetime) -> str:
-    # Fixed width (always microseconds) so stored timestamps also sort as strings.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def frozen_meta(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    # A deep copy so nested dicts are not shared with the cached file contents.
-    return MappingProxyType(copy.deepcopy(dict(meta or {})))
-
-
-def usage_to_doc(usage: Usage | None) -> dict[str, int] | None:
-    if usage is None:
-        return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
-def usage_from_doc(doc: Mapping[str, Any] | None) -> Usage | None:
-    if doc is None:
-        return None
-    return Usage(
-        prompt_tokens=int(doc["prompt_tokens"]),
-        completion_tokens=int(doc["completion_tokens"]),
-        total_tokens=int(doc["total_tokens"]),
-    )
-
-
-def message_from_doc(session_id: str, seq: int, doc: Mapping[str, Any]) -> Message:
-    return Message(
-        id=f"{session_id}.{seq}",
-        session_id=session_id,
-        seq=seq,
-        role=doc["role"],
-        text=doc["text"],
-        status=doc["status"],
-        created_at=parse_iso(doc["created_at"]),
-        updated_at=parse_iso(doc["updated_at"]),
-        model=doc.get("model"),
-        usage=usage_from_doc(doc.get("usage")),
-        latency_ms=doc.get("latency_ms"),
-        media=tuple(doc.get("media", ())),
-        sources=tuple(doc.get("sources", ())),
-        mode=doc.get("mode"),
-        reply_to=doc.get("reply_to"),
-        error=doc.get("error"),
-        meta=frozen_meta(doc.get("meta")),
-    )
-
-
-def session_from_doc(doc: Mapping[str, Any]) -> Session:
-    return Session(
-        id=doc["id"],
-        created_at=parse_iso(doc["created_at"]),
-        updated_at=parse_iso(doc["updated_at"]),
-        title=doc.get("title"),
-        message_count=int(doc["message_count"]),
-        pending_count=len(doc["pending_seqs"]),
-        meta=frozen_meta(doc.get("meta")),
-    )
-
-
-_STATE_FIELDS: dict[str, type] = {
-    "id": str,
-    "created_at": str,
-    "updated_at": str,
-    "meta": dict,
-    "message_count": int,
-    "pending_seqs": list,
-    "counts": dict,
-    "latency_total_ms": int,
-    "latency_n": int,
-    "rev": int,
-}
-_MESSAGE_FIELDS: dict[str, type] = {
-    "role": str,
-    "text": str,
-    "status": str,
-    "created_at": str,
-    "updated_at": str,
-    "media": list,
-    "sources": list,
-    "meta": dict,
-}
-_OPTIONAL_FIELDS: dict[str, type] = {
-    "title": str,
-    "last_write": int,
-    "next_seq": int,
-    "model": str,
-    "usage": dict,
-    "latency_ms": int,
-    "mode": str,
-    "reply_to": str,
-    "error": str,
-    "rev": int,
-}
-_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-def shape_problem(doc: Mapping[str, Any], *, message: bool) -> str | None:
-    """What is wrong with a stored document, so a hand-edited file fails clearly, not later."""
-    for key, kind in (_MESSAGE_FIELDS if message else _STATE_FIELDS).items():
-        if not isinstance(doc.get(key), kind):
-            return f"{key!r} is missing or not a {kind.__name__}"
-    for key, kind in _OPTIONAL_FIELDS.items():
-        if doc.get(key) is not None and not isinstance(doc[key], kind):
-            return f"{key!r} is not a {kind.__name__}"
-    usage = doc.get("usage")
-    if usage is not None and not all(isinstance(usage.get(k), int) for k in _USAGE_KEYS):
-        return "'usage' lacks token counts"
-    for key in ("created_at", "updated_at"):
-        try:
-            parse_iso(doc[key])
-        except ValueError:
-            return f"{key!r} is not an ISO 8601 timestamp"
-    return None
-
-
-def check_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
-    """Reject a value outside its vocabulary: that is a caller's bug, not a user's mistake."""
-    if value is not None and value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-
-
-def stored_changes(given: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields update_message was given, checked and in their stored form."""
-    changes = {name: value for name, value in given.items() if value is not KEEP}
-    if "status" in changes:
-        check_choice("status", changes["status"], STATUSES)
-    if "mode" in changes:
-        check_choice("mode", changes["mode"], MODES)
-    if "usage" in changes:
-        changes["usage"] = usage_to_doc(changes["usage"])
-    if "sources" in changes:
-        changes["sources"] = list(changes["sources"])
-    if "meta" in changes:
-        changes["meta"] = dict(changes["meta"])
-    return changes

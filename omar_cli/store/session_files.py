@@ -3,15 +3,16 @@
 TinyDB rewrites a whole file on every write, so the cost of a write follows the file's size.
 Keeping at most 256 messages per chunk file bounds an append to one chunk plus the small
 session file, whatever the history holds. ``session.json`` carries the counters (messages,
-pending user questions, status counts, latency totals), so status never reads messages
-(beyond the chunks holding pending questions, to tell whether those can be sent).
+pending user questions, status counts, latency totals, review counts, codes named, the
+first question), copied into the month index (index.py) for reads across sessions.
 
-Crash safety across the two files: each write bumps ``rev`` and names the message it
-touches in ``last_write``; the session file is written first, then the chunk, and the
-message stores the same ``rev``. If the process dies in between, the next locked operation
-finds the message's ``rev`` out of step and recounts the session from its chunks, which are
-the truth. That recount is the only operation that reads a whole session, and only after a
-crash, or after a damaged chunk was moved aside.
+Crash safety across the files: each write bumps ``rev`` and names the message it writes
+last in ``last_write``; the session file is written first, then the chunks (an answer
+before the question it closes), and each message stores the same ``rev``. If the process
+dies in between, the next locked operation finds that message's ``rev`` out of step and
+recounts the session from its chunks, which are the truth. That recount is the only
+operation that reads a whole session, and only after a crash, or after a damaged chunk was
+moved aside.
 
 Sequence numbers never go backwards: ``next_seq`` is taken by each add before its chunk is
 written, and a recount never lowers it. A number an interrupted add took but never stored
@@ -22,8 +23,10 @@ them to), and reusing the latter would give two messages the same id, so both ar
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +34,9 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from omar_cli.errors import NotFoundError
-from omar_cli.store.model import shape_problem
-from omar_cli.store.storage import corrupt_error, open_db
+from omar_cli.store.model import Message
+from omar_cli.store.record import RecordError, from_doc
+from omar_cli.store.storage import corrupt_error, fsync_dir, open_db
 
 CHUNK_SIZE = 256
 SESSION_FILE = "session.json"
@@ -72,7 +76,30 @@ def _zero_counters() -> Doc:
         "counts": {},  # role -> status -> number of messages
         "latency_total_ms": 0,
         "latency_n": 0,
+        "first_question": None,  # [seq, text] of the earliest question kept
+        "codes": [],  # fault, alarm and parameter codes named by questions or answers
+        "reviews": {},  # review state -> how many answers are in it
     }
+
+
+#: what the cross-session queries look for: F0001, A2001, and 4-digit parameters 2202
+_CODE = re.compile(r"\b(?:[FA]\d{4}|\d{4})\b")
+_FIRST_QUESTION_CHARS = 100  # what a session list shows, not the question
+
+
+def codes_in(doc: Mapping[str, Any]) -> set[str]:
+    found = (
+        {c.upper() for c in _CODE.findall(doc["text"].upper())} if doc["role"] == "user" else set()
+    )
+    return found | {s.upper() for s in doc.get("sources") or () if _CODE.fullmatch(s.upper())}
+
+
+def upgrade_state(state: Doc) -> Doc:
+    """A session file from before the cross-session fields, given their empty values.
+
+    The values themselves come from a recount (see migrations.py).
+    """
+    return {**_zero_counters(), **state}
 
 
 def next_seq(state: Mapping[str, Any]) -> int:
@@ -96,6 +123,23 @@ def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     if doc.get("latency_ms") is not None:
         state["latency_total_ms"] += sign * int(doc["latency_ms"])
         state["latency_n"] += sign
+    _count_review(state, seq, doc, sign)
+    if sign > 0:
+        first = state.get("first_question")
+        if role == "user" and (first is None or seq <= first[0]):
+            state["first_question"] = [seq, doc["text"][:_FIRST_QUESTION_CHARS]]
+        # Codes only accumulate: a recount is the one place that forgets a removed one.
+        state["codes"] = sorted(set(state.get("codes") or ()) | codes_in(doc))
+
+
+def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> None:
+    review = doc.get("review")
+    if not review:
+        return
+    reviews = state.setdefault("reviews", {})
+    reviews[review["state"]] = reviews.get(review["state"], 0) + sign
+    if reviews[review["state"]] <= 0:
+        del reviews[review["state"]]
 
 
 class SessionFiles:
@@ -110,19 +154,19 @@ class SessionFiles:
 
     def _meta_table(self) -> Table:
         if self._meta_db is None:
-            self._meta_db = open_db(self.state_path)
+            self._meta_db = open_db(self.state_path, sync_dir=False)
         return self._meta_db.table(_SESSION_TABLE)
 
-    def _chunk_table(self, index: int) -> Table:
+    def chunk_table(self, index: int) -> Table:
         if index not in self._chunks:
-            self._chunks[index] = open_db(self.dir / chunk_name(index))
+            self._chunks[index] = open_db(self.dir / chunk_name(index), sync_dir=False)
         return self._chunks[index].table(_MESSAGES_TABLE)
 
     def read_state(self) -> Doc | None:
         doc = self._meta_table().get(doc_id=1)
         if doc is None:
             return None
-        problem = shape_problem(doc, message=False)
+        problem = state_problem(doc)
         if problem is None and doc["id"] != self.id:
             problem = f"it names session {doc['id']!r}"
         if problem is not None:
@@ -149,20 +193,69 @@ class SessionFiles:
         return self.dir / chunk_name(chunk_index(seq))
 
     def get(self, seq: int) -> Doc | None:
-        doc = self._chunk_table(chunk_index(seq)).get(doc_id=seq)
+        doc = self.chunk_table(chunk_index(seq)).get(doc_id=seq)
         return None if doc is None else self._checked(chunk_index(seq), seq, doc)
 
     def _checked(self, index: int, seq: int, doc: Mapping[str, Any]) -> Doc:
-        problem = shape_problem(doc, message=True)
-        if problem is not None:
-            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {problem}")
+        try:
+            from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
+        except RecordError as exc:
+            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
         return dict(doc)
 
-    def insert(self, seq: int, doc: Doc) -> None:
-        self._chunk_table(chunk_index(seq)).insert(Document(doc, doc_id=seq))
+    def chunk_indexes(self) -> list[int]:
+        """The chunk files present, listed from the folder rather than the counters."""
+        try:
+            names = [entry.name for entry in os.scandir(self.dir)]
+        except FileNotFoundError:
+            return []
+        return sorted(int(m.group(1)) for m in map(_CHUNK_FILE.fullmatch, names) if m is not None)
 
-    def replace(self, seq: int, doc: Doc) -> None:
-        self._chunk_table(chunk_index(seq)).update(doc, doc_ids=[seq])
+    def iter_backwards(self, before_seq: int | None) -> Iterator[tuple[int, Doc]]:
+        """Messages newest first, reading one chunk at a time: for the last few turns."""
+        indexes = self.chunk_indexes()
+        if before_seq is not None:
+            indexes = [i for i in indexes if i <= chunk_index(max(1, before_seq - 1))]
+        for index in reversed(indexes):
+            items = list(self.chunk_items(index))
+            for seq, doc in reversed(items):
+                if before_seq is None or seq < before_seq:
+                    yield seq, doc
+
+    def sync(self) -> None:
+        """Make this operation's renames in the folder durable: one fsync for all of them.
+
+        Until then a power cut may keep any of them or none; each combination is one the
+        recovery in ``verified_state`` already handles (see the module docstring).
+        """
+        fsync_dir(self.dir)
+
+    def create_state(self, state: Doc) -> None:
+        """Write a session file into an existing folder that lost its own."""
+        self._meta_table().insert(Document(state, doc_id=1))
+
+    def write_docs(self, docs: Mapping[int, Doc]) -> None:
+        """Insert or replace messages: one whole-file write per chunk, in the order given.
+
+        The order matters across chunks: an answer is written before the question it closes.
+        """
+        by_chunk: dict[int, dict[int, Doc]] = {}
+        for seq, doc in docs.items():
+            by_chunk.setdefault(chunk_index(seq), {})[seq] = doc
+        for index in by_chunk:
+            self.chunk_table(index)  # opens the file (and its cache) once
+            storage = self._chunks[index].storage
+            data = storage.read() or {}
+            table = dict(data.get(_MESSAGES_TABLE, {}))
+            table.update({str(seq): doc for seq, doc in by_chunk[index].items()})
+            storage.write({**data, _MESSAGES_TABLE: table})
+            self.chunk_table(index).clear_cache()
+
+    def iter_from(self, seq: int) -> Iterator[tuple[int, Doc]]:
+        """Messages from ``seq`` on, in order, reading only the chunks from its own."""
+        for index in self.chunk_indexes():
+            if index >= chunk_index(seq):
+                yield from ((s, d) for s, d in self.chunk_items(index) if s >= seq)
 
     def iter_messages(self, state: Mapping[str, Any]) -> Iterator[tuple[int, Doc]]:
         """Messages in order, reading only the chunks the state says may exist.
@@ -171,21 +264,16 @@ class SessionFiles:
         """
         last = next_seq(state) - 1
         for index in range(chunk_index(last) + 1 if last else 0):
-            yield from self._chunk_items(index)
+            yield from self.chunk_items(index)
 
-    def _chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
-        for doc in sorted(self._chunk_table(index).all(), key=lambda d: d.doc_id):
+    def chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
+        for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.
-        indexes = sorted(
-            int(match.group(1))
-            for match in map(_CHUNK_FILE.fullmatch, (p.name for p in self.dir.iterdir()))
-            if match is not None
-        )
-        for index in indexes:
-            yield from self._chunk_items(index)
+        for index in self.chunk_indexes():
+            yield from self.chunk_items(index)
 
     def verified_state(self) -> Doc:
         """The session's state, recounted first if a crash left the two files out of step.
@@ -205,7 +293,7 @@ class SessionFiles:
         return state
 
     def recount(self, state: Doc) -> Doc:
-        fresh = {**state, **_zero_counters(), "last_write": None}
+        fresh = {**upgrade_state(state), **_zero_counters(), "last_write": None}
         last_activity = state["created_at"]
         top = next_seq(state) - 1  # never lowered: see the module docstring
         for seq, doc in self._scan_all():
@@ -217,4 +305,43 @@ class SessionFiles:
         fresh["updated_at"] = last_activity
         fresh["next_seq"] = top + 1
         self.write_state(fresh)
+        self.sync()
         return fresh
+
+
+_STATE_FIELDS: dict[str, type] = {
+    "id": str,
+    "created_at": str,
+    "updated_at": str,
+    "meta": dict,
+    "message_count": int,
+    "pending_seqs": list,
+    "counts": dict,
+    "latency_total_ms": int,
+    "latency_n": int,
+    "rev": int,
+}
+_STATE_OPTIONAL: dict[str, type] = {
+    "title": str,
+    "last_write": int,
+    "next_seq": int,
+    "first_question": list,
+    "codes": list,
+    "reviews": dict,
+}
+
+
+def state_problem(doc: Mapping[str, Any]) -> str | None:
+    """What is wrong with a session file, so a hand-edited one fails clearly, not later."""
+    for key, kind in _STATE_FIELDS.items():
+        if not isinstance(doc.get(key), kind):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    for key, kind in _STATE_OPTIONAL.items():
+        if doc.get(key) is not None and not isinstance(doc[key], kind):
+            return f"{key!r} is not a {kind.__name__}"
+    for key in ("created_at", "updated_at"):
+        try:
+            datetime.fromisoformat(doc[key])
+        except ValueError:
+            return f"{key!r} is not an ISO 8601 timestamp"
+    return None

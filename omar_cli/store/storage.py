@@ -82,22 +82,28 @@ def _write_error(path: Path, exc: OSError) -> StoreError:
     )
 
 
-def write_bytes_atomic(path: Path, payload: bytes) -> None:
+def write_bytes_atomic(
+    path: Path, payload: bytes, *, durable: bool = True, sync_dir: bool = True
+) -> None:
     """Replace ``path`` with ``payload`` so that readers see the old or the new file, whole."""
     try:
-        atomic_write_bytes(path, payload)
+        atomic_write_bytes(path, payload, durable=durable, sync_dir=sync_dir)
     except OSError as exc:
         raise _write_error(path, exc) from exc
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(
+    path: Path, data: dict[str, Any], *, durable: bool = True, sync_dir: bool = True
+) -> None:
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    write_bytes_atomic(path, payload)
+    write_bytes_atomic(path, payload, durable=durable, sync_dir=sync_dir)
 
 
 class AtomicJSONStorage(Storage):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, durable: bool = True, sync_dir: bool = True) -> None:
         self.path = path
+        self.durable = durable
+        self.sync_dir = sync_dir
         self._cache: dict[str, Any] | None = None
 
     def read(self) -> dict[str, Any] | None:
@@ -108,13 +114,13 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, Any]) -> None:
         # Forget the cache first: if the write fails, TinyDB has already mutated it.
         self._cache = None
-        write_json_atomic(self.path, data)
+        write_json_atomic(self.path, data, durable=self.durable, sync_dir=self.sync_dir)
         self._cache = data
 
     def close(self) -> None:
         self._cache = None
 
 
-def open_db(path: Path) -> TinyDB:
+def open_db(path: Path, *, durable: bool = True, sync_dir: bool = True) -> TinyDB:
     """A TinyDB on one file, meant to live for one operation (see the module docstring)."""
-    return TinyDB(path, storage=AtomicJSONStorage)
+    return TinyDB(path, storage=AtomicJSONStorage, durable=durable, sync_dir=sync_dir)

@@ -3,9 +3,10 @@
 Layout under ``root`` (see session_files.py for why messages are chunked)::
 
     meta.json                     schema version and applied migrations
-    state.json                    the most recently active session
+    state.json                    the most recently active session (a pointer: rebuilt)
     .lock                         inter-process lock for every read-modify-write
     .sync.lock                    held for a whole `omar sync` (see sync_lock)
+    index/202611.json             every session's counters, by month (see index.py)
     sessions/<id>/session.json    one session's title, meta and counters
     sessions/<id>/messages-0000.json   messages 1-256, then -0001 for 257-512, ...
     media/ab/abcdef….jpg          photos and recordings, named by sha256
@@ -16,27 +17,30 @@ must not hold a store call open across a network request, and the API offers no 
 The one lock meant to span network calls, ``sync_lock``, is a separate file that no write
 waits for.
 
-Whole-store reads (``list_sessions``, ``pending``, ``stats``, ``repair``) skip a session
-whose files they cannot read, so one damaged file never hides the other sessions;
-``damaged_sessions`` and ``StoreStats.damaged`` name what was skipped. Anything done to
-that one session still raises the StoreError naming the file.
+Exactly once: a pending question is claimed (a lease naming this process, with an expiry)
+before it is sent, so a sync never sends a question an ``ask`` is streaming; storing an
+answered reply closes its question in the same locked write; and ``claim`` closes, instead
+of returning, a question that already has an answer (a crash between the two writes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb.table import Document
-
+from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
+from omar_cli.store import drafts
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
+from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
 from omar_cli.store.media import MediaFiles, check_sha256
 from omar_cli.store.migrations import (
@@ -49,57 +53,44 @@ from omar_cli.store.migrations import (
     check_migrations,
     read_schema,
     refuse_newer,
+    remove_finished_backup,
 )
 from omar_cli.store.model import (
-    KEEP,
-    MODES,
-    ROLES,
-    STATUSES,
     DamagedSession,
-    Keep,
+    Lease,
     MediaRef,
     Message,
+    Review,
+    Role,
     Session,
-    StoreStats,
-    Usage,
-    check_choice,
-    iso,
-    message_from_doc,
-    session_from_doc,
-    stored_changes,
-    usage_to_doc,
+    Status,
 )
+from omar_cli.store.queries import StoreQueries, session_from_doc
+from omar_cli.store.record import check, iso, to_doc
 from omar_cli.store.session_files import (
     SessionFiles,
+    chunk_name,
     count_message,
     new_session_doc,
     next_seq,
 )
-from omar_cli.store.storage import fsync_dir, open_db
+from omar_cli.store.storage import fsync_dir
 
-STATE_FILE = "state.json"
-_STATE_TABLE = "state"
+#: how long a claimed question stays with its process if that process cannot be checked
+LEASE = timedelta(minutes=15)
 
 Clock = Callable[[], datetime]
 
 
-@dataclass
-class _Survey:
-    """What one pass over every session found."""
-
-    states: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[Message] = field(default_factory=list)
-    damaged: list[DamagedSession] = field(default_factory=list)
-
-
-class SessionStore:
+class SessionStore(StoreQueries):
     def __init__(
         self,
         root: Path,
         *,
         clock: Clock = utc_now,
-        lock_timeout: float = 10.0,
+        lock_timeout: float = 30.0,
         migrations: Sequence[Migration] = MIGRATIONS,
+        redact: Sequence[str] = (),
     ) -> None:
         self.root = Path(root)
         self._clock = clock
@@ -109,10 +100,16 @@ class SessionStore:
         self._sync = StoreLock(self.root, SYNC_LOCK)
         self._sessions_dir = self.root / SESSIONS_DIR
         self._media = MediaFiles(self.root / MEDIA_DIR)
+        self._index = SessionIndex(self.root, self._sessions_dir)
+        # Secrets (the API key) an answer might echo: stored masked, never as given.
+        self._redact = tuple(s for s in redact if len(s) >= 8)
+        #: who holds the leases this store takes: this host and process
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
         latest = check_migrations(self._migrations)
         version, _ = read_schema(self.root)
         refuse_newer(self.root, version, latest)
         self._ready = version == latest
+        self._swept = False  # stray temp files removed (once per instance, at a write)
         # An existing store that is behind is migrated now; an empty or absent one is set up
         # at its first write, so merely opening (e.g. for `omar --help`) creates nothing.
         has_data = (self.root / META_FILE).exists() or self._sessions_dir.exists()
@@ -133,6 +130,12 @@ class SessionStore:
             if not self._ready:
                 apply_pending(self.root, self._migrations, self._now)
                 self._ready = True
+            if not self._swept:
+                # Under the lock no writer is mid-file: any temp file is a killed one's.
+                remove_stray_temp_files(self.root)
+                remove_stray_temp_files(self.root / INDEX_DIR)
+                remove_finished_backup(self.root)
+                self._swept = True
             yield
 
     def _ensure_ready(self) -> None:
@@ -147,46 +150,48 @@ class SessionStore:
             )
         return SessionFiles(self._sessions_dir, session_id)
 
-    def _session_ids(self) -> list[str]:
-        try:
-            entries = sorted(e.name for e in os.scandir(self._sessions_dir) if e.is_dir())
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise StoreError(f"cannot list {self._sessions_dir}: {exc.strerror or exc}") from exc
-        return [name for name in entries if is_session_id(name)]
+    def _locked_state(self, files: SessionFiles) -> dict[str, Any]:
+        """The session's counters for a write; call with the write lock held."""
+        remove_stray_temp_files(files.dir)
+        if not files.state_path.exists():
+            self._rebuild_locked(files)  # a lost session file, recounted from its messages
+        return files.verified_state()
 
-    def _survey(self, *, read_pending: bool) -> _Survey:
-        """Every readable session's state; with ``read_pending``, its pending questions too.
+    def _read(self, months: Sequence[str] | None = None) -> IndexRead:
+        return self._index.read(months=months, rebuild=self._rebuild_state, locked=self._short_lock)
 
-        A session whose session file cannot be read is left out; one whose pending question
-        cannot be read keeps its state but gives no questions. Both are reported.
-        """
-        found = _Survey()
-        for session_id in self._session_ids():
-            files = SessionFiles(self._sessions_dir, session_id)
-            try:
-                state = files.read_state()
-            except StoreError as exc:
-                found.damaged.append(_damaged(session_id, files.state_path, exc))
-                continue
-            if state is None:
-                continue  # a folder whose session file never got written (crash at creation)
-            found.states.append(state)
-            if read_pending:
-                questions, damaged = _pending_in(files, state)
-                found.pending.extend(questions)
-                found.damaged.extend(damaged)
-        return found
+    @contextmanager
+    def _short_lock(self) -> Iterator[None]:
+        # Index repairs are a courtesy of readers: never make a reader wait long for one.
+        with StoreLock(self.root).held(0.5):
+            yield
+
+    def _rebuild_state(self, files: SessionFiles) -> dict[str, Any] | None:
+        if not files.chunk_indexes():
+            return None  # a folder whose session file never got written (crash at creation)
+        # Called by readers: a busy lock makes this read name the session as damaged.
+        with self._short_lock():
+            return self._rebuild_locked(files)
+
+    def _rebuild_locked(self, files: SessionFiles) -> dict[str, Any] | None:
+        if files.state_path.exists():
+            return files.read_state()
+        first = next(files.iter_from(1), None)
+        if first is None:
+            return None
+        created = first[1]["created_at"]
+        files.create_state(new_session_doc(files.id, created, None, {"rebuilt": True}))
+        state = files.recount(files.state())  # syncs the folder
+        self._index.put(state)
+        return state
 
     def _set_recent(self, session_id: str) -> None:
-        # Rewritten only when the active session changes, not on every message.
-        table = open_db(self.root / STATE_FILE).table(_STATE_TABLE)
-        current = table.get(doc_id=1)
-        if current is None:
-            table.insert(Document({"recent_session": session_id}, doc_id=1))
-        elif current.get("recent_session") != session_id:
-            table.update({"recent_session": session_id}, doc_ids=[1])
+        # A pointer only: rewritten whole (so a damaged one heals), and only when it changes.
+        if drafts.read_pointer(self.root) != session_id:
+            # Derived (see recent_session): failing to write it must not fail the write
+            # that was just stored.
+            with contextlib.suppress(StoreError):
+                drafts.write_pointer(self.root, session_id)
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -213,36 +218,31 @@ class SessionStore:
             break
         else:
             raise StoreError("could not find a free session id", hint="Try again.")
+        files.sync()
         fsync_dir(self._sessions_dir)
+        self._index.put(state)
         self._set_recent(files.id)
         return session_from_doc(state)
 
     def get_session(self, session_id: str) -> Session:
-        return session_from_doc(self._files(session_id).state())
-
-    def update_session(
-        self,
-        session_id: str,
-        *,
-        title: str | Keep | None = KEEP,
-        meta: Mapping[str, Any] | Keep = KEEP,
-    ) -> Session:
-        with self._writing():
-            files = self._files(session_id)
-            state = files.state()
-            if not isinstance(title, Keep):
-                state["title"] = title
-            if not isinstance(meta, Keep):
-                state["meta"] = dict(meta)
-            files.write_state(state)
-        return session_from_doc(state)
+        files = self._files(session_id)
+        if not files.state_path.exists():
+            self._rebuild_state(files)
+        return session_from_doc(files.state())
 
     def recent_session(self, within: timedelta) -> Session | None:
-        pointer = open_db(self.root / STATE_FILE).table(_STATE_TABLE).get(doc_id=1)
-        session_id = None if pointer is None else pointer.get("recent_session")
-        if not isinstance(session_id, str) or not is_session_id(session_id):
-            return None
-        state = SessionFiles(self._sessions_dir, session_id).read_state()
+        """The session last written to, if that was within ``within``."""
+        session_id = drafts.read_pointer(self.root)
+        if session_id is None:
+            # No pointer, or a damaged one: it is derived, so derive it from the index.
+            states = self._read().states
+            if not states:
+                return None
+            session_id = max(states, key=lambda s: (s["updated_at"], s["id"]))["id"]
+        try:
+            state = SessionFiles(self._sessions_dir, session_id).read_state()
+        except StoreError:
+            return None  # that session is damaged: start a new one rather than fail
         if state is None:
             return None
         session = session_from_doc(state)
@@ -261,151 +261,159 @@ class SessionStore:
             return self._create_locked(title, None), True
 
     def list_sessions(self, limit: int | None = None) -> list[Session]:
-        """Newest activity first; a session whose file is damaged is left out."""
-        sessions = [session_from_doc(state) for state in self._survey(read_pending=False).states]
+        """Newest activity first, from the index; a damaged session is left out."""
+        sessions = [session_from_doc(state) for state in self._read().states]
         sessions.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
         return sessions if limit is None else sessions[:limit]
 
     # -- messages ---------------------------------------------------------------------
 
     def add_message(
-        self,
-        session_id: str,
-        role: str,
-        text: str,
-        *,
-        status: str,
-        model: str | None = None,
-        usage: Usage | None = None,
-        latency_ms: int | None = None,
-        media: Sequence[str] = (),
-        sources: Sequence[str] = (),
-        mode: str | None = None,
-        reply_to: str | None = None,
-        error: str | None = None,
-        meta: Mapping[str, Any] | None = None,
+        self, session_id: str, role: str, text: str, *, status: str, **fields: Any
     ) -> Message:
-        check_choice("role", role, ROLES)
-        check_choice("status", status, STATUSES)
-        check_choice("mode", mode, MODES)
-        for sha256 in media:
-            check_sha256(sha256)
-        if reply_to is not None:
-            parse_message_id(reply_to)
-        fields = {
-            "role": role,
-            "text": text,
-            "status": status,
-            "model": model,
-            "usage": usage_to_doc(usage),
-            "latency_ms": latency_ms,
-            "media": list(media),
-            "sources": list(sources),
-            "mode": mode,
-            "reply_to": reply_to,
-            "error": error,
-            "meta": dict(meta or {}),
-        }
-        with self._writing():
-            files = self._files(session_id)
-            state = files.verified_state()
-            now = iso(self._now())
-            seq, rev = next_seq(state), state["rev"] + 1
-            doc = {**fields, "created_at": now, "updated_at": now, "rev": rev}
-            count_message(state, seq, doc, 1)
-            state.update(
-                message_count=state["message_count"] + 1,
-                next_seq=seq + 1,
-                rev=rev,
-                last_write=seq,
-                updated_at=now,
-            )
-            # Session file first, then the chunk: see session_files.py for the recovery.
-            files.write_state(state)
-            files.insert(seq, doc)
-            self._set_recent(session_id)
-        return message_from_doc(session_id, seq, doc)
+        """Append a message; ``fields`` are any other ``Message`` fields (ValueError if not).
 
-    def update_message(
-        self,
-        message_id: str,
-        *,
-        status: str | Keep = KEEP,
-        text: str | Keep = KEEP,
-        model: str | Keep | None = KEEP,
-        usage: Usage | Keep | None = KEEP,
-        latency_ms: int | Keep | None = KEEP,
-        sources: Sequence[str] | Keep = KEEP,
-        mode: str | Keep | None = KEEP,
-        error: str | Keep | None = KEEP,
-        meta: Mapping[str, Any] | Keep = KEEP,
-    ) -> Message:
-        """Change the given fields only; pass None to clear an optional one."""
-        session_id, seq = parse_message_id(message_id)
-        given: dict[str, Any] = {
-            "status": status,
-            "text": text,
-            "model": model,
-            "usage": usage,
-            "latency_ms": latency_ms,
-            "sources": sources,
-            "mode": mode,
-            "error": error,
-            "meta": meta,
-        }
-        changes = stored_changes(given)
-        with self._writing():
+        An answer gets a pending review. A pending question is leased to this process until
+        it is answered, unless ``lease`` is given (None: free for any sync to send). An
+        ``answered`` reply closes the question it answers in the same locked write.
+        """
+        now = self._now()
+        draft = drafts.draft(session_id, role, text, status, now, fields)
+        if draft.role == Role.ASSISTANT and draft.review is None:
+            draft = replace(draft, review=Review())
+        if draft.role == Role.USER and draft.status == Status.PENDING and "lease" not in fields:
+            draft = replace(draft, lease=Lease(self.owner, now + LEASE))
+        for sha256 in draft.media:
+            check_sha256(sha256)
+        closes = drafts.closes(draft, session_id)
+        doc = drafts.redacted(self._redact, to_doc(draft))
+        with drafts.saying_what_was_lost(drafts.unsaved(draft)), self._writing():
             files = self._files(session_id)
-            state = files.verified_state()
+            state = self._locked_state(files)
+            seq, rev = next_seq(state), state["rev"] + 1
+            doc["rev"] = rev
+            count_message(state, seq, doc, 1)
+            state.update(message_count=state["message_count"] + 1, next_seq=seq + 1, rev=rev)
+            state.update(last_write=seq, updated_at=doc["created_at"])
+            writes = {seq: doc}
+            question = files.get(closes) if closes is not None else None
+            if closes is not None and question is not None and question["status"] == "pending":
+                closed = {**question, "status": "answered", "error": None, "lease": None}
+                closed.update(updated_at=doc["created_at"], rev=rev)
+                count_message(state, closes, question, -1)
+                count_message(state, closes, closed, 1)
+                writes[closes] = closed
+                state["last_write"] = closes  # written last: see session_files.py
+            # Session file first, then the chunks: see session_files.py for the recovery.
+            files.write_state(state)
+            files.write_docs(writes)
+            files.sync()
+            self._index.put(state, [files.chunk_path(s) for s in writes])
+            self._set_recent(session_id)
+        return drafts.message_from(session_id, seq, doc)
+
+    def update_message(self, message_id: str, **changes: Any) -> Message:
+        """Change the given fields only (None clears an optional one).
+
+        A new ``status`` ends the question's lease unless ``lease`` is given too.
+        """
+        session_id, seq = parse_message_id(message_id)
+        if "status" in changes and "lease" not in changes:
+            changes["lease"] = None
+        with (
+            drafts.saying_what_was_lost(f"message {message_id} was left as it was"),
+            self._writing(),
+        ):
+            files = self._files(session_id)
+            state = self._locked_state(files)
             old = files.get(seq)
             if old is None:
                 raise NotFoundError(f"no message {message_id!r}")
+            current = drafts.message_from(session_id, seq, old)
+            try:
+                updated = check(replace(current, **changes, updated_at=current.updated_at))
+            except TypeError as exc:
+                raise ValueError(f"not a message field: {exc}") from None
+            if updated == current:
+                return current  # nothing to change (the answer closed it): no write, no wait
+            updated = replace(updated, updated_at=self._now())
             rev = state["rev"] + 1
-            new = {**old, **changes, "updated_at": iso(self._now()), "rev": rev}
+            new = {**drafts.redacted(self._redact, to_doc(updated)), "rev": rev}
             count_message(state, seq, old, -1)
             count_message(state, seq, new, 1)
             state.update(rev=rev, last_write=seq)
             files.write_state(state)
-            files.replace(seq, new)
-        return message_from_doc(session_id, seq, new)
+            files.write_docs({seq: new})
+            files.sync()
+            self._index.put(state, [files.chunk_path(seq)])
+        return drafts.message_from(session_id, seq, new)
 
     def get_message(self, message_id: str) -> Message:
         session_id, seq = parse_message_id(message_id)
         doc = self._files(session_id).get(seq)
         if doc is None:
             raise NotFoundError(f"no message {message_id!r}")
-        return message_from_doc(session_id, seq, doc)
+        return drafts.message_from(session_id, seq, doc)
 
-    def messages(self, session_id: str) -> list[Message]:
+    def messages(
+        self, session_id: str, *, damaged: list[DamagedSession] | None = None
+    ) -> list[Message]:
+        """The session's messages in order; StoreError when one file cannot be read.
+
+        With a ``damaged`` list, an unreadable message file is skipped and named there
+        instead, so the rest of the session can still be shown.
+        """
         files = self._files(session_id)
         state = files.state()
-        return [message_from_doc(session_id, seq, doc) for seq, doc in files.iter_messages(state)]
-
-    def pending(self) -> list[Message]:
-        """Pending user questions, oldest first, read from disk afresh on every call.
-
-        Questions in a damaged session are left out; ``damaged_sessions()`` names it.
-        """
-        found = self._survey(read_pending=True).pending
-        found.sort(key=lambda m: (m.created_at, m.session_id, m.seq))
+        if damaged is None:
+            return [
+                drafts.message_from(session_id, seq, doc) for seq, doc in files.iter_messages(state)
+            ]
+        found: list[Message] = []
+        for index in files.chunk_indexes():
+            try:
+                items = list(files.chunk_items(index))
+            except StoreError as exc:
+                path = files.dir / chunk_name(index)
+                damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
+                continue
+            found.extend(drafts.message_from(session_id, seq, doc) for seq, doc in items)
         return found
 
-    def damaged_sessions(self) -> list[DamagedSession]:
-        """The sessions ``list_sessions``, ``pending`` and ``stats`` skip, wholly or in part.
+    def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
+        """The session's messages newest first (before ``before_seq``), one chunk at a time."""
+        for seq, doc in self._files(session_id).iter_backwards(before_seq):
+            yield drafts.message_from(session_id, seq, doc)
 
-        One per session, naming the first file that could not be read. Nothing is changed:
-        the user moves the file aside, as the hint says.
+    def claim(self, question_id: str) -> Message | None:
+        """Lease a pending question to this process for sending; None when it must not be.
+
+        None when it is no longer pending, another live process holds it, or it already has
+        an answered reply (then it is closed here instead: a crash came between the two).
         """
-        return self._survey(read_pending=True).damaged
+        session_id, seq = parse_message_id(question_id)
+        with self._writing():
+            files = self._files(session_id)
+            self._locked_state(files)
+            doc = files.get(seq)
+            if doc is None or doc["status"] != "pending" or doc["role"] != "user":
+                return None
+            question = drafts.message_from(session_id, seq, doc)
+            if drafts.held_elsewhere(question.lease, self.owner, self._now()):
+                return None
+            answered = drafts.has_answered_reply(files, question.id, seq)
+            lease = Lease(self.owner, self._now() + LEASE)
+        if answered:
+            self.update_message(question_id, status="answered", error=None)
+            return None
+        return self.update_message(question_id, lease=lease)
 
     @contextmanager
     def sync_lock(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's sync lock: at most one process at a time sends pending questions.
 
         Meant to span network calls, so it is not the write lock: every store method,
-        writes included, works meanwhile, from this process and from others. ``timeout``
-        in seconds; None waits for the other sync to finish (it then leaves nothing to
-        send); StoreError when the wait runs out. Read ``pending()`` after taking it.
+        writes included, works meanwhile, from this process and from others.
         """
         with self._sync.held(timeout):
             yield
@@ -419,71 +427,5 @@ class SessionStore:
     def media_path(self, sha256: str) -> Path:
         return self._media.path(sha256)
 
-    def stats(self) -> StoreStats:
-        sessions = messages = pending = answered = latency_total = latency_n = 0
-        survey = self._survey(read_pending=True)
-        for state in survey.states:
-            sessions += 1
-            messages += state["message_count"]
-            pending += len(state["pending_seqs"])
-            answered += state["counts"].get("assistant", {}).get("answered", 0)
-            latency_total += state["latency_total_ms"]
-            latency_n += state["latency_n"]
-        return StoreStats(
-            path=self.root,
-            size_bytes=_tree_size(self.root),
-            sessions=sessions,
-            messages=messages,
-            pending=pending,
-            answered=answered,
-            avg_latency_ms=latency_total / latency_n if latency_n else None,
-            damaged=tuple(str(d.path) for d in survey.damaged),
-        )
 
-    def repair(self) -> list[str]:
-        """Recount every session a crash left inconsistent; returns their ids.
-
-        Writes do this for the session they touch; this is for a doctor command or a test.
-        A damaged session is skipped, as ``damaged_sessions()`` reports.
-        """
-        repaired = []
-        with self._writing():
-            for state in self._survey(read_pending=False).states:
-                files = SessionFiles(self._sessions_dir, state["id"])
-                try:
-                    if files.verified_state() != state:
-                        repaired.append(state["id"])
-                except StoreError:
-                    continue
-        return repaired
-
-
-def _pending_in(
-    files: SessionFiles, state: Mapping[str, Any]
-) -> tuple[list[Message], list[DamagedSession]]:
-    """The session's pending questions, or none and why when one of them cannot be read."""
-    found = []
-    for seq in state["pending_seqs"]:
-        try:
-            doc = files.get(seq)
-        except StoreError as exc:
-            return [], [_damaged(files.id, files.chunk_path(seq), exc)]
-        # Re-checked: the counters may trail a crash until the next locked write.
-        if doc is not None and doc["role"] == "user" and doc["status"] == "pending":
-            found.append(message_from_doc(files.id, seq, doc))
-    return found, []
-
-
-def _damaged(session_id: str, path: Path, error: StoreError) -> DamagedSession:
-    return DamagedSession(session_id, path, error.message, error.hint)
-
-
-def _tree_size(root: Path) -> int:
-    total = 0
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            try:
-                total += os.stat(os.path.join(folder, name)).st_size
-            except OSError:
-                continue  # a temp file renamed away while we walked
-    return total
+__all__ = ["LEASE", "SessionStore", "month_of"]
