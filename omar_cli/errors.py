@@ -123,6 +123,13 @@ class NoVisionError(BadRequestError):
     retryable = True
 
 
+class NotOpenAIError(BadRequestError):
+    """The endpoint answered, but not in the OpenAI wire format (a web page, a proxy's login
+    screen, the wrong port). A base-URL fix cures it, so the question stays queued."""
+
+    retryable = True
+
+
 class IncompleteAnswerError(ApiError):
     """The stream stopped before a finish reason; ``partial`` holds what arrived."""
 
