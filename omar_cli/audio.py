@@ -129,6 +129,7 @@ class Recorder:
         stop_requested: Callable[[], bool] = lambda: False,
         on_progress: Callable[[Progress], None] | None = None,
         on_interrupt: Callable[[], None] | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self._open = open_stream
         self._clock = clock
@@ -136,6 +137,7 @@ class Recorder:
         self._stop_requested = stop_requested
         self._on_progress = on_progress
         self._on_interrupt = on_interrupt
+        self._on_start = on_start
 
     def record(self, path: Path, options: RecordOptions) -> Recording:
         """Record into ``path`` (a new WAV file); the stream is opened before the file, so
@@ -165,6 +167,8 @@ class Recorder:
         meter = _Meter(rate, options)
         reason, abandoned, error = "", False, None
         try:
+            if self._on_start is not None:
+                self._on_start()
             reason = self._loop(stream, writer, fd, block, meter)
         except KeyboardInterrupt:
             reason = "interrupt"

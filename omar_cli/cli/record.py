@@ -12,7 +12,7 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.errors import ExitCode
-from omar_cli.i18n import N_, _
+from omar_cli.i18n import _
 
 if TYPE_CHECKING:
     from omar_cli.audio import Progress, Recording
@@ -88,9 +88,9 @@ def record_and_transcribe(
             stop_requested=enter.pressed,
             on_progress=meter.update,
             on_interrupt=meter.interrupted,
+            on_start=meter.start,
         )
         options = RecordOptions(seconds, max_seconds, stop_on_silence, parse_device(device))
-        meter.start()
         recording = recorder.record(path, options)
     meter.done(recording)
     facts = facts_of_recording(recording)
@@ -316,7 +316,7 @@ class _LiveMeter:
         self._end_line()
         self.out.err(
             _("recorded {seconds:.1f} s ({reason})").format(
-                seconds=recording.duration, reason=_(_REASONS.get(recording.stop_reason, "?"))
+                seconds=recording.duration, reason=_reason(recording.stop_reason)
             )
         )
 
@@ -327,10 +327,17 @@ class _LiveMeter:
 
 
 _REASONS = {
-    "enter": "Enter",
     "interrupt": "Ctrl-C",
     "seconds": "--seconds",
     "max": "--max-seconds",
     "silence": "--stop-on-silence",
-    "device_error": N_("device error"),
 }
+
+
+def _reason(stop_reason: str) -> str:
+    """Why the recording stopped, as the user would name it."""
+    if stop_reason == "device_error":
+        return _("device error")
+    if stop_reason == "enter":
+        return _("Enter")
+    return _REASONS.get(stop_reason, stop_reason)
