@@ -219,8 +219,9 @@ def test_a_recorder_killed_mid_way_leaves_a_readable_file(tmp_path: Path) -> Non
     ],
 )
 def test_portaudio_failures_become_one_line_with_the_fix(
-    said: str, device: object, message: str, hint: str
+    said: str, device: object, message: str, hint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("OMAR_LANGUAGE", "en")
     error = device_error(RuntimeError(said), device, RATE)  # type: ignore[arg-type]
     assert error.code == ExitCode.AUDIO_DEVICE == 7
     assert message in error.message and "\n" not in error.message
@@ -230,6 +231,7 @@ def test_portaudio_failures_become_one_line_with_the_fix(
 def test_portaudio_missing_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
+    monkeypatch.setenv("OMAR_LANGUAGE", "en")
     real_import = builtins.__import__
 
     def no_portaudio(name: str, *args: object, **kwargs: object) -> object:
