@@ -231,8 +231,9 @@ def upload_clips(
     path: Path, facts: AudioFacts, limit: int = MAX_UPLOAD_BYTES
 ) -> Iterator[AudioClip]:
     """What is sent for ``path``: the file itself when it fits the upload limit; otherwise
-    FLAC (speech compresses to about half), and if that does not fit either, FLAC parts of
-    a length whose raw samples fit the limit (so each part surely does)."""
+    FLAC (speech compresses to about half), and if that does not fit either, FLAC parts as
+    long as the whole's compression allows; a part that compresses worse than the whole is
+    cut again into parts whose raw samples fit the limit (so each surely does)."""
     if facts.bytes <= limit:
         yield AudioClip(path.read_bytes(), path.name)
         return
@@ -247,14 +248,35 @@ def upload_clips(
 
     stem = path.stem
     with soundfile.SoundFile(path) as sf:
-        whole = _flac(sf.blocks(blocksize=sf.samplerate, dtype="int16", always_2d=True), sf)
-        if len(whole) <= limit:
-            yield AudioClip(whole, f"{stem}.flac")
+        whole_size = len(_flac(_blocks(sf, 0, sf.frames), sf))
+        if whole_size <= limit:
+            sf.seek(0)
+            yield AudioClip(_flac(_blocks(sf, 0, sf.frames), sf), f"{stem}.flac")
             return
-        sf.seek(0)
-        frames = max(sf.samplerate, int(limit * 0.95) // 2)  # mono 16-bit: 2 bytes a frame
-        for number, part in enumerate(sf.blocks(blocksize=frames, dtype="int16", always_2d=True)):
-            yield AudioClip(_flac([part], sf), f"{stem}-part{number + 1:02d}.flac")
+        safe = max(sf.samplerate, int(limit * 0.95) // 2)  # mono 16-bit: 2 bytes a frame
+        span = max(safe, int(limit * 0.9 * sf.frames / whole_size))
+        number = 0
+        for start in range(0, sf.frames, span):
+            stop = min(start + span, sf.frames)
+            part = _flac(_blocks(sf, start, stop), sf)
+            pieces = [part] if len(part) <= limit else [
+                _flac(_blocks(sf, at, min(at + safe, stop)), sf) for at in range(start, stop, safe)
+            ]  # fmt: skip
+            for piece in pieces:
+                number += 1
+                yield AudioClip(piece, f"{stem}-part{number:02d}.flac")
+
+
+def _blocks(sf: Any, start: int, stop: int) -> Iterator[Any]:
+    """Frames ``start`` to ``stop`` of an open SoundFile, a second at a time, int16 2-D."""
+    sf.seek(start)
+    left = stop - start
+    while left > 0:
+        block = sf.read(min(sf.samplerate, left), dtype="int16", always_2d=True)
+        if not len(block):
+            return
+        left -= len(block)
+        yield block
 
 
 def _flac(blocks: Iterable[Any], source: Any) -> bytes:

@@ -202,3 +202,42 @@ def test_offline_recording_waits_without_touching_the_network(
     assert result.exit_code == 0, result.stderr
     assert model.transcriptions == [] and "omar sync" in result.stderr
     assert len(store(isolated_dirs).pending()) == 1
+
+
+class _TtyText(__import__("io").StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_live_meter_redraws_level_time_and_how_to_stop_on_a_terminal(tmp_path: Path) -> None:
+    from omar_cli.audio import Progress
+    from omar_cli.cli.record import _LiveMeter
+
+    err = _TtyText()
+    meter = _LiveMeter(Output(stdout=_TtyText(), stderr=err), tmp_path / "rec.wav")
+    meter.start()
+    meter.update(Progress(elapsed=65.2, level_dbfs=-30.0, sound_seconds=3.0))
+    meter.update(Progress(elapsed=65.25, level_dbfs=-10.0, sound_seconds=3.0))  # too soon
+    meter.update(Progress(elapsed=65.4, level_dbfs=-90.0, sound_seconds=3.0))
+    shown = err.getvalue()
+    assert "hable ahora; pulse Intro o Ctrl-C para parar" in shown
+    first, second = shown.split("\r")[1:]
+    assert first == f"● 01:05 [{'█' * 10}{'·' * 10}]  -30 dB   Intro/Ctrl-C: parar"
+    assert second.startswith(f"● 01:05 [{'·' * 20}]  -90 dB")
+
+
+def test_a_second_ctrl_c_keeps_the_file_and_sends_nothing(
+    omar: Run, model: ScriptedModel, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omar_cli.audio import Recorder
+
+    # the second Ctrl-C itself is driven in tests/test_audio.py; here, what the CLI does then
+    monkeypatch.setattr(Recorder, "_second_interrupt", lambda self: True)
+    stream = FakeStream(tone(5), {6: KeyboardInterrupt()})
+    result = omar("record-and-transcribe", "--json", stream=factory_of(stream))
+    assert result.exit_code == 130
+    doc = json.loads(result.stdout)
+    assert doc["abandoned"] is True and doc["ok"] is False and doc["transcript"] is None
+    (kept,) = recordings(isolated_dirs)
+    assert doc["kept_at"] == str(kept) and soundfile.info(str(kept)).frames == 6 * 1600
+    assert model.transcriptions == [] and store(isolated_dirs).list_sessions() == []

@@ -280,3 +280,19 @@ def test_vocabulary_prompt_holds_the_drive_words_within_what_whisper_reads() -> 
         assert word in prompt and "F0001 OVERCURRENT" in prompt and "F0002 DC OVERVOLT" in prompt
         assert "A2010" in prompt and "1103 REF1 SELECT" in prompt
         assert "(disputed)" not in prompt and "(sibling code)" not in prompt
+
+
+def test_a_stretch_that_compresses_worse_than_the_whole_is_cut_again(tmp_path: Path) -> None:
+    import numpy as np
+
+    from omar_cli.transcription import upload_clips
+
+    signal = concat([noise(5, 0.5), silence(5)])  # the whole fits twice; its first half not
+    path = tmp_path / "mixta.wav"
+    path.write_bytes(wav_bytes(signal))
+    clips = list(upload_clips(path, inspect_file(path), limit=120_000))
+    assert len(clips) > 2 and all(len(c.data) <= 120_000 for c in clips)
+    sent = np.concatenate([soundfile.read(io.BytesIO(c.data), dtype="int16")[0] for c in clips])
+    assert (sent == signal[:, 0]).all()  # every sample once, in order
+    names = [c.filename for c in clips]
+    assert names == [f"mixta-part{n:02d}.flac" for n in range(1, len(clips) + 1)]
