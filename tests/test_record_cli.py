@@ -98,8 +98,10 @@ def test_json_has_ask_fields_and_the_audio_facts(omar: Run, model: ScriptedModel
     assert doc["answer"].startswith("F0002 es sobretensión") and doc["mode"] == "online"
     assert [s["id"] for s in doc["sources"]] == ["F0002"]
     assert doc["asked"] is True and doc["recording_id"] != doc["question_id"]
-    # the question sent is the transcript, grounded like `omar ask`
+    # the question sent is the transcript, grounded like `omar ask`, and sent once
     (request,) = model.requests
+    texts = [m.text for m in request.messages]
+    assert sum("¿Qué significa F0002?" in t for t in texts) == 1
     assert "QUESTION: ¿Qué significa F0002?" in request.messages[-1].text
     assert "KNOWLEDGE" in request.messages[-1].text
 
