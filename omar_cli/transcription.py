@@ -6,8 +6,9 @@ refers to it (``meta.kind == "recording"``). Then it is transcribed by the core'
 ``ChatModel`` with the ACS150 vocabulary as the prompt, so codes come out as "F0001" and
 "2202". The transcript becomes the message's text (and ``meta.transcription.text``); with
 ``ask`` it is asked as the next question instead, grounded like `omar ask`, and the
-recording's text says so (the chat history would otherwise hold it twice). When the endpoint cannot be reached the message stays
-pending, and `omar sync` transcribes it (and asks it) later: see ``complete_queued``.
+recording's text says so (the chat history would otherwise hold it twice). When the
+endpoint cannot be reached the message stays pending, and `omar sync` transcribes it (and
+asks it) later: see ``complete_queued``.
 
 A silent recording is refused before it is stored or sent. A file over the API's upload
 limit is re-encoded as FLAC, and if that is still too big, cut into FLAC parts whose
