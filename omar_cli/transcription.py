@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omar_cli.audio import SPEECH_DBFS
 from omar_cli.audio_files import (
     ACCEPTED_SUFFIXES,
     MAX_PROMPT_CHARS,
@@ -142,12 +143,7 @@ class VoiceNotes:
     ) -> VoiceResult:
         """Store the recording, then transcribe it (and ask it) or queue it for sync."""
         if facts.silent:
-            raise InputError(
-                _("the recording is silent (loudest {peak} dBFS): nothing was sent").format(
-                    peak=facts.peak_dbfs
-                ),
-                hint=_("check that the microphone is not muted, or pick it with --device"),
-            )
+            raise _silent(facts)
         message, created = self._keep(path, facts, options)
         stored = self.store.media_path(message.media[0])
         base = VoiceResult(
@@ -302,6 +298,22 @@ def _facts_from(message: Message, path: Path) -> AudioFacts:
         duration=stored.get("duration"),
         sample_rate=stored.get("sample_rate"),
         channels=stored.get("channels"),
+    )
+
+
+def _silent(facts: AudioFacts) -> InputError:
+    if facts.peak_dbfs is not None and facts.peak_dbfs >= SPEECH_DBFS:  # a click, a word cut
+        return InputError(
+            _("the recording holds too little sound ({seconds:.1f} s): nothing was sent").format(
+                seconds=facts.sound_seconds or 0.0
+            ),
+            hint=_("record again and speak a little longer"),
+        )
+    return InputError(
+        _("the recording is silent (loudest {peak} dBFS): nothing was sent").format(
+            peak=facts.peak_dbfs
+        ),
+        hint=_("check that the microphone is not muted, or pick it with --device"),
     )
 
 

@@ -4,6 +4,7 @@ tests/test_record_cli.py)."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -43,8 +44,11 @@ class FakeStream:
     exception raised instead of that block (KeyboardInterrupt, a device error). After the
     signal, silence: a stop condition must end the recording, not the fake."""
 
-    def __init__(self, signal: Block, events: dict[int, BaseException] | None = None) -> None:
+    def __init__(
+        self, signal: Block, events: dict[int, BaseException] | None = None, pace: float = 0.0
+    ) -> None:
         self.signal = signal
+        self.pace = pace  # seconds each read takes (a real one takes the block's length)
         self.events = dict(events or {})
         self.reads = 0
         self.position = 0
@@ -54,6 +58,8 @@ class FakeStream:
     def read(self, frames: int) -> Block:
         number = self.reads
         self.reads += 1
+        if self.pace:
+            time.sleep(self.pace)
         if number in self.events:
             raise self.events.pop(number)
         block = self.signal[self.position : self.position + frames]

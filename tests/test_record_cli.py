@@ -243,3 +243,43 @@ def test_a_second_ctrl_c_keeps_the_file_and_sends_nothing(
     (kept,) = recordings(isolated_dirs)
     assert doc["kept_at"] == str(kept) and soundfile.info(str(kept)).frames == 6 * 1600
     assert model.transcriptions == [] and store(isolated_dirs).list_sessions() == []
+
+
+def test_enter_stops_the_recording(
+    omar: Run, model: ScriptedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from omar_cli.cli import record
+
+    watch = record._EnterWatcher._watch
+
+    def after_speaking(self: record._EnterWatcher) -> None:
+        time.sleep(0.5)  # Enter typed once something was said, not before the first block
+        watch(self)
+
+    monkeypatch.setattr(record._EnterWatcher, "_watch", after_speaking)
+    model.enqueue_transcript("Listo.")
+    paced = factory_of(FakeStream(tone(90), pace=0.01))
+    result = omar("record-and-transcribe", "--max-seconds", "60", "--json", input="\n",
+                  stream=paced)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["stop_reason"] == "enter" and 0.3 < doc["duration_s"] < 60
+    assert doc["transcript"] == "Listo."
+
+
+def test_no_enter_typed_stops_nothing(omar: Run, model: ScriptedModel) -> None:
+    """Standard input at its end (a script, CI, `< /dev/null`) is no Enter."""
+    model.enqueue_transcript("Listo.")
+    result = omar("record-and-transcribe", "--seconds", "2", "--json", input="",
+                  stream=factory_of(FakeStream(tone(3), pace=0.002)))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["stop_reason"] == "seconds"
+
+
+def test_a_click_is_too_little_sound_not_silence(omar: Run, model: ScriptedModel) -> None:
+    click = factory_of(FakeStream(concat([silence(1.8), tone(0.2)])))
+    result = omar("record-and-transcribe", "--seconds", "2", stream=click)
+    assert result.exit_code == 6 and "muy poco sonido (0.2 s)" in result.stderr
+    assert model.transcriptions == []
