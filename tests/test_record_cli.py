@@ -283,3 +283,19 @@ def test_a_click_is_too_little_sound_not_silence(omar: Run, model: ScriptedModel
     result = omar("record-and-transcribe", "--seconds", "2", stream=click)
     assert result.exit_code == 6 and "muy poco sonido (0.2 s)" in result.stderr
     assert model.transcriptions == []
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--language", "español"), "ISO 639-1"),
+        (("--session", "20200101-000000-dead"), "20200101-000000-dead"),
+    ],
+)
+def test_bad_options_are_refused_before_recording(
+    omar: Run, isolated_dirs: Path, args: tuple[str, ...], said: str
+) -> None:
+    stream = FakeStream(tone(3))
+    result = omar("record-and-transcribe", "--seconds", "1", *args, stream=factory_of(stream))
+    assert result.exit_code in (2, 3) and said in result.stderr
+    assert stream.reads == 0 and recordings(isolated_dirs) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from contextlib import nullcontext
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
-from omar_cli.errors import ExitCode
+from omar_cli.errors import ExitCode, UsageError
 from omar_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def record_and_transcribe(
 
     st = _state(ctx, json_out, model)
     svc = st.svc
+    voice = _options(st, language, ask, new, session, offline)  # refused before recording
     path = _new_recording_path(svc.settings.paths.data / "recordings", svc.clock())
     meter = _LiveMeter(st.output, path)
     with _EnterWatcher() as enter:
@@ -100,12 +102,8 @@ def record_and_transcribe(
         result = VoiceResult(facts, abandoned=True, stop_reason="interrupt", kept_at=str(path))
         _render(st.output, result)
         raise typer.Exit(int(ExitCode.INTERRUPTED))
-    result = _process(st, path, facts, _options(st, language, ask, new, session, offline),
-                      stop_reason=recording.stop_reason)  # fmt: skip
-    if result.recording_id is not None:  # stored in the session: the working copy goes
-        path.unlink(missing_ok=True)
-    else:
-        result = _kept(result, path)
+    result = _process(st, path, facts, voice, stop_reason=recording.stop_reason)
+    path.unlink(missing_ok=True)  # stored in the session now: the working copy goes
     _finish(st.output, result, recording)
 
 
@@ -167,6 +165,13 @@ def _options(
     from omar_cli.transcription import VoiceOptions
 
     lang = (language or st.svc.settings.language or "es").strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", lang):
+        raise UsageError(
+            _("--language takes a two-letter ISO 639-1 code, not {value!r}").format(value=lang),
+            hint=_("for example: es, en, pt, fr"),
+        )
+    if session:
+        st.svc.store.get_session(session)  # an unknown id fails now, not after the recording
     return VoiceOptions(lang, ask=ask, session_id=session, new_session=new, offline=offline)
 
 
@@ -201,12 +206,6 @@ def _process(
             on_transcript=show_transcript,
             stop_reason=stop_reason,
         )
-
-
-def _kept(result: VoiceResult, path: Path) -> VoiceResult:
-    from dataclasses import replace
-
-    return replace(result, kept_at=str(path))
 
 
 def _finish(out: Output, result: VoiceResult, recording: Recording | None) -> None:
