@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import soundfile
+from conftest import FAKE_KEY
+from fake_openai import FakeOpenAIServer
 
 from omar_cli.audio import level_dbfs
 
@@ -80,21 +82,29 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, dict[str, Any], str]:
     return proc.returncode, json.loads(out), err
 
 
-def test_records_espeak_through_portaudio(virtual_sound: None, isolated_dirs: Path) -> None:
-    proc = omar("record-and-transcribe", "--seconds", "4", "--offline", "--json")
+def test_records_espeak_through_portaudio_and_sends_it(
+    virtual_sound: None, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    fake_openai.enqueue_transcription("El variador marca el fallo F0001.")
+    proc = omar("record-and-transcribe", "--seconds", "4", "--json")
     said = wait_until_recording(proc)
     speech = "El variador ACS150 marca el fallo F0001, sobrecorriente. Revise el motor."
     subprocess.run(["espeak-ng", "-v", "es", speech], check=True, timeout=30)
     code, doc, err = finish(proc)
     assert code == 0, "".join(said) + err
     assert doc["sample_rate"] == 16000 and doc["duration_s"] == pytest.approx(4.0, abs=0.11)
-    assert doc["silent"] is False and doc["queued"] is True
-    assert doc["audio"]["sound_seconds"] > 1.0
+    assert doc["silent"] is False and doc["audio"]["sound_seconds"] > 1.0
+    assert doc["transcript"] == "El variador marca el fallo F0001."
     stored = Path(doc["audio"]["path"])
     data, rate = soundfile.read(str(stored), dtype="int16", always_2d=True)
     assert rate == 16000 and len(data) == doc["duration_s"] * 16000
     assert level_dbfs(data) > -40  # speech, not the sink's zeros
     assert doc["file_size"] == stored.stat().st_size
+    sent = fake_openai.last_request  # what was recorded is what was sent, with the words
+    assert sent.files["file"].data == stored.read_bytes()
+    assert sent.form["language"] == "es" and "F0001" in sent.form["prompt"]
 
 
 def test_nothing_played_is_a_silent_recording(virtual_sound: None) -> None:
