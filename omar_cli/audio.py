@@ -142,28 +142,14 @@ class Recorder:
     def record(self, path: Path, options: RecordOptions) -> Recording:
         """Record into ``path`` (a new WAV file); the stream is opened before the file, so
         a missing microphone leaves nothing behind."""
-        import soundfile
-
         rate = options.sample_rate
         block = max(1, round(rate * BLOCK_SECONDS))
         stream = self._open(options.device, rate, block)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # our own descriptor, so it can be fsync'd; libsndfile writes straight to it
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-            writer = soundfile.SoundFile(
-                fd,
-                "w",
-                samplerate=rate,
-                channels=CHANNELS,
-                format="WAV",
-                subtype="PCM_16",
-                closefd=False,
-            )
+            fd, writer = _open_wav(path, rate)
         except BaseException:
             stream.close()
             raise
-        soundfile._snd.sf_command(writer._file, _SFC_SET_UPDATE_HEADER_AUTO, soundfile._ffi.NULL, 1)
         meter = _Meter(rate, options)
         reason, abandoned, error = "", False, None
         try:
@@ -172,7 +158,6 @@ class Recorder:
             reason = self._loop(stream, writer, fd, block, meter)
         except KeyboardInterrupt:
             reason = "interrupt"
-            abandoned = self._second_interrupt()
         except AudioDeviceError as exc:
             reason, error = "device_error", exc
         finally:
@@ -180,6 +165,8 @@ class Recorder:
             writer.close()
             os.fsync(fd)
             os.close(fd)
+        if reason == "interrupt":  # the file is closed and safe before the window opens
+            abandoned = self._second_interrupt()
         return Recording(
             path=path,
             frames=meter.frames,
@@ -219,6 +206,26 @@ class Recorder:
         except KeyboardInterrupt:
             return True
         return False
+
+
+def _open_wav(path: Path, rate: int) -> tuple[int, Any]:
+    """A new 16-bit mono WAV whose header libsndfile rewrites after every write, on a
+    descriptor of our own so that it can be fsync'd (libsndfile writes straight to it)."""
+    import soundfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        writer = soundfile.SoundFile(
+            fd, "w", samplerate=rate, channels=CHANNELS, format="WAV", subtype="PCM_16",
+            closefd=False,
+        )  # fmt: skip
+        soundfile._snd.sf_command(writer._file, _SFC_SET_UPDATE_HEADER_AUTO, soundfile._ffi.NULL, 1)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    return fd, writer
 
 
 class _Meter:
