@@ -36,6 +36,7 @@ from omar_cli.audio_files import (
 )
 from omar_cli.errors import ApiError, AuthError, InputError, OmarError
 from omar_cli.i18n import _
+from omar_cli.store import Review
 
 if TYPE_CHECKING:
     from omar_cli.assistant import AskResult, Assistant, SyncItem
@@ -234,9 +235,10 @@ class VoiceNotes:
             shown = _("[voice note, {seconds} s: asked as the next question]").format(
                 seconds=round(facts.duration or 0)
             )
+        # a transcript is a reviewable item, like an answer: a supervisor approves or corrects it
         self.store.update_message(
             message.id, text=shown, status="answered", error=None, meta=meta, model=model,
-            latency_ms=latency,
+            latency_ms=latency, review=Review(),
         )  # fmt: skip
         return {
             "transcript": transcript,

@@ -91,6 +91,7 @@ def test_the_request_carries_file_model_language_and_vocabulary(
     assert doc["file_size"] == note.stat().st_size and doc["queued"] is False
     (message,) = store(isolated_dirs).messages(doc["session_id"])
     assert message.text == "El variador marca F0001." and message.meta["kind"] == "recording"
+    assert message.review is not None and message.review.state == "pending"  # reviewable
 
 
 def test_language_and_model_options(
