@@ -75,6 +75,8 @@ class AskResult:
     status: str  # "answered", "offline" or "incomplete"
     lang: str
     model: str | None = None
+    #: the endpoint profile that answered (see omar_cli.profiles)
+    profile: str | None = None
     usage: dict[str, int] | None = None
     latency_ms: int | None = None
     prompt_version: str | None = None
@@ -436,8 +438,10 @@ class Assistant:
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
+            sent = _answered_by(chat, sent)
             return self._record_online(asked, sent, lang, exc.partial, elapsed(), error=exc)
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP turned into it
+            sent = _answered_by(chat, sent)
             if received:
                 partial = "".join(received)
                 why = getattr(stop, "reason", "interrupted by the user")
@@ -446,6 +450,8 @@ class Assistant:
             raise
         if not result.text.strip():
             raise _empty_answer()
+        if result.host is not None:
+            sent = replace(sent, host=result.host, profile=result.profile)
         return self._record_online(asked, sent, lang, result.text, elapsed(), result=result)
 
     def _record_online(
@@ -490,6 +496,7 @@ class Assistant:
             model=sent.model,
             host=sent.host,
             finish_reason=result.finish_reason if result else None,
+            profile=sent.profile,
         )
         answer = self.store.add_message(
             asked.session_id,
@@ -522,6 +529,7 @@ class Assistant:
             status=answer.status,
             lang=lang,
             model=answer.model,
+            profile=sent.profile,
             usage=usage,
             latency_ms=answer.latency_ms,
             prompt_version=PROMPT_VERSION,
@@ -586,6 +594,18 @@ class _Sent:
     model: str
     host: str
     sha256: str
+    #: the profile that answered; None until the chain says (or for a plain ChatModel)
+    profile: str | None = None
+
+
+def _answered_by(chat: ChatModel, sent: _Sent) -> _Sent:
+    """For a cut or interrupted answer: the profile whose endpoint was answering."""
+    from omar_cli.llm.chain import ProfileChain
+
+    if isinstance(chat, ProfileChain) and chat.current is not None:
+        ep, model = chat.current, chat.current_model or sent.model
+        return replace(sent, host=ep.model.host, profile=ep.profile.name, model=model)
+    return sent
 
 
 def _is_image(suffix: str) -> bool:

@@ -35,11 +35,13 @@ def online_provenance(
     model: str,
     host: str,
     finish_reason: str | None,
+    profile: str | None = None,
 ) -> Provenance:
     from omar_cli.store import Grounding, Provenance
 
     request: dict[str, Any] = {
         "model": model,
+        "profile": profile,
         "temperature": None,  # the endpoint's default: OMAR sends none
         "max_tokens": None,
         "stream": True,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from omar_cli.knowledge.model import Entry
     from omar_cli.knowledge.userdocs import UserLibrary
     from omar_cli.llm.model import ChatModel
+    from omar_cli.profiles import Profile
     from omar_cli.store import SessionStore
 
 
@@ -34,6 +35,8 @@ class Services:
     #: opens a sound input stream (audio.StreamFactory); tests give a fake one, otherwise
     #: PortAudio through sounddevice
     audio_input: Callable[..., Any] | None = field(default=None, repr=False)
+    #: told when a profile failed and the next one is tried (the CLI writes it to stderr)
+    on_fallback: Callable[[str], None] | None = field(default=None, repr=False)
 
     @cached_property
     def store(self) -> SessionStore:
@@ -41,8 +44,7 @@ class Services:
 
         # an answer that echoes the key (a misconfigured proxy, a model repeating its prompt)
         # is stored masked: the store never holds the key
-        secrets = (self.settings.api_key,) if self.settings.api_key else ()
-        return SessionStore(self.settings.paths.store, clock=self.clock, redact=secrets)
+        return SessionStore(self.settings.paths.store, clock=self.clock, redact=self.secrets())
 
     @cached_property
     def library(self) -> UserLibrary:
@@ -78,20 +80,40 @@ class Services:
         return self.chat_override
 
     def _build_chat(self) -> ChatModel | None:
-        base_url = self.settings.base_url or ""
-        # without a key only a local server (Ollama, llama.cpp...) can answer; OpenAI cannot
-        if not self.settings.api_key and (not base_url or "api.openai.com" in base_url):
+        """The profiles in fallback order as one chat model; None when none can answer."""
+        from omar_cli.profiles import chain_profiles
+
+        profiles = chain_profiles(self.settings)
+        # without a key only a local server (Ollama, llama.cpp...) can answer; OpenAI cannot.
+        # A profile named with --profile is kept: its failure says what is missing.
+        if self.settings.profile is None:
+            profiles = tuple(p for p in profiles if p.usable)
+        if not profiles:
             return None
+        from omar_cli.llm.chain import Endpoint, ProfileChain
+
+        endpoints = [Endpoint(p, self.endpoint_model(p)) for p in profiles]
+        return ProfileChain(endpoints, on_fallback=self.on_fallback)
+
+    def endpoint_model(self, profile: Profile) -> ChatModel:
+        """The adapter for one profile's endpoint (status pings each one)."""
         from omar_cli.llm.openai_client import ApiConfig, OpenAIChat
 
         return OpenAIChat(
             ApiConfig(
-                api_key=self.settings.api_key,
-                base_url=self.settings.base_url,
-                timeout=self.settings.timeout,
+                api_key=profile.api_key,
+                base_url=profile.base_url,
+                timeout=profile.timeout,
                 max_retries=self.settings.max_retries,
             )
         )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every key in use: the store masks them wherever an answer echoes one."""
+        from omar_cli.profiles import all_profiles
+
+        keys = {self.settings.api_key, *(p.api_key for p in all_profiles(self.settings))}
+        return tuple(k for k in keys if k)
 
     @cached_property
     def assistant(self) -> Assistant:

@@ -13,9 +13,12 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from omar_cli.profiles import Profile
 
 APP_NAME = "omar"
 CONFIG_FILENAME = "config.toml"
@@ -120,6 +123,28 @@ def _language(raw: str) -> str:
     return value
 
 
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def _profile_name(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not _PROFILE_NAME.fullmatch(value):
+        raise ValueError("must be letters, digits, - or _ (at most 40), such as local or cloud")
+    return value
+
+
+def _env_name(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("must be the name of an environment variable, such as OPENAI_API_KEY")
+    return value
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("model", _text, "gpt-4o-mini", "OMAR_MODEL", "chat model"),
     Setting("vision_model", _text, "gpt-4o-mini", "OMAR_VISION_MODEL", "model for photos"),
@@ -150,6 +175,13 @@ SETTINGS: tuple[Setting, ...] = (
         "OMAR_CONTEXT_CHARS",
         "prompt budget for knowledge excerpts (characters)",
     ),
+    Setting(
+        "profile",
+        _profile_name,
+        None,
+        "OMAR_PROFILE",
+        "use only this endpoint profile (none: every profile in profile_order)",
+    ),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 SECRET_KEYS = frozenset({"api_key", "openai_api_key", "key"})
@@ -174,6 +206,11 @@ class Settings:
     max_retries: int = _default("max_retries")
     session_idle_minutes: int = _default("session_idle_minutes")
     context_chars: int = _default("context_chars")
+    profile: str | None = _default("profile")
+    #: the endpoint profiles of the config file (``[profiles.NAME]``), in fallback order
+    profiles: tuple[Profile, ...] = ()
+    #: the names in ``profiles`` a request tries, in order (``profile_order``)
+    profile_order: tuple[str, ...] = ()
     #: where each configurable value came from: default, config, env or flag
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -256,6 +293,22 @@ def _api_key(raw: str) -> str | None:
     return key or None
 
 
+def load_profiles(
+    file_values: Mapping[str, Any], where: str
+) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
+    from omar_cli.profiles import load_profiles as load
+
+    return load(file_values, where)
+
+
+def build_profiles(
+    settings: Settings, tables: Mapping[str, Mapping[str, Any]], env: Mapping[str, str]
+) -> tuple[Profile, ...]:
+    from omar_cli.profiles import build_profiles as build
+
+    return build(settings, tables, env)
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, config_file: bool = True) -> Settings:
     """Settings from the environment and (unless ``config_file`` is False) the config file."""
     env = os.environ if env is None else env
@@ -263,7 +316,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_file: bool = T
     file_values = read_config_file(paths.config_file) if config_file else {}
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
+    where = f"config file {paths.config_file}"
+    tables, order = load_profiles(file_values, where)
     for key, raw in file_values.items():
+        if key in ("profiles", "profile_order"):
+            continue
         values[key] = parse_value(key, raw, f"config file {paths.config_file}")
         origins[key] = "config"
     for setting in SETTINGS:
@@ -276,15 +333,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_file: bool = T
     for setting in SETTINGS:
         origins.setdefault(setting.key, "default")
     api_key = _api_key(env.get("OPENAI_API_KEY", ""))
-    return Settings(paths=paths, api_key=api_key, origins=origins, **values)
+    settings = Settings(paths=paths, api_key=api_key, origins=origins, **values)
+    # the profiles default to the top-level values, so they are built from the settings
+    profiles = build_profiles(settings, tables, env)
+    return replace(settings, profiles=profiles, profile_order=order)
 
 
 def write_config_value(path: Path, key: str, raw: str | None) -> Any:
     """Set (or with ``raw=None`` remove) one key in the config file, atomically."""
-    import tomli_w
-
-    from omar_cli.atomic import atomic_write_bytes
-
     data = read_config_file(path)
     if raw is None:
         if key not in SETTINGS_BY_KEY:
@@ -297,8 +353,17 @@ def write_config_value(path: Path, key: str, raw: str | None) -> Any:
             data.pop(key, None)
         else:
             data[key] = value
+    write_config_data(path, data)
+    return value
+
+
+def write_config_data(path: Path, data: Mapping[str, Any]) -> None:
+    """Write the whole config file atomically."""
+    import tomli_w
+
+    from omar_cli.atomic import atomic_write_bytes
+
     try:
-        atomic_write_bytes(path, tomli_w.dumps(data).encode("utf-8"))
+        atomic_write_bytes(path, tomli_w.dumps(dict(data)).encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
-    return value

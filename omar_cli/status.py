@@ -21,6 +21,8 @@ class StatusReport:
     endpoint_error: str | None
     paths: dict[str, str]
     store: dict[str, Any]
+    #: each endpoint profile in fallback order: name, endpoint, models, health
+    profiles: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -31,8 +33,19 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
     ok: bool | None = None
     latency: float | None = None
     problem: str | None = None
+    from omar_cli.llm.chain import ProfileChain
+
     chat = svc.chat()
-    if check_endpoint and chat is not None:
+    profiles = _profile_health(svc, check=check_endpoint)
+    if check_endpoint and isinstance(chat, ProfileChain):
+        # the chain's health is its first profile that answers: each endpoint is pinged once
+        chained = {ep.profile.name for ep in chat.endpoints}
+        rows = [r for r in profiles if r["name"] in chained]
+        answering = next((r for r in rows if r["ok"]), None)
+        ok = answering is not None
+        latency = answering["latency_ms"] if answering else None
+        problem = None if ok else "; ".join(f"{r['name']}: {r['error']}" for r in rows)
+    elif check_endpoint and chat is not None:
         try:
             latency = round(chat.ping(), 1)
             ok = True
@@ -42,6 +55,7 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
         problem = "no API key configured (set OPENAI_API_KEY); offline answers only"
     stats = svc.store.stats()
     return StatusReport(
+        profiles=profiles,
         api_key=settings.masked_key(),
         endpoint=_without_credentials(settings.base_url) or "https://api.openai.com/v1 (default)",
         models={
@@ -66,6 +80,40 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
             "rebuilt": list(stats.rebuilt),
         },
     )
+
+
+def _profile_health(svc: Services, *, check: bool) -> tuple[dict[str, Any], ...]:
+    from omar_cli.profiles import all_profiles
+
+    order = svc.settings.profile_order
+    rows = []
+    for profile in all_profiles(svc.settings):
+        row: dict[str, Any] = {
+            "name": profile.name,
+            "endpoint": _without_credentials(profile.base_url) or "https://api.openai.com/v1",
+            "in_fallback_order": profile.implicit or profile.name in order,
+            "api_key_env": profile.api_key_env,
+            "api_key_set": bool(profile.api_key),
+            "models": {
+                "chat": profile.model,
+                "vision": profile.vision_model,
+                "transcription": profile.transcription_model,
+            },
+            "context_window": profile.context_window,
+            "ok": None,
+            "latency_ms": None,
+            "error": None,
+        }
+        if check and not profile.usable:
+            row["error"] = f"no key (set ${profile.api_key_env or 'OPENAI_API_KEY'})"
+        elif check:
+            try:
+                row["latency_ms"] = round(svc.endpoint_model(profile).ping(), 1)
+                row["ok"] = True
+            except OmarError as exc:
+                row["ok"], row["error"] = False, exc.message
+        rows.append(row)
+    return tuple(rows)
 
 
 def _without_credentials(url: str | None) -> str | None:

@@ -40,6 +40,7 @@ IMAGE_KEYS = {
     "status",
     "lang",
     "model",
+    "profile",
     "usage",
     "latency_ms",
     "prompt_version",

@@ -35,6 +35,7 @@ ASK = {
     "status",
     "lang",
     "model",
+    "profile",
     "usage",
     "latency_ms",
     "prompt_version",
@@ -82,6 +83,7 @@ PROVENANCE = {
 GROUNDING = {"entry_ids", "sha256", "text"}
 REQUEST = {
     "model",
+    "profile",
     "temperature",
     "max_tokens",
     "stream",
@@ -91,6 +93,30 @@ REQUEST = {
     "sha256",
 }
 LEASE = {"owner", "expires_at"}
+PROFILE_PUBLIC = {
+    "name",
+    "base_url",
+    "model",
+    "vision_model",
+    "transcription_model",
+    "timeout",
+    "api_key_env",
+    "context_window",
+    "implicit",
+    "api_key_set",
+}
+PROFILE_ROW = {
+    "name",
+    "endpoint",
+    "in_fallback_order",
+    "api_key_env",
+    "api_key_set",
+    "models",
+    "context_window",
+    "ok",
+    "latency_ms",
+    "error",
+}
 ENTRY = {
     "id",
     "kind",
@@ -241,7 +267,9 @@ def test_status(omar: ScriptedCli) -> None:
         "endpoint_error",
         "paths",
         "store",
+        "profiles",
     )
+    assert [set(p) for p in doc["profiles"]] == [PROFILE_ROW]
     assert set(doc["models"]) == {"chat", "vision", "transcription", "transcription_language"}
     assert set(doc["paths"]) == {"data", "config", "cache", "log"}
     assert set(doc["store"]) == {
@@ -264,6 +292,12 @@ def test_config(omar: ScriptedCli) -> None:
     assert "model" in shown["settings"] and "api_key" not in shown["settings"]
     keys(run(omar, "config", "set", "model", "gpt-x"), "key", "value", "file")
     keys(run(omar, "config", "unset", "model"), "key", "file")
+    added = run(omar, "config", "profile", "add", "local", "--base-url", "http://127.0.0.1:9/v1")
+    keys(added, "profile", "values", "file")
+    listed = run(omar, "config", "profile", "list")
+    keys(listed, "profiles", "order")
+    assert [set(p) for p in listed["profiles"]] == [PROFILE_PUBLIC]
+    keys(run(omar, "config", "profile", "remove", "local"), "profile", "file")
     keys(run(omar, "config", "path"), "file")
 
 
@@ -420,6 +454,9 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "config set",
         "config unset",
         "config path",
+        "config profile add",
+        "config profile remove",
+        "config profile list",
         "fault",
         "alarm",
         "param",

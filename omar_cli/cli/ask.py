@@ -10,6 +10,7 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
+from omar_cli.cli.profile_option import ProfileOption, use_profile
 from omar_cli.cli.signals import signals_as_interrupt
 from omar_cli.errors import OmarError
 from omar_cli.i18n import N_, _, translator
@@ -45,6 +46,7 @@ def ask(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Chat model for this question.")
     ] = None,
+    profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Ask about an ACS150: faults, parameters, wiring, ratings. Answers cite the knowledge.
@@ -55,6 +57,7 @@ def ask(
     Example: omar ask "El variador muestra F0002 al frenar"
     """
     st = state(ctx, json_mode=json_out)
+    use_profile(st, profile)
     if model:
         st.svc.settings = st.svc.settings.with_overrides(model=model)
     text = _read_question(question)

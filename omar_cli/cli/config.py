@@ -111,3 +111,94 @@ def path(ctx: typer.Context, json_out: JsonOption = False) -> None:
         st.output.emit_json({"file": file})
     else:
         st.output.out(file)
+
+
+profile_app = typer.Typer(
+    no_args_is_help=True,
+    help="Endpoint profiles ([profiles.NAME] in the config file), tried in profile_order.",
+)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("add")
+def profile_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Profile name, e.g. local or cloud.")],
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option("--api-key-env", help="Variable that holds its key (none for local)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Chat model.")] = None,
+    vision_model: Annotated[str | None, typer.Option("--vision-model")] = None,
+    transcription_model: Annotated[str | None, typer.Option("--transcription-model")] = None,
+    context_window: Annotated[
+        int | None, typer.Option("--context-window", help="Server context size (tokens).")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Add (or replace) a profile; it goes last in profile_order.
+
+    Example: omar config profile add local --base-url http://127.0.0.1:8080/v1 --model gemma3
+    """
+    from omar_cli.profiles import write_profile
+
+    st = state(ctx, json_mode=json_out)
+    given = {
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "model": model,
+        "vision_model": vision_model,
+        "transcription_model": transcription_model,
+        "context_window": context_window,
+        "timeout": timeout,
+    }
+    path = _config_file()
+    stored = write_profile(path, name, {k: str(v) for k, v in given.items() if v is not None})
+    if json_out:
+        st.output.emit_json({"profile": name, "values": stored, "file": str(path)})
+    else:
+        st.output.out(f"[profiles.{name}] {stored!r}  ({path})")
+
+
+@profile_app.command("remove")
+def profile_remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Profile name.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Remove a profile and its place in profile_order.
+
+    Example: omar config profile remove local
+    """
+    from omar_cli.profiles import remove_profile
+
+    st = state(ctx, json_mode=json_out)
+    path = _config_file()
+    remove_profile(path, name)
+    if json_out:
+        st.output.emit_json({"profile": name, "file": str(path)})
+    else:
+        st.output.out(f"[profiles.{name}] removed from {path}")
+
+
+@profile_app.command("list")
+def profile_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """List the profiles in fallback order (the implicit one when none is configured).
+
+    Example: omar config profile list
+    """
+    from omar_cli.profiles import all_profiles
+
+    st = state(ctx, json_mode=json_out)
+    profiles = [p.public() for p in all_profiles(st.svc.settings)]
+    if json_out:
+        st.output.emit_json({"profiles": profiles, "order": list(st.svc.settings.profile_order)})
+        return
+    for p in profiles:
+        where = p["base_url"] or "https://api.openai.com/v1"
+        window = p["context_window"] or "?"
+        st.output.out(f"{p['name']}: {where} model={p['model']} context={window}")

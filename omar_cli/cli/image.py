@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state
+from omar_cli.cli.profile_option import ProfileOption, use_profile
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
@@ -51,6 +52,7 @@ def image(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Vision model for this question.")
     ] = None,
+    profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Ask about photos of an ACS150: the display, a fault code, the wiring, the rating plate.
@@ -65,6 +67,7 @@ def image(
     from omar_cli.images import prepare_images, read_sources, text
 
     st = state(ctx, json_mode=json_out)
+    use_profile(st, profile)
     out = st.output
     if model:
         st.svc.settings = st.svc.settings.with_overrides(vision_model=model)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
+from omar_cli.cli.profile_option import ProfileOption, use_profile
 from omar_cli.errors import ExitCode, UsageError
 from omar_cli.i18n import _
 
@@ -66,6 +67,7 @@ def record_and_transcribe(
     session: SessionOption = None,
     offline: OfflineOption = False,
     model: ModelOption = None,
+    profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Record a voice note from the microphone, then transcribe it with the drive's words.
@@ -79,7 +81,7 @@ def record_and_transcribe(
     from omar_cli.audio import Recorder, RecordOptions, open_input_stream, parse_device
     from omar_cli.transcription import VoiceResult, facts_of_recording
 
-    st = _state(ctx, json_out, model)
+    st = _state(ctx, json_out, model, profile)
     svc = st.svc
     voice = _options(st, language, ask, new, session, offline)  # refused before recording
     path = _new_recording_path(svc.settings.paths.data / "recordings", svc.clock())
@@ -116,6 +118,7 @@ def transcribe(
     session: SessionOption = None,
     offline: OfflineOption = False,
     model: ModelOption = None,
+    profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe an existing recording with the drive's words; stored in the session.
@@ -124,7 +127,7 @@ def transcribe(
     """
     from omar_cli.transcription import inspect_file
 
-    st = _state(ctx, json_out, model)
+    st = _state(ctx, json_out, model, profile)
     facts = inspect_file(file)
     result = _process(st, file, facts, _options(st, language, ask, new, session, offline))
     _finish(st.output, result, None)
@@ -152,8 +155,9 @@ def devices(ctx: typer.Context, json_out: JsonOption = False) -> None:
 # --------------------------------------------------------------------------- shared
 
 
-def _state(ctx: typer.Context, json_out: bool, model: str | None) -> AppState:
+def _state(ctx: typer.Context, json_out: bool, model: str | None, profile: str | None) -> AppState:
     st = state(ctx, json_mode=json_out)
+    use_profile(st, profile)
     if model:
         st.svc.settings = st.svc.settings.with_overrides(transcription_model=model)
     return st

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,8 @@ def status(
         ("messages", f"{store['messages']} ({store['pending']} pending)"),
         ("avg answer latency", f"{latency:.0f} ms" if latency is not None else "n/a"),
     ]
+    for profile in report.profiles:
+        rows.append((f"profile {profile['name']}", _profile_line(profile)))
     if store["damaged"]:
         rows.append(("damaged files", ", ".join(store["damaged"])))
     if store["rebuilt"]:
@@ -60,3 +62,16 @@ def status(
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out.out(f"{key.ljust(width)}  {value}")
+
+
+def _profile_line(profile: dict[str, Any]) -> str:
+    if profile["ok"]:
+        health = f"answers ({profile['latency_ms']} ms)"
+    elif profile["error"]:
+        health = f"NOT reachable: {profile['error']}"
+    else:
+        health = "not checked"
+    models = profile["models"]
+    window = profile["context_window"]
+    size = f", context {window}" if window else ""
+    return f"{profile['endpoint']} ({models['chat']}{size}): {health}"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.profile_option import ProfileOption, use_profile
 from omar_cli.cli.signals import signals_as_interrupt
 
 
@@ -22,6 +23,7 @@ def sync(
             "--retry-failed", help="Queue again the questions the endpoint refused before."
         ),
     ] = False,
+    profile: ProfileOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Send pending questions (asked offline or when the network failed), oldest first.
@@ -32,6 +34,7 @@ def sync(
     Example: omar sync
     """
     st = state(ctx, json_mode=json_out)
+    use_profile(st, profile)
     out = st.output
 
     def progress(done: int, total: int) -> None:

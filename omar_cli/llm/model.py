@@ -130,6 +130,9 @@ class ChatResult:
     usage: Usage | None
     latency_ms: int
     first_token_ms: int | None
+    #: the endpoint profile that answered (set by llm.chain.ProfileChain) and its host
+    profile: str | None = None
+    host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class Transcript:
     model: str
     language: str | None
     latency_ms: int
+    #: the endpoint profile that transcribed it (set by llm.chain.ProfileChain)
+    profile: str | None = None
 
 
 class ChatModel(Protocol):

@@ -1,0 +1,251 @@
+"""Endpoint profiles: the config tables, `--profile`, `omar config profile`, `omar status`,
+and the fallback from one endpoint to the next, with two real loopback servers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_openai import FakeOpenAIServer, unreachable_base_url
+from typer.testing import CliRunner, Result
+
+from omar_cli.cli.app import app
+from omar_cli.errors import ConfigError
+from omar_cli.settings import load_settings
+from omar_cli.store import SessionStore
+
+Run = Callable[..., Result]
+CLOUD_KEY = "sk-cloud-test-key-0042"
+
+
+@pytest.fixture(scope="session")
+def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("knowledge-cache")
+
+
+@pytest.fixture
+def second() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def home(isolated_dirs: Path) -> Path:
+    return isolated_dirs
+
+
+@pytest.fixture
+def omar(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
+    monkeypatch.setenv("OMAR_MAX_RETRIES", "0")
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(app, list(args))
+
+    return run
+
+
+def write_config(home: Path, text: str) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(text, encoding="utf-8")
+
+
+def two_profiles(first_url: str, second_url: str, *, order: str = '"cloud", "local"') -> str:
+    return f"""
+profile_order = [{order}]
+
+[profiles.cloud]
+base_url = "{first_url}"
+api_key_env = "OMAR_TEST_CLOUD_KEY"
+model = "cloud-model"
+timeout = 2
+
+[profiles.local]
+base_url = "{second_url}"
+model = "gemma-local"
+vision_model = "gemma-local-vision"
+context_window = 2048
+"""
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    assert result.stdout, result.output
+    doc = json.loads(result.stdout)
+    assert isinstance(doc, dict)
+    return doc
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_profiles_are_read_with_defaults_and_keys_from_their_variable(home: Path) -> None:
+    write_config(home, 'model = "top-model"\n' + two_profiles("http://a:1/v1", "http://b:2/v1"))
+    env = {"OMAR_CONFIG_DIR": str(home / "config"), "OMAR_TEST_CLOUD_KEY": CLOUD_KEY}
+    settings = load_settings(env)
+    cloud, local = settings.profiles
+    assert (cloud.name, cloud.model, cloud.timeout, cloud.api_key) == (
+        "cloud",
+        "cloud-model",
+        2.0,
+        CLOUD_KEY,
+    )
+    assert CLOUD_KEY not in repr(cloud)
+    assert (local.model, local.vision_model, local.context_window) == (
+        "gemma-local",
+        "gemma-local-vision",
+        2048,
+    )
+    assert local.transcription_model == "whisper-1"  # the top-level default
+    assert local.api_key is None and local.usable  # a local server needs no key
+    assert settings.profile_order == ("cloud", "local")
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ('[profiles.x]\napi_key = "sk-123456789"\n', "never stored"),
+        ('[profiles.x]\nbase_url = "ftp://x"\n', "base_url"),
+        ("[profiles.x]\ncontext_window = 100\n", "context_window"),
+        ('[profiles.x]\ncolour = "red"\n', "unknown profile key"),
+        ('profile_order = ["nowhere"]\n[profiles.x]\nmodel = "m"\n', "nowhere"),
+        ('profiles = "local"\n', "tables"),
+    ],
+)
+def test_a_bad_profile_is_a_config_error(home: Path, table: str, words: str) -> None:
+    from omar_cli import i18n
+
+    i18n.set_language("en")
+    write_config(home, table)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"OMAR_CONFIG_DIR": str(home / "config")})
+    assert words in caught.value.message
+
+
+def test_config_profile_add_list_and_remove(home: Path, omar: Run) -> None:
+    added = omar(
+        "config",
+        "profile",
+        "add",
+        "local",
+        "--base-url",
+        "http://127.0.0.1:8080/v1",
+        "--model",
+        "gemma3",
+        "--context-window",
+        "2048",
+        "--json",
+    )
+    assert added.exit_code == 0, added.output
+    assert as_json(added)["values"]["context_window"] == 2048
+    omar("config", "profile", "add", "cloud", "--api-key-env", "MY_KEY", "--json")
+    listed = as_json(omar("config", "profile", "list", "--json"))
+    assert [p["name"] for p in listed["profiles"]] == ["local", "cloud"]
+    assert listed["order"] == ["local", "cloud"]
+    gone = omar("config", "profile", "remove", "local", "--json")
+    assert gone.exit_code == 0, gone.output
+    listed = as_json(omar("config", "profile", "list", "--json"))
+    assert listed["order"] == ["cloud"]
+    missing = omar("config", "profile", "remove", "local")
+    assert missing.exit_code != 0
+    refused = omar("config", "profile", "add", "bad", "--base-url", "not a url")
+    assert refused.exit_code != 0
+    assert "bad" not in as_json(omar("config", "profile", "list", "--json"))["order"]
+
+
+def test_without_profiles_the_plain_setup_is_one_implicit_profile(
+    omar: Run, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", CLOUD_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    fake_openai.enqueue_answer("Revise el motor [F0001].")
+    doc = as_json(omar("ask", "--offline", "¿F0001?", "--json"))  # offline: no request
+    assert doc["profile"] is None and fake_openai.requests == []
+    doc = as_json(omar("ask", "--new", "¿Qué significa F0001?", "--json"))
+    assert (doc["mode"], doc["profile"], doc["model"]) == ("online", "default", "gpt-4o-mini")
+
+
+# ------------------------------------------------------------------ fallback
+
+
+def test_an_unreachable_first_profile_falls_back_to_the_second(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    write_config(home, two_profiles(unreachable_base_url(), fake_openai.base_url))
+    fake_openai.enqueue_answer("Sobrecorriente: revise la rampa [F0001].", model="gemma-local")
+    result = omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json")
+    assert result.exit_code == 0, result.output
+    doc = as_json(result)
+    assert (doc["mode"], doc["profile"], doc["model"]) == ("online", "local", "gemma-local")
+    assert fake_openai.last_request.json["model"] == "gemma-local"
+    assert "cloud" in result.stderr  # the fallback is said on stderr
+    stored = SessionStore(home / "data" / "store").get_message(doc["message_id"])
+    assert stored.model == "gemma-local"
+    assert stored.provenance is not None
+    assert stored.provenance.request["profile"] == "local"
+    assert stored.provenance.endpoint_host == f"127.0.0.1:{fake_openai.port}"
+
+
+@pytest.mark.parametrize("status", [500, 401, 400])
+def test_a_failing_first_profile_falls_back_to_the_second(
+    home: Path,
+    omar: Run,
+    fake_openai: FakeOpenAIServer,
+    second: FakeOpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    monkeypatch.setenv("OMAR_TEST_CLOUD_KEY", CLOUD_KEY)
+    write_config(home, two_profiles(fake_openai.base_url, second.base_url))
+    fake_openai.enqueue_error(status, "the cloud refuses")
+    second.enqueue_answer("Respuesta local [F0001].")
+    doc = as_json(omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json"))
+    assert (doc["profile"], doc["model"]) == ("local", "gemma-local")
+    assert fake_openai.last_request.bearer_token == CLOUD_KEY
+    assert second.last_request.bearer_token != CLOUD_KEY  # a key never goes to another host
+    stored = SessionStore(home / "data" / "store").get_message(doc["message_id"])
+    assert stored.provenance is not None and stored.provenance.request["profile"] == "local"
+    assert stored.provenance.endpoint_host == f"127.0.0.1:{second.port}"
+
+
+def test_when_every_profile_fails_the_offline_answer_is_the_last_resort(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    write_config(home, two_profiles(unreachable_base_url(), fake_openai.base_url))
+    fake_openai.enqueue_error(503, "overloaded")
+    result = omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json")
+    doc = as_json(result)
+    assert doc["mode"] == "offline" and doc["answer"]
+    assert "cloud" in doc["error"]["message"] and "local" in doc["error"]["message"]
+    assert doc["queued"]
+
+
+def test_profile_option_uses_only_that_profile(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer, second: FakeOpenAIServer
+) -> None:
+    write_config(home, two_profiles(fake_openai.base_url, second.base_url))
+    second.enqueue_answer("Local [F0001].")
+    doc = as_json(omar("ask", "--new", "--profile", "local", "¿F0001?", "--json"))
+    assert doc["profile"] == "local"
+    assert fake_openai.requests == []
+    unknown = omar("ask", "--profile", "nowhere", "¿F0001?")
+    assert unknown.exit_code != 0
+    assert "nowhere" in unknown.stderr
+
+
+def test_status_shows_each_profiles_health(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMAR_TEST_CLOUD_KEY", CLOUD_KEY)
+    write_config(home, two_profiles(unreachable_base_url(), fake_openai.base_url))
+    fake_openai.enqueue_models("gemma-local", times=2)
+    doc = as_json(omar("status", "--json"))
+    assert doc["endpoint_ok"] is True
+    cloud, local = doc["profiles"]
+    assert (cloud["name"], cloud["ok"]) == ("cloud", False) and cloud["error"]
+    assert (local["name"], local["ok"], local["context_window"]) == ("local", True, 2048)
+    assert CLOUD_KEY not in json.dumps(doc)
+    text = omar("status")
+    assert "profile local" in text.stdout and "profile cloud" in text.stdout
