@@ -27,9 +27,11 @@ from omar_cli.knowledge.offline import compose_offline_answer, greeting, missing
 from omar_cli.prompt import (
     PROMPT_VERSION,
     Grounding,
+    RequestFit,
     Turn,
     build_grounding,
     build_messages,
+    fit_request,
     request_sha256,
     unknown_block,
 )
@@ -45,7 +47,10 @@ from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
-    from omar_cli.llm.model import ChatModel, ChatResult, ImagePart
+    from omar_cli.llm.model import ChatMessage, ChatModel, ChatResult, ImagePart
+    from omar_cli.profiles import Profile
+
+    _Build = Callable[[Profile | None, bool], tuple[list[ChatMessage], int]]
     from omar_cli.store import Message, Session, SessionStore
 
 #: a question longer than this is a pasted document, not a question
@@ -415,13 +420,37 @@ class Assistant:
         they are not given (`sync`), they are read back from the store by their sha256.
         """
         images = tuple(images) or stored_images(self.store, asked)
-        grounding = build_grounding(hits, self.settings.context_chars, lang)
         unknown = self.knowledge().unknown_codes(asked.text)
         block = unknown_block(unknown) if unknown else None
-        messages = build_messages(asked.text, grounding, history, block, images)
         has_photo = bool(images) or any(t.images for t in history)
         model = self.settings.vision_model if has_photo else self.settings.model
-        sent = _Sent(grounding, history, block, model, chat.host, request_sha256(messages))
+        built: dict[str | None, _Sent] = {}
+
+        def build(profile: Profile | None, shrink: bool) -> tuple[list[ChatMessage], int]:
+            """The request fitted to the profile's context window, kept for provenance."""
+            fit = fit_request(
+                profile.context_window if profile else None,
+                context_chars=self.settings.context_chars,
+                question=asked.text,
+                history=history,
+                extra_chars=len(block or ""),
+                shrink=shrink,
+            )
+            grounding = build_grounding(hits, fit.grounding_chars, lang)
+            kept = history[len(history) - fit.history_turns :] if fit.history_turns else []
+            messages = build_messages(
+                asked.text, grounding, kept, block, images, compact=fit.compact
+            )
+            sha = request_sha256(messages)
+            sent = _Sent(grounding, kept, block, model, chat.host, sha, None, fit)
+            built[profile.name if profile else None] = sent
+            return messages, fit.max_tokens
+
+        from omar_cli.llm.chain import ProfileChain
+
+        first = chat.endpoints[0].profile if isinstance(chat, ProfileChain) else None
+        build(first, False)  # what the first profile (or a plain model) gets, until one answers
+        sent = built[first.name if first else None]
         started = time.monotonic()
         received: list[str] = []
 
@@ -434,14 +463,14 @@ class Assistant:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            result = chat.stream_chat(messages, model=model, on_delta=relay)
+            result = self._stream(chat, build, model, relay)
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
-            sent = _answered_by(chat, sent)
+            sent = _answered_by(chat, built, sent)
             return self._record_online(asked, sent, lang, exc.partial, elapsed(), error=exc)
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP turned into it
-            sent = _answered_by(chat, sent)
+            sent = _answered_by(chat, built, sent)
             if received:
                 partial = "".join(received)
                 why = getattr(stop, "reason", "interrupted by the user")
@@ -451,8 +480,20 @@ class Assistant:
         if not result.text.strip():
             raise _empty_answer()
         if result.host is not None:
+            sent = built.get(result.profile, sent)
             sent = replace(sent, host=result.host, profile=result.profile)
         return self._record_online(asked, sent, lang, result.text, elapsed(), result=result)
+
+    @staticmethod
+    def _stream(
+        chat: ChatModel, build: _Build, model: str, relay: Callable[[str], None]
+    ) -> ChatResult:
+        from omar_cli.llm.chain import ProfileChain
+
+        if isinstance(chat, ProfileChain):
+            return chat.stream_fitted(build, on_delta=relay)
+        messages, bound = build(None, False)
+        return chat.stream_chat(messages, model=model, on_delta=relay, max_tokens=bound)
 
     def _record_online(
         self,
@@ -497,6 +538,7 @@ class Assistant:
             host=sent.host,
             finish_reason=result.finish_reason if result else None,
             profile=sent.profile,
+            fit=sent.fit,
         )
         answer = self.store.add_message(
             asked.session_id,
@@ -596,14 +638,17 @@ class _Sent:
     sha256: str
     #: the profile that answered; None until the chain says (or for a plain ChatModel)
     profile: str | None = None
+    #: how the request was fitted to the endpoint's context window
+    fit: RequestFit | None = None
 
 
-def _answered_by(chat: ChatModel, sent: _Sent) -> _Sent:
-    """For a cut or interrupted answer: the profile whose endpoint was answering."""
+def _answered_by(chat: ChatModel, built: Mapping[str | None, _Sent], sent: _Sent) -> _Sent:
+    """For a cut or interrupted answer: what went to the profile whose endpoint answered."""
     from omar_cli.llm.chain import ProfileChain
 
     if isinstance(chat, ProfileChain) and chat.current is not None:
         ep, model = chat.current, chat.current_model or sent.model
+        sent = built.get(ep.profile.name, sent)
         return replace(sent, host=ep.model.host, profile=ep.profile.name, model=model)
     return sent
 

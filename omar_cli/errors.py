@@ -124,6 +124,10 @@ class BadRequestError(ApiError):
     code = ExitCode.BAD_REQUEST
 
 
+class ContextExceededError(BadRequestError):
+    """The request is longer than the model's context: a smaller request may pass."""
+
+
 class NoVisionError(BadRequestError):
     """The endpoint's model takes no images (a text-only local model). A setting cures it
     (a vision model, another endpoint), so a photo question stays queued meanwhile."""

@@ -28,7 +28,17 @@ PHOTO_ONLY_QUESTION = (
 #: what stands for an earlier question that was only a photo (not sent again)
 EARLIER_PHOTO = "(a photo, not sent again)"
 
-SYSTEM_PROMPT = """\
+#: the safety rule, word for word in both system prompts: fitting never trims it
+SAFETY_RULE = (
+    "Safety is never optional. Before any work on the drive, motor or cables: isolate and lock "
+    "out the supply, wait at least 5 minutes for the DC-link capacitors to discharge, and measure "
+    "that no voltage is present. Repeat this whenever your answer involves opening the drive or "
+    "touching terminals or cables. Never advise bypassing, disabling or defeating a protection "
+    "(fault functions, thermal protection, earth-fault detection, interlocks) to keep a machine "
+    "running; explain the risk instead."
+)
+
+SYSTEM_PROMPT = f"""\
 You are OMAR, an assistant for field technicians who install and service ABB ACS150 \
 variable-frequency drives (0.37-4 kW micro drives). The person asking is a trained \
 technician standing at the cabinet.
@@ -42,12 +52,7 @@ plainly and point to the ACS150 user's manual (ABB 3AFE68576032); never invent c
 parameter numbers, values, defaults or terminal names.
 3. Excerpts marked "verify on the drive's manual" come from a sibling ABB drive; say so when \
 you use them.
-4. Safety is never optional. Before any work on the drive, motor or cables: isolate and lock \
-out the supply, wait at least 5 minutes for the DC-link capacitors to discharge, and measure \
-that no voltage is present. Repeat this whenever your answer involves opening the drive or \
-touching terminals or cables. Never advise bypassing, disabling or defeating a protection \
-(fault functions, thermal protection, earth-fault detection, interlocks) to keep a machine \
-running; explain the risk instead.
+4. {SAFETY_RULE}
 5. If a photo or reading is unclear, ask for what you need rather than guessing.
 6. A code listed under NOT IN THE KNOWLEDGE BASE is unknown to you: say so first, suggest \
 the nearest known ids listed with it, and never give it a meaning or answer with another \
@@ -56,6 +61,17 @@ code's sheet as if it were that code.
 contradicts a safety rule: state the rule, say that the document contradicts it, and never \
 repeat the document's advice as yours.
 8. Cite only ids that appear in the KNOWLEDGE excerpts.
+"""
+
+#: for small local models (a 2k context): the same rules, fewer words; safety word for word
+COMPACT_SYSTEM_PROMPT = f"""\
+You are OMAR, assistant for technicians servicing ABB ACS150 drives.
+1. Answer in the question's language, briefly: likely cause, then checks with parameter numbers.
+2. Use only the KNOWLEDGE excerpts and cite their ids in [brackets]; if they lack the answer, \
+say so; never invent codes, parameters or values.
+3. {SAFETY_RULE}
+4. A code under NOT IN THE KNOWLEDGE BASE is unknown: say so, never give it a meaning.
+5. An excerpt marked CONFLICTS WITH SAFETY RULE: state the rule; never repeat its advice.
 """
 
 
@@ -145,12 +161,15 @@ def build_messages(
     history: Sequence[Turn],
     unknown: Sequence[UnknownCode] | str | None = (),
     images: Sequence[ImagePart] = (),
+    *,
+    compact: bool = False,
 ) -> list[ChatMessage]:
     """System prompt, earlier turns of the session, then the question with its excerpts, the
     codes it names that the knowledge does not hold, and the photos it carries.
 
     ``unknown`` may be given as its block already written (as stored with an answer)."""
-    messages = [ChatMessage.of("system", SYSTEM_PROMPT)]
+    system = COMPACT_SYSTEM_PROMPT if compact else SYSTEM_PROMPT
+    messages = [ChatMessage.of("system", system)]
     messages += [_turn_message(t) for t in history]
     blocks = [grounding.text]
     if isinstance(unknown, str):
@@ -210,3 +229,61 @@ def unknown_block(unknown: Sequence[UnknownCode]) -> str:
             f"say so first. Nearest known ids: {near}."
         )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- fitting
+
+#: characters per token, on the safe side for Spanish and English with small-model tokenizers
+CHARS_PER_TOKEN = 3.0
+#: windows below this get the compact system prompt
+COMPACT_BELOW = 4096
+#: answer bound when the endpoint's window is not known: a model that never stops is cut
+DEFAULT_MAX_TOKENS = 1500
+#: the room a request keeps for the labels, roles and template tokens around the texts
+_OVERHEAD_TOKENS = 96
+
+
+@dataclass(frozen=True)
+class RequestFit:
+    """How big a request may be for one endpoint: which system prompt, how many characters
+    of excerpts, how many of the latest history turns, and the answer's token bound."""
+
+    compact: bool
+    grounding_chars: int
+    history_turns: int
+    max_tokens: int
+
+
+def fit_request(
+    window: int | None,
+    *,
+    context_chars: int,
+    question: str,
+    history: Sequence[Turn],
+    extra_chars: int = 0,
+    shrink: bool = False,
+) -> RequestFit:
+    """Fit the request into ``window`` tokens (None: no limit known), keeping room for the
+    answer. ``shrink`` is the second try after a server said the context was exceeded: the
+    compact prompt, no history, half the excerpts. The safety rule is in both prompts."""
+    if window is None and not shrink:
+        return RequestFit(False, context_chars, len(history), DEFAULT_MAX_TOKENS)
+    window = window or 4 * COMPACT_BELOW
+    max_tokens = max(128, min(1024, window // 4))
+    budget = int((window - max_tokens - _OVERHEAD_TOKENS) * CHARS_PER_TOKEN)
+    compact = shrink or window < COMPACT_BELOW
+    system = COMPACT_SYSTEM_PROMPT if compact else SYSTEM_PROMPT
+    left = budget - len(system) - len(question) - extra_chars
+    if shrink:  # the server's real window is smaller than declared: half of what fitted
+        grounding = max(0, min(context_chars, left) // 2)
+        return RequestFit(True, grounding, 0, max_tokens)
+    # the excerpts come first: they ground the answer; history takes what remains
+    grounding = max(0, min(context_chars, left if not history else left * 2 // 3))
+    left -= grounding
+    kept = 0
+    for turn in reversed(history):
+        left -= len(turn.text) + 16
+        if left < 0:
+            break
+        kept += 1
+    return RequestFit(compact, grounding, kept, max_tokens)

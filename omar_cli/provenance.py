@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from omar_cli.prompt import PROMPT_VERSION, Turn, build_messages
+from omar_cli.prompt import PROMPT_VERSION, RequestFit, Turn, build_messages
 from omar_cli.prompt import Grounding as SentGrounding
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def online_provenance(
     host: str,
     finish_reason: str | None,
     profile: str | None = None,
+    fit: RequestFit | None = None,
 ) -> Provenance:
     from omar_cli.store import Grounding, Provenance
 
@@ -43,7 +44,8 @@ def online_provenance(
         "model": model,
         "profile": profile,
         "temperature": None,  # the endpoint's default: OMAR sends none
-        "max_tokens": None,
+        "max_tokens": fit.max_tokens if fit else None,
+        "system": "compact" if fit and fit.compact else "full",
         "stream": True,
         "history": [t.message_id for t in history],
         "history_media": [sha for t in history for sha in t.image_media],
@@ -116,4 +118,6 @@ def rebuild_request(store: SessionStore, answer: Message) -> list[ChatMessage]:
             turns.append(Turn("assistant", earlier.text, earlier.id))
     grounding = SentGrounding(hits=(), text=prov.grounding.text)
     unknown = prov.request.get("unknown_block")
-    return build_messages(question.text, grounding, turns, unknown, stored_images(store, question))
+    compact = prov.request.get("system") == "compact"
+    images = stored_images(store, question)
+    return build_messages(question.text, grounding, turns, unknown, images, compact=compact)

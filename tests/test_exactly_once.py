@@ -77,6 +77,8 @@ def test_a_refusal_after_an_answer_fails_that_question_only(
     store = home_store(isolated_dirs)
     first, second, third = queue(store, "¿F0001?", "x" * 50, "¿F0002?")
     online.enqueue_answer("Vea [F0001].")
+    # too long, and still too long when sent again smaller: that question fails
+    online.enqueue_context_too_long()
     online.enqueue_context_too_long()
     online.enqueue_answer("Vea [F0002].")
     result = omar("sync", "--json")

@@ -84,6 +84,7 @@ GROUNDING = {"entry_ids", "sha256", "text"}
 REQUEST = {
     "model",
     "profile",
+    "system",
     "temperature",
     "max_tokens",
     "stream",

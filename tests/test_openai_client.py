@@ -15,6 +15,7 @@ from omar_cli.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    ContextExceededError,
     ExitCode,
     IncompleteAnswerError,
     InputError,
@@ -200,10 +201,20 @@ Script = Callable[[FakeOpenAIServer], None]
         ),
         pytest.param(
             FakeOpenAIServer.enqueue_context_too_long,
-            BadRequestError,
+            ContextExceededError,
             ExitCode.BAD_REQUEST,
             "too long",
             id="400-context",
+        ),
+        pytest.param(
+            # llama.cpp's own words, with a 2048-token context
+            lambda s: s.enqueue_error(
+                400, "the request exceeds the available context size, try increasing it"
+            ),
+            ContextExceededError,
+            ExitCode.BAD_REQUEST,
+            "too long for the context",
+            id="400-llamacpp-context",
         ),
         pytest.param(
             lambda s: s.enqueue_error(422, "Invalid value for 'temperature'."),

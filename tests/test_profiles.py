@@ -249,3 +249,99 @@ def test_status_shows_each_profiles_health(
     assert CLOUD_KEY not in json.dumps(doc)
     text = omar("status")
     assert "profile local" in text.stdout and "profile cloud" in text.stdout
+
+
+# ------------------------------------------------------------------ fitting the request
+
+LLAMA_CPP_TOO_LONG = "the request exceeds the available context size, try increasing it"
+
+
+def sent_chars(server: FakeOpenAIServer, index: int = -1) -> int:
+    return sum(len(m["content"]) for m in server.requests[index].json["messages"])
+
+
+def one_local_profile(url: str, window: int = 2048) -> str:
+    return (
+        f'[profiles.local]\nbase_url = "{url}"\nmodel = "gemma-local"\ncontext_window = {window}\n'
+    )
+
+
+def test_a_small_window_gets_a_compact_request_that_fits(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    from omar_cli.prompt import COMPACT_SYSTEM_PROMPT, SAFETY_RULE, SYSTEM_PROMPT
+
+    write_config(home, one_local_profile(fake_openai.base_url))
+    fake_openai.enqueue_answer("Sobrecorriente [F0001].", model="gemma-local")
+    doc = as_json(omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json"))
+    assert doc["profile"] == "local"
+    body = fake_openai.last_request.json
+    assert "max_completion_tokens" not in body and 128 <= body["max_tokens"] <= 512
+    system = body["messages"][0]["content"]
+    assert system == COMPACT_SYSTEM_PROMPT and SAFETY_RULE in system
+    assert len(COMPACT_SYSTEM_PROMPT) < len(SYSTEM_PROMPT) * 0.6
+    # about 3 characters a token: prompt and answer within the 2048-token window
+    assert sent_chars(fake_openai) / 3 + body["max_tokens"] <= 2048
+    assert "[F0001]" in body["messages"][-1]["content"]  # the best excerpt is still there
+
+
+def test_a_large_window_keeps_the_full_request(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    from omar_cli.prompt import SYSTEM_PROMPT
+
+    write_config(home, one_local_profile(fake_openai.base_url, window=32768))
+    fake_openai.enqueue_answer("Sobrecorriente [F0001].")
+    omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json")
+    body = fake_openai.last_request.json
+    assert body["messages"][0]["content"] == SYSTEM_PROMPT and body["max_tokens"] == 1024
+
+
+def test_context_exceeded_is_retried_once_smaller(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    from omar_cli.prompt import request_sha256
+    from omar_cli.provenance import rebuild_request
+
+    # the window declared is larger than the server's real one (a common mistake)
+    write_config(home, one_local_profile(fake_openai.base_url, window=8192))
+    fake_openai.enqueue_error(400, LLAMA_CPP_TOO_LONG, type="invalid_request_error")
+    fake_openai.enqueue_answer("Sobrecorriente [F0001].")
+    doc = as_json(omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json"))
+    assert (doc["mode"], doc["profile"], doc["error"]) == ("online", "local", None)
+    assert len(fake_openai.requests) == 2
+    assert sent_chars(fake_openai, 1) < sent_chars(fake_openai, 0) / 2
+    store = SessionStore(home / "data" / "store")
+    answer = store.get_message(doc["message_id"])
+    assert answer.provenance is not None
+    # what is stored is what was sent the second time, not the first
+    assert request_sha256(rebuild_request(store, answer)) == answer.provenance.request["sha256"]
+
+
+def test_context_still_exceeded_says_so(
+    home: Path, omar: Run, fake_openai: FakeOpenAIServer
+) -> None:
+    from omar_cli import i18n
+
+    i18n.set_language("en")
+    write_config(home, one_local_profile(fake_openai.base_url))
+    fake_openai.enqueue_error(400, LLAMA_CPP_TOO_LONG, times=2)
+    result = omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json")
+    doc = as_json(result)
+    assert doc["mode"] == "offline" and len(fake_openai.requests) == 2
+    assert "too long for the context" in doc["error"]["message"]
+    assert "context_window" in doc["error"]["hint"]
+    assert "model name" not in doc["error"]["hint"]
+
+
+def test_fit_request_trims_history_first_and_never_below_the_safety_rule() -> None:
+    from omar_cli.prompt import COMPACT_SYSTEM_PROMPT, SAFETY_RULE, Turn, fit_request
+
+    history = [Turn("user", "x" * 800), Turn("assistant", "y" * 800)] * 3
+    wide = fit_request(None, context_chars=6000, question="q", history=history)
+    assert (wide.compact, wide.grounding_chars, wide.history_turns) == (False, 6000, 6)
+    small = fit_request(2048, context_chars=6000, question="q", history=history)
+    assert small.compact and small.history_turns < 6 and small.grounding_chars < 6000
+    shrunk = fit_request(2048, context_chars=6000, question="q", history=history, shrink=True)
+    assert shrunk.history_turns == 0 and shrunk.grounding_chars < small.grounding_chars
+    assert SAFETY_RULE in COMPACT_SYSTEM_PROMPT

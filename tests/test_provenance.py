@@ -13,7 +13,7 @@ from scripted_support import ScriptedCli, as_json, scripted_services
 
 from omar_cli.llm.model import ImagePart
 from omar_cli.llm.scripted import ScriptedModel
-from omar_cli.prompt import PROMPT_VERSION, request_sha256
+from omar_cli.prompt import DEFAULT_MAX_TOKENS, PROMPT_VERSION, request_sha256
 from omar_cli.provenance import rebuild_request
 from omar_cli.services import Services
 from omar_cli.store import Usage
@@ -54,7 +54,7 @@ def test_an_answer_keeps_what_produced_it(svc: Services, model: ScriptedModel) -
     assert (prov.prompt_version, prov.endpoint_host) == (PROMPT_VERSION, "llm.example:8443")
     assert prov.finish_reason == "stop"
     assert prov.request["model"] == svc.settings.model
-    assert (prov.request["temperature"], prov.request["max_tokens"]) == (None, None)
+    assert (prov.request["temperature"], prov.request["max_tokens"]) == (None, DEFAULT_MAX_TOKENS)
     assert answer.usage == Usage(900, 12, 912) and answer.latency_ms == 42
     assert not {"prompt_version", "finish_reason", "safety_appended"} & set(answer.meta)
 

@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from omar_cli.errors import ApiError, IncompleteAnswerError, NoApiKeyError, OmarError
+from omar_cli.errors import (
+    ApiError,
+    ContextExceededError,
+    IncompleteAnswerError,
+    NoApiKeyError,
+    OmarError,
+)
 from omar_cli.i18n import _
 from omar_cli.llm.model import AudioClip, ChatMessage, ChatModel, ChatResult, Transcript
 
@@ -79,6 +85,36 @@ class ProfileChain:
                 max_tokens=max_tokens,
             )
             return replace(result, profile=ep.profile.name, host=ep.model.host)
+
+        return self._first_answer(send)
+
+    def stream_fitted(
+        self,
+        build: Callable[[Profile, bool], tuple[Sequence[ChatMessage], int | None]],
+        *,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> ChatResult:
+        """Like ``stream_chat``, the request built for each profile by ``build(profile,
+        shrink)`` (messages and answer bound), so it fits that endpoint's context. When a
+        server says the context is exceeded, the request is built again smaller and sent once
+        more; if that fails too, the next profile is tried."""
+
+        def send(ep: Endpoint) -> ChatResult:
+            for shrink in (False, True):
+                messages, max_tokens = build(ep.profile, shrink)
+                vision = any(m.images for m in messages)
+                chosen = ep.profile.vision_model if vision else ep.profile.model
+                self.current_model = chosen
+                try:
+                    result = ep.model.stream_chat(
+                        messages, model=chosen, on_delta=on_delta, max_tokens=max_tokens
+                    )
+                except ContextExceededError:
+                    if shrink:
+                        raise
+                    continue
+                return replace(result, profile=ep.profile.name, host=ep.model.host)
+            raise AssertionError("unreachable")  # pragma: no cover
 
         return self._first_answer(send)
 

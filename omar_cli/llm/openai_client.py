@@ -32,6 +32,7 @@ from omar_cli.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    ContextExceededError,
     IncompleteAnswerError,
     NetworkError,
     NoApiKeyError,
@@ -83,6 +84,15 @@ _VISION_HINT = "set vision_model to a model that reads images (or use an endpoin
 #: how servers say a model takes no images: OpenAI ("image_url is only supported by certain
 #: models"), vLLM ("not a multimodal model"), llama.cpp ("image input is not supported ...
 #: mmproj"), LM Studio ("model does not support images")
+#: how servers say the request does not fit: llama.cpp ("request exceeds the available context
+#: size", "the request exceeds the available context size, try increasing it"), vLLM and
+#: OpenAI ("maximum context length is"), Ollama/LM Studio ("context length exceeded")
+_CONTEXT_EXCEEDED = re.compile(
+    r"exceeds? (?:the )?(?:available )?context|maximum context length|context length "
+    r"(?:exceeded|is exceeded)|context (?:size|window) (?:exceeded|is too small)|"
+    r"too many tokens|prompt is too long",
+    re.IGNORECASE,
+)
 _NO_VISION = re.compile(
     r"\b(?:images?|image_url|image input|vision|multi-?modal|mmproj)\b[^.]{0,60}"
     r"\b(?:not|only|unsupported)\b"
@@ -556,10 +566,12 @@ def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
         return ServerError(f"{where} failed after {_retries(ctx)}: {said}", _SERVER_HINT)
     if code == "model_not_found" or (status == 404 and "model" in said.lower()):
         return BadRequestError(f"model {ctx.model!r} not found at {where}: {said}", _MODEL_HINT)
-    if code == "context_length_exceeded":
-        return BadRequestError(
-            f"the question and its context are too long for model {ctx.model!r}: {said}",
-            hint="ask a shorter question or attach less text",
+    if code == "context_length_exceeded" or _CONTEXT_EXCEEDED.search(said):
+        return ContextExceededError(
+            f"the request is too long for the context of model {ctx.model!r} at {where}: {said}",
+            hint="set the profile's context_window to the server's context size "
+            "(omar config profile add NAME --context-window N), or start the server with a "
+            "larger context",
         )
     if status == 404:
         return BadRequestError(
