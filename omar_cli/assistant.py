@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,6 @@ from omar_cli.errors import (
     IncompleteAnswerError,
     InputError,
     NoApiKeyError,
-    OmarError,
     ServerError,
 )
 from omar_cli.knowledge.offline import compose_offline_answer, missing_safety
@@ -39,6 +38,10 @@ from omar_cli.provenance import (
     online_provenance,
     stored_images,
 )
+from omar_cli.results import AskResult as AskResult
+from omar_cli.results import Problem
+from omar_cli.results import SyncItem as SyncItem
+from omar_cli.results import SyncReport as SyncReport
 from omar_cli.settings import Settings
 from omar_cli.sources import SourceRef, backing, entry_ref
 from omar_cli.text import clean_text
@@ -61,82 +64,6 @@ FOLLOW_UP_ENTRIES = 3
 HISTORY_IMAGES = 1
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
-
-
-@dataclass(frozen=True)
-class AskResult:
-    session_id: str
-    question_id: str
-    message_id: str
-    answer: str
-    #: what backs the answer: online, the entries it cites; offline, the entries shown
-    sources: tuple[SourceRef, ...]
-    mode: str  # "online" or "offline"
-    status: str  # "answered", "offline" or "incomplete"
-    lang: str
-    model: str | None = None
-    usage: dict[str, int] | None = None
-    latency_ms: int | None = None
-    prompt_version: str | None = None
-    new_session: bool = False
-    queued: bool = False  # the question waits for `omar sync`
-    #: a safety note from the knowledge, appended because the model's answer left it out
-    safety_note: str | None = None
-    #: bracketed ids the answer cites that are not in the knowledge base at all
-    unknown_citations: tuple[str, ...] = ()
-    #: entries sent to the model that the answer does not cite
-    also_given: tuple[SourceRef, ...] = ()
-    #: flags for the user's documents that contradict a safety rule, appended to the answer
-    conflict_note: str | None = None
-    #: the answer from the knowledge alone, after an online answer that was cut
-    offline_answer: str | None = None
-    error: OmarError | None = field(default=None, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "error"}
-        data["sources"] = [s.__dict__ for s in self.sources]
-        data["also_given"] = [s.__dict__ for s in self.also_given]
-        data["error"] = _error_dict(self.error)
-        return data
-
-
-@dataclass(frozen=True)
-class SyncItem:
-    question_id: str
-    session_id: str
-    status: str  # "answered", "failed" or "pending"
-    question: str
-    answer: str | None = None
-    message_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    items: tuple[SyncItem, ...]
-    remaining: int
-    error: OmarError | None = field(default=None, compare=False)
-
-    @property
-    def answered(self) -> int:
-        return sum(1 for i in self.items if i.status == "answered")
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for i in self.items if i.status == "failed")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "answered": self.answered,
-            "failed": self.failed,
-            "remaining": self.remaining,
-            "items": [i.__dict__ for i in self.items],
-            "error": _error_dict(self.error),
-        }
-
-
-def _error_dict(error: OmarError | None) -> dict[str, Any] | None:
-    return error.to_dict() if error is not None else None
 
 
 @dataclass
@@ -245,7 +172,7 @@ class Assistant:
                 if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
                     self.store.update_message(asked.id, status="pending", error=exc.message)
                     left = len(pending) - done + held
-                    return SyncReport(tuple(items), remaining=left, error=exc)
+                    return SyncReport(tuple(items), remaining=left, error=Problem.of(exc))
                 self.store.update_message(asked.id, status="failed", error=exc.message)
                 items.append(
                     SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
@@ -360,7 +287,7 @@ class Assistant:
         self.store.update_message(
             asked.id, status="pending" if keep else "failed", error=exc.message
         )
-        return replace(result, error=exc)
+        return replace(result, error=Problem.of(exc))
 
     def _answer_online(
         self,
@@ -496,7 +423,7 @@ class Assistant:
             unknown_citations=back.citations.unknown,
             also_given=back.also_given,
             conflict_note=conflict_note,
-            error=error,
+            error=Problem.of(error) if error else None,
         )
 
     def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
@@ -504,8 +431,10 @@ class Assistant:
         history = self._history(asked.session_id, asked.seq, photos=not asked.media)
         hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
-        if result.error is not None:
-            raise result.error
+        if result.error is not None:  # cut: the question stays pending, sync stops here
+            raise IncompleteAnswerError(
+                result.error.message, partial=result.answer, hint=result.error.hint
+            )
         return SyncItem(
             asked.id,
             asked.session_id,

@@ -129,7 +129,7 @@ def ask_about_photos(
         reply=reply,
         linked=tuple(linked),
         sources=sources,
-        no_vision=isinstance(result.error, NoVisionError),
+        no_vision=_no_vision(result),
     )
 
 
@@ -146,8 +146,12 @@ def _check_before_storing(
         assistant.store.get_session(session_id)  # NotFoundError for an unknown id
 
 
+def _no_vision(result: AskResult) -> bool:
+    return result.error is not None and result.error.kind == NoVisionError.__name__
+
+
 def _waiting_notice(result: AskResult, lang: str) -> str:
-    if isinstance(result.error, NoVisionError):
+    if _no_vision(result):
         return text(lang, "no_vision")
     return text(lang, "queued" if result.queued else "not_analysed")
 

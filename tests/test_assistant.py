@@ -13,6 +13,7 @@ from omar_cli.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    ExitCode,
     InputError,
     NetworkError,
     RateLimitError,
@@ -22,6 +23,7 @@ from omar_cli.errors import (
 from omar_cli.llm.model import ChatMessage, ChatResult, ImagePart, TextPart
 from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.prompt import EARLIER_PHOTO, PHOTO_ONLY_QUESTION, SYSTEM_PROMPT
+from omar_cli.results import Problem
 from omar_cli.services import Services
 
 #: the smallest valid PNG header and a JPEG start: enough for the type to be read
@@ -127,7 +129,7 @@ def test_a_failure_that_may_pass_answers_offline_and_keeps_the_question(
 ) -> None:
     model.enqueue_error(error)
     result = svc.assistant.ask("Se dispara por sobrecorriente al arrancar")
-    assert (result.mode, result.queued, result.error) == ("offline", True, error)
+    assert (result.mode, result.queued, result.error) == ("offline", True, Problem.of(error))
     assert result.answer and result.sources
     assert [m.text for m in svc.store.pending()] == ["Se dispara por sobrecorriente al arrancar"]
     question = svc.store.get_message(result.question_id)
@@ -140,7 +142,8 @@ def test_a_rejected_request_answers_offline_and_fails_the_question(
     model.enqueue_error(BadRequestError("model 'x' not found"))
     result = svc.assistant.ask("hola")
     assert (result.mode, result.queued) == ("offline", False)
-    assert isinstance(result.error, BadRequestError)
+    assert result.error is not None and result.error.type == "bad_request"
+    assert result.error.code == ExitCode.BAD_REQUEST and "'x'" in result.error.message
     assert svc.store.pending() == []
     assert svc.store.get_message(result.question_id).status == "failed"
 
@@ -155,7 +158,7 @@ def test_an_empty_answer_is_a_server_failure(
 ) -> None:
     script(model)
     result = svc.assistant.ask("Cortocircuito en el cable del motor")
-    assert isinstance(result.error, ServerError)
+    assert result.error is not None and result.error.kind == "ServerError"
     assert result.mode == "offline" and result.queued and "[F0004]" in result.answer
 
 

@@ -64,7 +64,10 @@ def signals_as_interrupt(st: AppState) -> Iterator[None]:
 
 
 def _report(st: AppState, stopped: Stopped) -> None:
+    from dataclasses import replace
+
+    from omar_cli.cli.render import render_error
+    from omar_cli.results import Problem
+
     error = Interrupted(stopped.reason, hint="what was stored is kept; omar sync completes it")
-    if st.output.json_mode:
-        st.output.emit_json({"error": {**error.to_dict(), "code": 128 + stopped.signum}}, ok=False)
-    st.output.error_lines(error)
+    render_error(st.output, replace(Problem.of(error), code=128 + stopped.signum))

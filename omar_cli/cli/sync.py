@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.render import render_result
 from omar_cli.cli.signals import signals_as_interrupt
 
 
@@ -41,15 +42,13 @@ def sync(
     with signals_as_interrupt(st):  # a partial answer is kept, as with Ctrl-C
         report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
     warn_damaged(st)
-    if json_out:
-        out.emit_json(report, ok=report.error is None)
-    else:
+
+    def text() -> None:
         for item in report.items:
             out.out(f"--- {item.question_id} ({item.status}): {item.question}")
             out.out((item.answer or item.error or "").rstrip() + "\n")
         out.out(
             f"answered {report.answered}, failed {report.failed}, still pending {report.remaining}"
         )
-    if report.error is not None:
-        out.error_lines(report.error)
-        raise typer.Exit(int(report.error.code))
+
+    render_result(out, report, problem=report.error, text=text)

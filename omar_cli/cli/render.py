@@ -1,0 +1,66 @@
+"""The one place a result or an error reaches the user and the exit code is chosen.
+
+A command hands its result (with the ``Problem`` it carries, if any) to ``render_result``;
+the error boundary hands an error with no result to ``render_error``. Both write the same
+`--json` ``error`` object and the same ``omar: error:`` lines, and end the run with the
+problem's exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from omar_cli.results import Problem
+
+if TYPE_CHECKING:
+    from omar_cli.cli.output import Output
+    from omar_cli.errors import OmarError
+
+
+def exit_code(problem: Problem | None) -> int:
+    return 0 if problem is None else problem.code
+
+
+def render_result(
+    out: Output,
+    result: Any,
+    *,
+    problem: Problem | None,
+    text: Callable[[], None],
+    notes: Sequence[str] = (),
+    after: Sequence[str] = (),
+    exit: bool = True,
+) -> None:
+    """``result`` as one JSON object or, through ``text``, as text; then on stderr the
+    ``notes``, the problem and the notes ``after`` it. With ``exit`` (the default), a
+    problem ends the command with its exit code; the interactive chat goes on instead."""
+    if out.json_mode:
+        out.emit_json(result, ok=problem is None)
+    else:
+        text()
+    for note in notes:
+        out.note(note)
+    if problem is not None:
+        out.error_lines(problem)
+    for note in after:
+        out.note(note)
+    if exit and problem is not None:
+        raise typer.Exit(exit_code(problem))
+
+
+def render_error(out: Output, error: OmarError | Problem) -> None:
+    """An error with no result: the JSON error envelope when asked for, the lines always."""
+    problem = error if isinstance(error, Problem) else Problem.of(error)
+    if out.json_mode:
+        out.emit_json({"error": problem.to_dict()}, ok=False)
+    out.error_lines(problem)
+
+
+def fail(out: Output, error: OmarError | Problem) -> NoReturn:
+    """``render_error``, then the end of the command with the error's exit code."""
+    problem = error if isinstance(error, Problem) else Problem.of(error)
+    render_error(out, problem)
+    raise typer.Exit(exit_code(problem))
