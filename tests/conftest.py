@@ -20,14 +20,29 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
 FAKE_KEY = "sk-omar-test-DO-NOT-LEAK-7c1f"
 
 
+@pytest.fixture(scope="session")
+def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole test session, so the knowledge index and the parsed
+    entries are built once, not once per test. Sharing is safe: every cached file is keyed by
+    a fingerprint of what it was built from, and concurrent builds are atomic. A test of the
+    cache itself gives the code its own folder."""
+    return tmp_path_factory.mktemp("knowledge-cache")
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    knowledge_cache: Path,
 ) -> Path:
-    """Point every OMAR directory at a fresh temp dir and forget the user's API settings."""
+    """Point every OMAR directory at a fresh temp dir and forget the user's API settings.
+
+    The cache alone is the session's shared ``knowledge_cache``: it holds nothing a test
+    writes, only what the knowledge builds."""
     home = tmp_path_factory.mktemp("omar-home")
-    for name in ("data", "config", "cache", "log"):
+    for name in ("data", "config", "log"):
         monkeypatch.setenv(f"OMAR_{name.upper()}_DIR", str(home / name))
+    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OMAR_BASE_URL", "OMAR_MODEL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     return home

@@ -1,9 +1,8 @@
 """The assistant and the CLI against the in-memory ScriptedModel: domain rules without HTTP.
 
-Each test module that uses these declares the two small fixtures itself (see
-tests/test_assistant.py): a knowledge cache shared by the whole test session, so the index is
-built once (it is keyed by a fingerprint of the entries, so sharing is safe), and a fresh
-``ScriptedModel`` per test.
+Each test module that uses these declares a ``model`` fixture (a fresh ``ScriptedModel`` per
+test, see tests/test_assistant.py); the knowledge cache is conftest's ``knowledge_cache``,
+shared by the whole test session so the index is built once.
 """
 
 from __future__ import annotations

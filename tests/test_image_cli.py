@@ -67,11 +67,6 @@ SENT_IMAGE_KEYS = {
 }
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def omar(
     fake_openai: FakeOpenAIServer, knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch
