@@ -109,17 +109,27 @@ def search(
         raise InputError(_("the search text is empty"), hint=_('example: omar search "F0002"'))
     language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
     hits = st.svc.knowledge.search(query, lang=language, limit=limit)
+    unknown = st.svc.knowledge.unknown_codes(query)
     out = st.output
     if json_out:
-        out.emit_json({"query": query, "lang": language, "hits": [_hit(h) for h in hits]})
+        codes = [{"code": u.code, "suggestions": list(u.suggestions)} for u in unknown]
+        doc = {"query": query, "lang": language, "hits": [_hit(h) for h in hits]}
+        out.emit_json({**doc, "unknown_codes": codes})
         return
+    if unknown:
+        from omar_cli.knowledge.offline import unknown_code_line
+
+        for code in unknown:
+            out.note(unknown_code_line(code, language))
     if not hits:
         out.note(_("no matches; try the code the panel shows or other words"))
         return
+    weak_label = "posiblemente relacionado" if language == "es" else "possibly related"
     width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
         head = f"[{hit.id}] {hit.entry.name} — {hit.title}"
-        tail = f"({kind_label(hit.kind, language)}, {hit.source})"
+        weak = f" [{weak_label}]" if hit.match == "weak" else ""
+        tail = f"({kind_label(hit.kind, language)}, {hit.source}){weak}"
         if width is None:
             out.out(f"{head}  {tail}")
             out.out(f"    {_first_line(hit.text)}")
@@ -222,6 +232,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "confidence": hit.confidence,
         "source": hit.source,
+        "match": hit.match,
     }
 
 
