@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scripted_support import scripted_services
 from typer.testing import CliRunner
 
 from omar_cli.cli.app import app
@@ -20,6 +21,7 @@ from omar_cli.cli.context import AppState
 from omar_cli.cli.output import Output
 from omar_cli.environment import Environment
 from omar_cli.errors import NotFoundError, ServerError
+from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.results import Problem
 from omar_cli.settings import resolve_paths
 
@@ -38,6 +40,19 @@ def test_the_chat_loop_is_driven_by_the_input_a_test_types() -> None:
     assert err.getvalue().count("omar> ") == 3
     assert "[F0002]" in out.getvalue() and "[F0001]" in out.getvalue()
     assert "omar>" not in out.getvalue()  # prompts on stderr, answers on stdout
+
+
+def test_a_failed_answer_in_the_chat_is_reported_and_the_chat_goes_on() -> None:
+    model = ScriptedModel()
+    model.enqueue_error(ServerError("HTTP 503"))
+    model.enqueue("Revise la rampa de deceleración [2203].")
+    env, out, err = _env("¿Qué es F0002?\n¿Y la rampa?\n", stdin_isatty=True)
+    state = AppState.for_env(env, scripted_services(model))
+    result = CliRunner().invoke(app, ["ask"], obj=state)
+    assert result.exit_code == 0, err.getvalue()  # Ctrl-D after the second answer
+    assert err.getvalue().count("omar: error: HTTP 503") == 1
+    assert err.getvalue().count("omar> ") == 3
+    assert "[2203]" in out.getvalue()  # the question after the failure was answered
 
 
 def test_end_of_input_leaves_the_chat() -> None:

@@ -118,7 +118,9 @@ def frame_words(lang: str) -> dict[str, str]:
     return {key: tr.gettext(text) for key, text in WORDS.items()}
 
 
-def _render(out: Output, result: AskResult, *, streamed: bool, exit: bool = True) -> None:
+def _render(out: Output, result: AskResult, *, streamed: bool, exit: bool = False) -> None:
+    """The answer through ``render_result``; with ``exit``, its problem ends the command
+    (other commands that show an answer among more output, e.g. a recording's, pass none)."""
     words = frame_words(result.lang)
     notes, after = [], []
     if result.unknown_citations:
