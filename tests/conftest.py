@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,18 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
 
 #: a distinctive fake key: tests assert it never lands in a file or on screen
 FAKE_KEY = "sk-omar-test-DO-NOT-LEAK-7c1f"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_fsync() -> Iterator[None]:
+    """In this process, fsync does nothing. It guards against a power cut, which no test can
+    cause, and on a shared disk it costs ~3 ms a call, a dozen calls an `ask`. Tests of
+    crashes kill a real subprocess, which this does not reach; what they check (the page
+    cache holds every write that returned) does not depend on fsync."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(os, "fsync", lambda fd: None)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
