@@ -3,28 +3,25 @@
 The real `omar` runs in a subprocess where the process is the point: on a pseudo-terminal
 where the width matters, piped where the console's encoding or a closed pipe does. What only
 depends on the arguments, the language or typed answers runs in-process, through the same
-``Environment`` a real run builds (``in_process``): same parsing, same output, no start-up.
+``Environment`` a real run builds (tests/cli_support.py): same parsing, same output, no start-up.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_support import in_process
 from fake_openai import FakeOpenAIServer
 from terminal import run_on_terminal
 from typer.testing import CliRunner
 
 from omar_cli.cli.app import app
-from omar_cli.cli.context import AppState
-from omar_cli.environment import Environment
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 QUESTION = "El variador muestra F0002 al frenar, ¿qué reviso?"
@@ -41,31 +38,6 @@ def piped(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         env={**os.environ, **(env or {})},
         timeout=60,
     )
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def in_process(*args: str, env: dict[str, str] | None = None, typed: str | None = None) -> Ran:
-    """``omar ARGS`` in this process, piped; with ``typed``, stdin is a terminal typed into."""
-    out, err = io.StringIO(), io.StringIO()
-    environment = Environment.create(
-        stdin=typed or "",
-        stdin_isatty=typed is not None,
-        stdout=out,
-        stderr=err,
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    # the variables reach os.environ for the run (the interface language is read there)
-    result = CliRunner().invoke(app, list(args), obj=AppState.for_env(environment), env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, out.getvalue(), err.getvalue())
 
 
 @pytest.mark.parametrize(
