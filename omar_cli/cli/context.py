@@ -57,7 +57,7 @@ class AppState:
 
     def _settings(self) -> Settings:
         from omar_cli.errors import ConfigError
-        from omar_cli.settings import Settings, load_settings, resolve_paths
+        from omar_cli.settings import Settings, load_settings
 
         env = self.env.vars
         try:
@@ -69,7 +69,7 @@ class AppState:
         try:
             return load_settings(env, config_file=False)
         except ConfigError:  # a bad variable too: defaults, still with the right folders
-            return Settings(paths=resolve_paths(env))
+            return Settings(paths=self.env.dirs)
 
 
 def warn_damaged(st: AppState) -> None:

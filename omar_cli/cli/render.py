@@ -9,7 +9,7 @@ problem's exit code.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -57,10 +57,3 @@ def render_error(out: Output, error: OmarError | Problem) -> None:
     if out.json_mode:
         out.emit_json({"error": problem.to_dict()}, ok=False)
     out.error_lines(problem)
-
-
-def fail(out: Output, error: OmarError | Problem) -> NoReturn:
-    """``render_error``, then the end of the command with the error's exit code."""
-    problem = error if isinstance(error, Problem) else Problem.of(error)
-    render_error(out, problem)
-    raise typer.Exit(exit_code(problem))
