@@ -106,12 +106,22 @@ def test_colour_follows_the_terminal_and_the_variables(
     assert Output(env, json_mode=True).rich_stdout is False
 
 
-def test_rich_output_writes_colour_only_when_allowed() -> None:
-    for variables, coloured in (({}, True), ({"NO_COLOR": "1"}, False)):
-        env, out, _ = _env(stdout_isatty=True, vars={"TERM": "xterm-256color", **variables})
-        Output(env).console().print("[red]F0002[/red]")
-        assert ("\x1b[31m" in out.getvalue()) is coloured
-        assert "F0002" in out.getvalue()
+@pytest.mark.parametrize(
+    ("tty", "variables", "coloured"),
+    [
+        (True, {}, True),
+        (True, {"NO_COLOR": "1"}, False),
+        (False, {"FORCE_COLOR": "1"}, True),  # `FORCE_COLOR=1 omar ... | less -R`
+        (False, {}, False),
+    ],
+)
+def test_rich_output_writes_colour_only_when_allowed(
+    tty: bool, variables: dict[str, str], coloured: bool
+) -> None:
+    env, out, _ = _env(stdout_isatty=tty, vars={"TERM": "xterm-256color", **variables})
+    Output(env).console().print("[red]F0002[/red]")
+    assert ("\x1b[31m" in out.getvalue()) is coloured
+    assert "F0002" in out.getvalue()
 
 
 def test_output_settings_do_not_depend_on_which_is_read_first() -> None:
