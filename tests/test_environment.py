@@ -69,6 +69,14 @@ def test_piped_input_is_the_question_and_no_chat_starts() -> None:
     assert "omar> " not in err.getvalue()
 
 
+def test_an_output_built_from_streams_alone_reads_the_stdin_of_the_run() -> None:
+    out = io.StringIO()
+    state = AppState(output=Output(stdout=out, stderr=io.StringIO()))
+    args = ["ask", "--offline", "-"]
+    result = CliRunner().invoke(app, args, input="¿Qué es F0002?\n", obj=state)
+    assert result.exit_code == 0 and "[F0002]" in out.getvalue()
+
+
 def test_a_confirmation_reads_the_environment_and_asks_again_on_nonsense() -> None:
     env, _, err = _env("quizá\nsí\n", stdin_isatty=True)
     assert confirm(Output(env), "¿Borrar?") is True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -47,7 +48,10 @@ class Output:
         error_log: Path | None = None,
     ) -> None:
         if env is None:
-            env = Environment.create(stdout=stdout, stderr=stderr)
+            # Streams alone (tests written before the Environment): stdin is whichever
+            # sys.stdin is current when read, as a test runner swaps it for each run.
+            stdin = cast("IO[str]", _CurrentStdin())
+            env = Environment.create(stdin=stdin, stdout=stdout, stderr=stderr)
         elif stdout is not None or stderr is not None:
             raise TypeError("give the streams in the Environment, or no Environment")
         self.env = env
@@ -265,6 +269,13 @@ class _SafeStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class _CurrentStdin:
+    """``sys.stdin`` as it is at each use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdin, name)
 
 
 def silence(stream: IO[str]) -> None:
