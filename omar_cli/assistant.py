@@ -150,7 +150,8 @@ class Assistant:
                 self.store.retry_failed()
             transcribed, error = self._complete_recordings(chat)
             if error is not None:
-                return SyncReport(tuple(transcribed), len(self.store.pending()), error=error)
+                left = len(self.store.pending())
+                return SyncReport(tuple(transcribed), left, error=Problem.of(error))
             report = self._sync_pending(chat, on_progress)
             return replace(report, items=(*transcribed, *report.items))
 

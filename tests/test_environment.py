@@ -8,6 +8,8 @@ recording" and the review queue) be tested by typing into it.
 from __future__ import annotations
 
 import io
+import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from omar_cli.environment import Environment
 from omar_cli.errors import NotFoundError, ServerError
 from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.results import Problem
-from omar_cli.settings import resolve_paths
+from omar_cli.services import Services
+from omar_cli.settings import load_settings, resolve_paths
 
 
 def _env(stdin: str = "", **kwargs: object) -> tuple[Environment, io.StringIO, io.StringIO]:
@@ -187,3 +190,35 @@ def test_a_problem_renders_as_the_error_it_came_from() -> None:
     unknown.suggestions = ["F0009"]  # type: ignore[attr-defined]
     assert Problem.of(unknown).to_dict()["suggestions"] == ["F0009"]
     assert Problem.of(unknown).to_dict() == unknown.to_dict()
+
+
+class _EnterAfter(io.StringIO):
+    """A keyboard on which Enter is pressed ``delay`` seconds after the program asks."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__("\n")
+        self.delay = delay
+
+    def readline(self, size: int | None = -1) -> str:
+        time.sleep(self.delay)
+        return super().readline(size)
+
+
+def test_enter_pressed_on_the_environments_stdin_stops_a_recording() -> None:
+    from audio_fakes import FakeStream, factory_of, tone
+
+    model = ScriptedModel()
+    model.enqueue_transcript("Listo.")
+    services = Services(
+        load_settings(),
+        chat_override=model,
+        audio_input=factory_of(FakeStream(tone(90), pace=0.01)),
+    )
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment.create(stdin=_EnterAfter(0.5), stdin_isatty=True, stdout=out, stderr=err)
+    args = ["record-and-transcribe", "--max-seconds", "60", "--json"]
+    result = CliRunner().invoke(app, args, obj=AppState.for_env(env, services))
+    assert result.exit_code == 0, err.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["stop_reason"] == "enter" and 0.3 < doc["duration_s"] < 60
+    assert doc["transcript"] == "Listo."
