@@ -10,6 +10,14 @@ from omar_cli.errors import ConfigError
 from omar_cli.settings import load_settings, mask_secret, write_config_value
 
 
+@pytest.fixture(autouse=True)
+def english_messages(fresh_interface_language: None) -> None:
+    """These tests read the English messages; tests/test_config_cli.py reads the Spanish."""
+    from omar_cli import i18n
+
+    i18n.set_language("en")
+
+
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         "OMAR_DATA_DIR": str(tmp_path / "data"),
@@ -110,6 +118,10 @@ def test_config_unset_restores_default(tmp_path: Path) -> None:
         ("base_url", "http://localhost:99999/v1"),
         ("base_url", "ftp://host/v1"),
         ("language", "spanish"),
+        ("language", "fr"),
+        ("timeout", "-5"),
+        ("timeout", "soon"),
+        ("max_retries", "two"),
         ("max_retries", "99"),
         ("timeout", "0"),
     ],
