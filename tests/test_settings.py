@@ -9,13 +9,7 @@ import pytest
 from omar_cli.errors import ConfigError
 from omar_cli.settings import load_settings, mask_secret, write_config_value
 
-
-@pytest.fixture(autouse=True)
-def english_messages(fresh_interface_language: None) -> None:
-    """These tests read the English messages; tests/test_config_cli.py reads the Spanish."""
-    from omar_cli import i18n
-
-    i18n.set_language("en")
+pytestmark = pytest.mark.usefixtures("english_messages")  # Spanish: test_config_cli.py
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
