@@ -8,6 +8,7 @@ it never prints.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -23,7 +24,21 @@ from omar_cli.errors import (
     ServerError,
 )
 from omar_cli.knowledge.offline import compose_offline_answer, missing_safety
-from omar_cli.prompt import PROMPT_VERSION, Grounding, build_grounding, build_messages
+from omar_cli.prompt import (
+    PROMPT_VERSION,
+    Grounding,
+    Turn,
+    build_grounding,
+    build_messages,
+    request_sha256,
+    unknown_block,
+)
+from omar_cli.provenance import (
+    IMAGE_SUFFIXES,
+    offline_provenance,
+    online_provenance,
+    stored_images,
+)
 from omar_cli.settings import Settings
 from omar_cli.sources import SourceRef, backing, entry_ref
 from omar_cli.text import clean_text
@@ -41,8 +56,9 @@ HISTORY_MESSAGES = 12
 RETRIEVE_LIMIT = 8
 #: how many hits of the session's previous question join a follow-up's grounding
 FOLLOW_UP_ENTRIES = 3
-#: media kept with a question that travel as image parts (recordings do not)
-_IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
+#: earlier photos sent again with a follow-up: the newest one only, so a long session with
+#: photos costs one image per question, not one per photo ever taken
+HISTORY_IMAGES = 1
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
 
@@ -151,16 +167,26 @@ class Assistant:
         """
         question = _checked_question(question, has_images=bool(images))
         session, created = self._pick_session(session_id, new_session)
-        history = self._history(session.id, before_seq=None)
+        chat = None if offline else self.chat()
+        # the question's own photos are what it asks about: no earlier one joins them
+        history = self._history(session.id, None, photos=chat is not None and not images)
         media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
+        # Answered offline and not queued: stored as such at once, so that if this process
+        # dies before the answer is stored, `omar sync` never sends it online.
+        mode = "offline" if chat is None and not queue else None
         asked = self.store.add_message(
-            session.id, "user", question, status="pending", media=media, meta=dict(meta or {})
+            session.id,
+            "user",
+            question,
+            status="pending",
+            media=media,
+            mode=mode,
+            meta=dict(meta or {}),
         )
         lang = self.knowledge().detect_lang(question)
-        hits = self._retrieve(question, lang, history)
-        chat = None if offline else self.chat()
+        hits = self._retrieve(question, lang, [(t.role, t.text) for t in history])
         if chat is None:
-            result = self._answer_offline(asked, hits, lang, keep_pending=queue)
+            result = self._offline(asked, hits, lang, keep_pending=queue)
         else:
             try:
                 result = self._answer_online(
@@ -170,7 +196,7 @@ class Assistant:
                 result = self._fall_back(asked, hits, lang, exc)
             else:
                 if result.status == "incomplete":  # a cut answer: the knowledge completes it
-                    offline_result = self._answer_offline(asked, hits, lang, keep_pending=True)
+                    offline_result = self._offline(asked, hits, lang, keep_pending=True)
                     result = replace(result, offline_answer=offline_result.answer)
         return replace(result, new_session=created)
 
@@ -240,20 +266,36 @@ class Assistant:
         # decided and created under the store lock: parallel first asks share one session
         return self.store.recent_or_create(timedelta(minutes=self.settings.session_idle_minutes))
 
-    def _history(self, session_id: str, before_seq: int | None) -> list[tuple[str, str]]:
+    def _history(self, session_id: str, before_seq: int | None, *, photos: bool) -> list[Turn]:
         """Earlier turns worth sending: questions and the answers they got.
 
-        Read newest first, one chunk at a time, so a long session costs what it sends.
+        Read newest first, one chunk at a time, so a long session costs what it sends. With
+        ``photos``, the newest earlier photo (HISTORY_IMAGES) travels again as an image;
+        older ones stay named by a placeholder.
         """
-        turns: list[tuple[str, str]] = []
+        turns: list[Turn] = []
+        images_left = HISTORY_IMAGES if photos else 0
         for message in self.store.latest_messages(session_id, before_seq):
             if message.role == "assistant" and message.status in ("answered", "offline"):
-                turns.append(("assistant", message.text))
+                turns.append(Turn("assistant", message.text, message.id))
             elif message.role == "user" and message.status != "failed":
-                turns.append(("user", message.text))
+                turn = Turn("user", message.text, message.id, message.media)
+                if images_left and message.media:
+                    turn = self._with_photos(turn, message, images_left)
+                    images_left -= len(turn.images)
+                turns.append(turn)
             if len(turns) == HISTORY_MESSAGES:
                 break
         return turns[::-1]
+
+    def _with_photos(self, turn: Turn, message: Message, most: int) -> Turn:
+        """The turn with its last ``most`` photos attached; a photo file gone stays a name."""
+        try:
+            images = stored_images(self.store, message)[-most:]
+        except (OSError, InputError):
+            return turn
+        shas = tuple(s for s in message.media if _is_image(self.store.media_path(s).suffix))
+        return replace(turn, images=images, image_media=shas[-most:] if images else ())
 
     def _retrieve(self, question: str, lang: str, history: Sequence[tuple[str, str]]) -> list[Hit]:
         """Hits for the question first, then the best few for the session's previous question.
@@ -299,12 +341,21 @@ class Assistant:
             queued=keep_pending,
         )
 
+    def _offline(
+        self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool
+    ) -> AskResult:
+        """The offline answer, stored with its provenance: no model, the entries shown."""
+        result = self._answer_offline(asked, hits, lang, keep_pending=keep_pending)
+        shown = [s.id for s in result.sources]
+        self.store.update_message(result.message_id, provenance=offline_provenance(shown))
+        return result
+
     def _fall_back(
         self, asked: Message, hits: Sequence[Hit], lang: str, exc: ApiError
     ) -> AskResult:
         """An offline answer after an API failure; the question waits if a retry may work."""
         keep = _worth_retrying(exc)
-        result = self._answer_offline(asked, hits, lang, keep_pending=keep)
+        result = self._offline(asked, hits, lang, keep_pending=keep)
         # after the offline answer, which marks a question it does not keep as answered offline
         self.store.update_message(
             asked.id, status="pending" if keep else "failed", error=exc.message
@@ -317,7 +368,7 @@ class Assistant:
         asked: Message,
         hits: Sequence[Hit],
         lang: str,
-        history: Sequence[tuple[str, str]],
+        history: Sequence[Turn],
         on_delta: Callable[[str], None] | None,
         *,
         images: Sequence[ImagePart] = (),
@@ -327,11 +378,15 @@ class Assistant:
         A question with photos goes to the vision model, the photos as image parts; when
         they are not given (`sync`), they are read back from the store by their sha256.
         """
-        images = tuple(images) or self._stored_images(asked)
+        images = tuple(images) or stored_images(self.store, asked)
         grounding = build_grounding(hits, self.settings.context_chars, lang)
         unknown = self.knowledge().unknown_codes(asked.text)
-        messages = build_messages(asked.text, grounding, history, unknown, images)
-        model = self.settings.vision_model if images else self.settings.model
+        block = unknown_block(unknown) if unknown else None
+        messages = build_messages(asked.text, grounding, history, block, images)
+        has_photo = bool(images) or any(t.images for t in history)
+        model = self.settings.vision_model if has_photo else self.settings.model
+        sent = _Sent(grounding, history, block, model, chat.host, request_sha256(messages))
+        started = time.monotonic()
         received: list[str] = []
 
         def relay(delta: str) -> None:
@@ -339,41 +394,33 @@ class Assistant:
             if on_delta is not None:
                 on_delta(delta)
 
+        def elapsed() -> int:
+            return int((time.monotonic() - started) * 1000)
+
         try:
             result = chat.stream_chat(messages, model=model, on_delta=relay)
         except IncompleteAnswerError as exc:
             if not exc.partial.strip():
                 raise _empty_answer() from None
-            return self._record_online(asked, grounding, lang, exc.partial, model, error=exc)
-        except KeyboardInterrupt:
+            return self._record_online(asked, sent, lang, exc.partial, elapsed(), error=exc)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP turned into it
             if received:
                 partial = "".join(received)
-                cut = IncompleteAnswerError("interrupted by the user", partial=partial)
-                self._record_online(asked, grounding, lang, partial, model, error=cut)
+                why = getattr(stop, "reason", "interrupted by the user")
+                cut = IncompleteAnswerError(why, partial=partial)
+                self._record_online(asked, sent, lang, partial, elapsed(), error=cut)
             raise
         if not result.text.strip():
             raise _empty_answer()
-        return self._record_online(asked, grounding, lang, result.text, model, result=result)
-
-    def _stored_images(self, asked: Message) -> tuple[ImagePart, ...]:
-        from omar_cli.llm.model import ImageDetail, ImagePart
-
-        paths = [self.store.media_path(sha256) for sha256 in asked.media]
-        stored = asked.meta.get("image_detail")
-        detail: ImageDetail = stored if stored in ("low", "high") else "auto"
-        return tuple(
-            ImagePart.from_bytes(p.read_bytes(), detail=detail)
-            for p in paths
-            if p.suffix in _IMAGE_SUFFIXES
-        )
+        return self._record_online(asked, sent, lang, result.text, elapsed(), result=result)
 
     def _record_online(
         self,
         asked: Message,
-        grounding: Grounding,
+        sent: _Sent,
         lang: str,
         text: str,
-        model: str,
+        elapsed_ms: int,
         *,
         result: ChatResult | None = None,
         error: IncompleteAnswerError | None = None,
@@ -386,6 +433,8 @@ class Assistant:
         """
         from omar_cli.store import Usage
 
+        grounding = sent.grounding
+        model_text = text
         back = backing(self.knowledge(), grounding, text, lang)
         safety = conflict_note = None
         if error is None:  # a cut answer is followed by the offline answer, which has them
@@ -397,27 +446,31 @@ class Assistant:
         if appended:
             text = "\n\n".join([text.rstrip(), *appended])
         usage = asdict(result.usage) if result and result.usage else None
-        meta: dict[str, Any] = {
-            "prompt_version": PROMPT_VERSION,
-            "also_given": [s.id for s in back.also_given],
-        }
-        if result is not None:
-            meta["finish_reason"] = result.finish_reason
-        if safety:
-            meta["safety_appended"] = True
+        provenance = online_provenance(
+            model_text=model_text,
+            safety_note=safety,
+            grounding=grounding,
+            request_sha256=sent.sha256,
+            history=sent.history,
+            unknown=sent.unknown,
+            model=sent.model,
+            host=sent.host,
+            finish_reason=result.finish_reason if result else None,
+        )
         answer = self.store.add_message(
             asked.session_id,
             "assistant",
             text,
             status="incomplete" if error else "answered",
             mode="online",
-            model=result.model if result else model,
+            model=result.model if result else sent.model,
             usage=Usage(**usage) if usage else None,
-            latency_ms=result.latency_ms if result else None,
+            latency_ms=result.latency_ms if result else elapsed_ms,
             sources=tuple(s.id for s in back.sources),
             reply_to=asked.id,
             error=error.message if error else None,
-            meta=meta,
+            provenance=provenance,
+            meta={"also_given": [s.id for s in back.also_given]},
         )
         # An incomplete answer leaves the question pending so `omar sync` can complete it.
         self.store.update_message(
@@ -448,8 +501,8 @@ class Assistant:
 
     def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
         lang = self.knowledge().detect_lang(asked.text)
-        history = self._history(asked.session_id, before_seq=asked.seq)
-        hits = self._retrieve(asked.text, lang, history)
+        history = self._history(asked.session_id, asked.seq, photos=not asked.media)
+        hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
         if result.error is not None:
             raise result.error
@@ -487,3 +540,19 @@ def _empty_answer() -> ServerError:
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:
     return entry_ref(hit.entry, lang, cited=cited)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What one chat request carried, for the provenance of the answer it produces."""
+
+    grounding: Grounding
+    history: Sequence[Turn]
+    unknown: str | None
+    model: str
+    host: str
+    sha256: str
+
+
+def _is_image(suffix: str) -> bool:
+    return suffix in IMAGE_SUFFIXES

@@ -6,12 +6,14 @@ reviewer can tell which instructions produced it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from omar_cli.knowledge.safety import RULES, SafetyConflict, entry_conflicts
-from omar_cli.llm.model import ChatMessage, ImagePart, Role
+from omar_cli.llm.model import ChatMessage, ImagePart, Role, TextPart
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, UnknownCode
@@ -55,6 +57,22 @@ contradicts a safety rule: state the rule, say that the document contradicts it,
 repeat the document's advice as yours.
 8. Cite only ids that appear in the KNOWLEDGE excerpts.
 """
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier message of the session as it is sent again: its words and, for the one
+    photo history carries (see assistant.HISTORY_IMAGES), the image itself."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    message_id: str | None = None
+    #: sha256 of the photos the stored message carries (sent or not)
+    media: tuple[str, ...] = ()
+    #: the photos sent with this turn: a subset of ``media``, usually none
+    images: tuple[ImagePart, ...] = field(default=(), repr=False)
+    #: sha256 of each of ``images``, in order, for the record of what was sent
+    image_media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,17 +142,20 @@ def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str
 def build_messages(
     question: str,
     grounding: Grounding,
-    history: Sequence[tuple[str, str]],
-    unknown: Sequence[UnknownCode] = (),
+    history: Sequence[Turn],
+    unknown: Sequence[UnknownCode] | str | None = (),
     images: Sequence[ImagePart] = (),
 ) -> list[ChatMessage]:
     """System prompt, earlier turns of the session, then the question with its excerpts, the
-    codes it names that the knowledge does not hold, and the photos it carries."""
+    codes it names that the knowledge does not hold, and the photos it carries.
+
+    ``unknown`` may be given as its block already written (as stored with an answer)."""
     messages = [ChatMessage.of("system", SYSTEM_PROMPT)]
-    # an earlier photo-only question has no text; its answer still needs its question
-    messages += [ChatMessage.of(_role(r), t or EARLIER_PHOTO) for r, t in history]
+    messages += [_turn_message(t) for t in history]
     blocks = [grounding.text]
-    if unknown:
+    if isinstance(unknown, str):
+        blocks.append(unknown)
+    elif unknown:
         blocks.append(unknown_block(unknown))
     if images and not question:
         question = PHOTO_ONLY_QUESTION
@@ -143,10 +164,40 @@ def build_messages(
     return messages
 
 
+def _turn_message(turn: Turn) -> ChatMessage:
+    role = _role(turn.role)
+    if turn.images:
+        return ChatMessage.of(role, turn.text, turn.images)
+    # an earlier photo-only question has no text; its answer still needs its question
+    return ChatMessage.of(role, turn.text or EARLIER_PHOTO)
+
+
 def _role(role: str) -> Role:
     if role not in ("user", "assistant"):
         raise ValueError(f"a history turn is from the user or the assistant, not {role!r}")
     return "user" if role == "user" else "assistant"
+
+
+def request_sha256(messages: Sequence[ChatMessage]) -> str:
+    """A fingerprint of exactly what a chat request says: roles, texts and the sha256 of each
+    image, in order. Stored with an answer; rebuilding the request from the store must give
+    the same value (see assistant.rebuild_request)."""
+    canonical = [
+        [
+            m.role,
+            [
+                ["text", p.text] if isinstance(p, TextPart) else ["image", _sha256(p.data)]
+                for p in m.parts
+            ],
+        ]
+        for m in messages
+    ]
+    encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return _sha256(encoded.encode("utf-8"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def unknown_block(unknown: Sequence[UnknownCode]) -> str:

@@ -36,7 +36,10 @@ class Services:
     def store(self) -> SessionStore:
         from omar_cli.store import SessionStore
 
-        return SessionStore(self.settings.paths.store, clock=self.clock)
+        # an answer that echoes the key (a misconfigured proxy, a model repeating its prompt)
+        # is stored masked: the store never holds the key
+        secrets = (self.settings.api_key,) if self.settings.api_key else ()
+        return SessionStore(self.settings.paths.store, clock=self.clock, redact=secrets)
 
     @cached_property
     def library(self) -> UserLibrary:

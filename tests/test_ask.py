@@ -110,7 +110,7 @@ def test_online_answer_is_streamed_grounded_and_stored(
         ("assistant", "answered"),
     ]
     assert messages[1].usage is not None and messages[1].usage.total_tokens == 102
-    assert messages[1].meta["prompt_version"]
+    assert messages[1].provenance is not None and messages[1].provenance.prompt_version
 
 
 def test_plain_output_when_piped(scripted: ScriptedCli, model: ScriptedModel) -> None:

@@ -87,7 +87,9 @@ def test_the_request_has_the_system_prompt_grounding_and_the_chat_model(
     assert answer.usage is not None and answer.usage.total_tokens == sum(
         (answer.usage.prompt_tokens, answer.usage.completion_tokens)
     )
-    assert answer.meta["prompt_version"] == result.prompt_version
+    assert answer.provenance is not None
+    assert answer.provenance.prompt_version == result.prompt_version
+    assert "prompt_version" not in answer.meta
 
 
 def test_ctrl_c_mid_answer_keeps_the_partial_text(svc: Services, model: ScriptedModel) -> None:
@@ -226,7 +228,11 @@ def test_safety_rule_is_appended_when_the_model_leaves_it_out(
     assert result.answer.endswith(result.safety_note)
     assert result.unknown_citations == ("F0042",)
     stored = svc.store.get_message(result.message_id)
-    assert stored.text == result.answer and stored.meta["safety_appended"] is True
+    assert stored.text == result.answer and stored.provenance is not None
+    assert stored.provenance.safety_note == result.safety_note
+    assert stored.provenance.model_text == (
+        "Mida el aislamiento del motor [F0016]. También vea [F0042]."
+    )
 
 
 @pytest.mark.parametrize(
@@ -265,7 +271,7 @@ def test_a_photo_goes_as_an_image_part_to_the_vision_model(
     assert len(stored.media) == 1
     assert svc.store.media_path(stored.media[0]).read_bytes() == JPEG
     model.enqueue("Vea [F0002].")
-    svc.assistant.ask("F0002 otra vez")  # the next question, without a photo
+    svc.assistant.ask("F0002 otra vez", new_session=True)  # no photo, no earlier one
     assert model.last_request.model == svc.settings.model != "vision-test"
 
 
@@ -304,17 +310,22 @@ def test_a_request_with_nothing_queued_is_a_test_bug_not_a_fallback(svc: Service
         svc.assistant.ask("F0001")
 
 
-def test_a_follow_up_to_a_photo_names_the_earlier_photo(
+def test_a_follow_up_sends_the_newest_earlier_photo_and_names_older_ones(
     svc: Services, model: ScriptedModel
 ) -> None:
     model.enqueue("Veo F0002 en la pantalla [F0002].")
+    model.enqueue("Ahora veo la placa.")
     model.enqueue("Alargue la deceleración [2203].")
     svc.assistant.ask("", images=[ImagePart.from_bytes(JPEG)])
+    svc.assistant.ask("¿y esta placa?", images=[ImagePart.from_bytes(PNG)])
+    assert [i.data for i in model.last_request.messages[-1].images] == [PNG]  # its own only
+    assert model.last_request.messages[1].images == ()
     svc.assistant.ask("¿y cómo lo arreglo?")
-    _, earlier, answer, question = model.last_request.messages
-    assert (earlier.role, earlier.text, earlier.images) == ("user", EARLIER_PHOTO, ())
-    assert answer.text.startswith("Veo F0002") and question.images == ()
-    assert model.last_request.model == svc.settings.model
+    _, older, _, newer, _, question = model.last_request.messages
+    assert (older.role, older.text, older.images) == ("user", EARLIER_PHOTO, ())
+    assert newer.text == "¿y esta placa?" and [i.data for i in newer.images] == [PNG]
+    assert question.images == ()
+    assert model.last_request.model == svc.settings.vision_model
 
 
 def test_a_photo_alone_offline_is_kept_for_sync_with_a_plain_offline_answer(

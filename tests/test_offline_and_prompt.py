@@ -8,7 +8,13 @@ from omar_cli.knowledge.index import KnowledgeIndex
 from omar_cli.knowledge.loader import builtin_dir, load_entries
 from omar_cli.knowledge.offline import compose_offline_answer
 from omar_cli.llm.model import ChatMessage
-from omar_cli.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_grounding, build_messages
+from omar_cli.prompt import (
+    PROMPT_VERSION,
+    SYSTEM_PROMPT,
+    Turn,
+    build_grounding,
+    build_messages,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +54,9 @@ def test_grounding_respects_the_budget_and_keeps_ids(index: KnowledgeIndex) -> N
 
 def test_messages_carry_prompt_history_and_question(index: KnowledgeIndex) -> None:
     grounding = build_grounding(index.search("F0001", lang="es", limit=2), 4000, "es")
-    messages = build_messages("¿F0001?", grounding, [("user", "hola"), ("assistant", "¿sí?")])
+    messages = build_messages(
+        "¿F0001?", grounding, [Turn("user", "hola"), Turn("assistant", "¿sí?")]
+    )
     assert messages[0] == ChatMessage.of("system", SYSTEM_PROMPT)
     assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[-1].text.endswith("QUESTION: ¿F0001?")

@@ -10,6 +10,7 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
+from omar_cli.cli.signals import signals_as_interrupt
 from omar_cli.errors import OmarError
 from omar_cli.i18n import N_, _, translator
 
@@ -57,12 +58,13 @@ def ask(
     if model:
         st.svc.settings = st.svc.settings.with_overrides(model=model)
     text = _read_question(question)
-    if text is None:
-        if not sys.stdin.isatty() or json_out:
-            raise typer.BadParameter(_("no question given (pass it as an argument or with -)"))
-        _chat_loop(st, session=session, new=new, offline=offline)
-        return
-    result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
+    if text is None and (not sys.stdin.isatty() or json_out):
+        raise typer.BadParameter(_("no question given (pass it as an argument or with -)"))
+    with signals_as_interrupt(st):
+        if text is None:
+            _chat_loop(st, session=session, new=new, offline=offline)
+            return
+        result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
     if result.error is not None:
         raise typer.Exit(int(result.error.code))
 

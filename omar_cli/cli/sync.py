@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state, warn_damaged
+from omar_cli.cli.signals import signals_as_interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +38,8 @@ def sync(
         if total and out.rich_stderr:
             out.err(f"omar: sending {min(done + 1, total)}/{total}…")
 
-    report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
+    with signals_as_interrupt(st):  # a partial answer is kept, as with Ctrl-C
+        report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
     warn_damaged(st)
     if json_out:
         out.emit_json(report, ok=report.error is None)

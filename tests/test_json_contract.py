@@ -1,0 +1,363 @@
+"""The `--json` contract: the exact keys of every command's JSON output, nested items included.
+
+Renaming, adding or dropping a field fails here: change the pinned set on purpose, and say so
+in the README, because scripts read these. Every command runs in-process against the
+scripted model; the envelope keys (schema, command, ok) come with every document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scripted_support import ScriptedCli, as_json, scripted_services
+from typer.testing import CliRunner
+
+from omar_cli.cli.app import app
+from omar_cli.errors import NetworkError
+from omar_cli.llm.model import ImagePart
+from omar_cli.llm.scripted import ScriptedModel
+
+ENVELOPE = {"schema", "command", "ok"}
+ERROR = {"code", "type", "message", "hint"}
+SOURCE = {"id", "kind", "title", "confidence", "source", "cited", "safety_conflict"}
+CONFLICT = {"rule", "sentence", "note"}
+USAGE = {"prompt_tokens", "completion_tokens", "total_tokens"}
+ASK = {
+    "session_id",
+    "question_id",
+    "message_id",
+    "answer",
+    "sources",
+    "mode",
+    "status",
+    "lang",
+    "model",
+    "usage",
+    "latency_ms",
+    "prompt_version",
+    "new_session",
+    "queued",
+    "safety_note",
+    "unknown_citations",
+    "also_given",
+    "conflict_note",
+    "offline_answer",
+    "error",
+}
+MESSAGE = {
+    "id",
+    "session_id",
+    "seq",
+    "role",
+    "text",
+    "status",
+    "created_at",
+    "updated_at",
+    "model",
+    "usage",
+    "latency_ms",
+    "media",
+    "sources",
+    "mode",
+    "reply_to",
+    "error",
+    "review",
+    "provenance",
+    "lease",
+    "meta",
+}
+REVIEW = {"state", "corrected_text", "note", "reviewer", "at"}
+PROVENANCE = {
+    "model_text",
+    "safety_note",
+    "grounding",
+    "prompt_version",
+    "endpoint_host",
+    "request",
+    "finish_reason",
+}
+GROUNDING = {"entry_ids", "sha256", "text"}
+REQUEST = {
+    "model",
+    "temperature",
+    "max_tokens",
+    "stream",
+    "history",
+    "history_media",
+    "unknown_block",
+    "sha256",
+}
+LEASE = {"owner", "expires_at"}
+ENTRY = {
+    "id",
+    "kind",
+    "name",
+    "title",
+    "text",
+    "causes",
+    "checks",
+    "safety",
+    "related",
+    "related_titles",
+    "hex_code",
+    "facts",
+    "gaps",
+    "confidence",
+    "verify_on_manual",
+    "provenance",
+    "sources",
+    "lang",
+}
+ENTRY_SOURCE = {"doc", "page", "ref", "drive", "section"}
+DOCUMENT = {
+    "id",
+    "title",
+    "filename",
+    "sha256",
+    "kind",
+    "pages",
+    "chunks",
+    "added_at",
+    "drive",
+}
+SETTING = {"value", "origin", "env"}
+JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
+
+
+@pytest.fixture(scope="session")
+def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("knowledge-cache")
+
+
+@pytest.fixture
+def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
+    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
+    return ScriptedModel()
+
+
+@pytest.fixture
+def omar(model: ScriptedModel) -> ScriptedCli:
+    return ScriptedCli(model)
+
+
+def run(omar: ScriptedCli, *args: str, code: int = 0) -> dict[str, Any]:
+    result = omar(*args, "--json")
+    assert result.exit_code == code, result.stderr
+    doc = as_json(result)
+    assert set(doc) >= ENVELOPE and doc["ok"] is (code == 0)
+    return doc
+
+
+def keys(doc: dict[str, Any], *payload: str) -> None:
+    assert set(doc) == ENVELOPE | set(payload)
+
+
+def test_ask(omar: ScriptedCli, model: ScriptedModel, tmp_path: Path) -> None:
+    note = tmp_path / "taller.md"
+    note.write_text(
+        "# Cortocircuito en el cable del motor\n\nCon cortocircuito en el cable del motor "
+        "no hace falta esperar: mida el aislamiento con el variador conectado.\n",
+        encoding="utf-8",
+    )
+    assert CliRunner().invoke(app, ["knowledge", "add", str(note)]).exit_code == 0
+    model.enqueue("Mida el aislamiento del cable [F0004].")
+    doc = run(omar, "ask", "cortocircuito en el cable del motor, aislamiento")
+    keys(doc, *ASK)
+    assert set(doc["usage"]) == USAGE
+    items = doc["sources"] + doc["also_given"]
+    assert items and all(set(s) == SOURCE for s in items)
+    conflicts = [c for s in items for c in s["safety_conflict"]]
+    assert conflicts and all(set(c) == CONFLICT for c in conflicts)
+
+
+def test_ask_failing_and_the_error_envelope(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue_error(NetworkError("cannot reach the endpoint", hint="check the network"))
+    doc = run(omar, "ask", "F0002", code=14)
+    keys(doc, *ASK)
+    assert set(doc["error"]) == ERROR
+    usage = omar("ask", "--json")  # no question: a usage error, same envelope
+    assert set(as_json(usage)) == ENVELOPE | {"error"}
+
+
+def test_sync(omar: ScriptedCli, model: ScriptedModel) -> None:
+    run(omar, "ask", "F0001", "--offline", "--queue")
+    run(omar, "ask", "F0002", "--offline", "--queue")
+    model.enqueue("Vea [F0001].")
+    model.enqueue_error(NetworkError("cannot reach the endpoint"))
+    doc = run(omar, "sync", code=14)
+    keys(doc, "answered", "failed", "remaining", "items", "error")
+    assert [set(i) for i in doc["items"]] == [
+        {"question_id", "session_id", "status", "question", "answer", "message_id", "error"}
+    ]
+    assert set(doc["error"]) == ERROR
+
+
+def test_sessions_list_and_detail(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue("Veo F0002 [F0002].")
+    model.enqueue_error(NetworkError("down"))
+    svc = scripted_services(model)
+    asked = svc.assistant.ask("¿qué muestra?", images=[ImagePart.from_bytes(JPEG)])
+    pending = svc.assistant.ask("¿y ahora?", session_id=asked.session_id)
+    assert svc.store.claim(pending.question_id) is not None  # as sync holds it: a lease
+    listed = run(omar, "sessions")
+    keys(listed, "sessions")
+    assert [set(s) for s in listed["sessions"]] == [
+        {"id", "created_at", "updated_at", "messages", "pending", "first_question"}
+    ]
+    doc = run(omar, "sessions", asked.session_id)
+    keys(doc, "session", "messages", "damaged")
+    assert set(doc["session"]) == {
+        "id",
+        "created_at",
+        "updated_at",
+        "title",
+        "message_count",
+        "pending_count",
+        "meta",
+    }
+    assert all(set(m) == MESSAGE for m in doc["messages"])
+    question, answer, *_ = doc["messages"]
+    assert len(question["media"]) == 1
+    assert set(answer["review"]) == REVIEW and set(answer["usage"]) == USAGE
+    assert set(answer["provenance"]) == PROVENANCE
+    assert set(answer["provenance"]["grounding"]) == GROUNDING
+    assert set(answer["provenance"]["request"]) == REQUEST
+    leased = [m["lease"] for m in doc["messages"] if m["lease"]]
+    assert leased and all(set(lease) == LEASE for lease in leased)
+
+
+def test_status(omar: ScriptedCli) -> None:
+    doc = run(omar, "status")
+    keys(
+        doc,
+        "api_key",
+        "endpoint",
+        "models",
+        "endpoint_ok",
+        "endpoint_latency_ms",
+        "endpoint_error",
+        "paths",
+        "store",
+    )
+    assert set(doc["models"]) == {"chat", "vision", "transcription", "transcription_language"}
+    assert set(doc["paths"]) == {"data", "config", "cache", "log"}
+    assert set(doc["store"]) == {
+        "path",
+        "size_bytes",
+        "sessions",
+        "messages",
+        "pending",
+        "answered",
+        "avg_latency_ms",
+        "damaged",
+        "rebuilt",
+    }
+
+
+def test_config(omar: ScriptedCli) -> None:
+    shown = run(omar, "config", "show")
+    keys(shown, "file", "settings", "api_key")
+    assert all(set(row) == SETTING for row in [*shown["settings"].values(), shown["api_key"]])
+    assert "model" in shown["settings"] and "api_key" not in shown["settings"]
+    keys(run(omar, "config", "set", "model", "gpt-x"), "key", "value", "file")
+    keys(run(omar, "config", "unset", "model"), "key", "file")
+    keys(run(omar, "config", "path"), "file")
+
+
+@pytest.mark.parametrize(
+    ("command", "code"), [("fault", "F0002"), ("alarm", "A2001"), ("param", "2203")]
+)
+def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
+    doc = run(omar, command, code)
+    keys(doc, "entry")
+    assert set(doc["entry"]) == ENTRY
+    assert all(set(s) == ENTRY_SOURCE for s in doc["entry"]["sources"])
+
+
+def test_search_and_codes(omar: ScriptedCli) -> None:
+    found = run(omar, "search", "sobretensión al frenar")
+    keys(found, "query", "lang", "hits")
+    assert found["hits"] and all(
+        set(h) == {"id", "kind", "title", "text", "score", "confidence", "source"}
+        for h in found["hits"]
+    )
+    codes = run(omar, "codes")
+    keys(codes, "lang", "kind", "count", "entries")
+    assert all(set(e) == {"id", "kind", "name", "title", "confidence"} for e in codes["entries"])
+
+
+def test_knowledge(omar: ScriptedCli, tmp_path: Path) -> None:
+    note = tmp_path / "nota.md"
+    note.write_text("# Mi nota\n\nEl F0002 aparece al frenar; revise 2203.\n", encoding="utf-8")
+    added = run(omar, "knowledge", "add", str(note))
+    keys(added, "document")
+    assert set(added["document"]) == DOCUMENT
+    listed = run(omar, "knowledge", "list")
+    keys(listed, "documents")
+    assert [set(d) for d in listed["documents"]] == [DOCUMENT]
+    removed = run(omar, "knowledge", "remove", added["document"]["id"], "--yes")
+    keys(removed, "document")
+    assert set(removed["document"]) == DOCUMENT
+
+
+IMAGE = {"source", "width", "height", "bytes", "sha256", "mime", "detail", "original"}
+IMAGE |= {"orientation_applied", "metadata_removed"}
+LINKED = {"id", "kind", "name", "title", "source", "confidence", "found_in", "summary", "command"}
+
+
+def test_image(omar: ScriptedCli, tmp_path: Path) -> None:
+    from photos import camera_jpeg
+
+    photo = tmp_path / "panel.jpg"
+    photo.write_bytes(camera_jpeg(640, 480))
+    doc = run(omar, "image", str(photo), "--offline", "-q", "F0002 en pantalla")
+    extra = {"question", "default_question", "linked", "no_vision", "images", "image"}
+    keys(doc, *ASK, *extra)
+    assert [set(i) for i in doc["images"]] == [IMAGE] and set(doc["image"]) == IMAGE
+    assert set(doc["images"][0]["original"]) == {"sha256", "bytes", "width", "height", "format"}
+    assert doc["linked"] and all(set(found) == LINKED for found in doc["linked"])
+
+
+def test_show(omar: ScriptedCli) -> None:
+    doc = run(omar, "show", "F0002")
+    keys(doc, "entry")
+    assert set(doc["entry"]) == ENTRY
+
+
+def test_every_command_with_json_is_pinned_here() -> None:
+    """A new command with --json must join this module."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    found = set()
+
+    def walk(command: Any, path: str) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}".strip())
+        if any("--json" in getattr(p, "opts", ()) for p in getattr(command, "params", ())):
+            found.add(path)
+
+    walk(group, "")
+    pinned = {
+        "ask",
+        "sync",
+        "sessions",
+        "status",
+        "config show",
+        "config set",
+        "config unset",
+        "config path",
+        "fault",
+        "alarm",
+        "param",
+        "search",
+        "codes",
+        "knowledge add",
+        "knowledge list",
+        "knowledge remove",
+        "image",
+        "show",
+    }
+    assert found == pinned
