@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import InputError, NoVisionError
+from omar_cli.i18n import _
 from omar_cli.images import PreparedImage, default_question, text
 from omar_cli.knowledge.codes import CODE_KINDS, Names, code_aliases, mentions, name_rows
 from omar_cli.sources import SourceRef, entry_ref
+from omar_cli.unsaved import saving
 
 if TYPE_CHECKING:
     from omar_cli.assistant import AskResult, Assistant
@@ -119,8 +121,13 @@ def ask_about_photos(
     if result.mode == "offline" and not linked:  # the knowledge has nothing to say yet
         reply, sources = _waiting_notice(result, lang), ()
     sources = _with_linked(sources, linked, index, lang)
-    if reply != result.answer or sources != result.sources:  # the store keeps what was shown
-        store.update_message(result.message_id, text=reply, sources=[s.id for s in sources])
+    changed = reply != result.answer or sources != result.sources
+    if changed and result.message_id is not None:  # the store keeps what was shown
+        message_id = result.message_id
+        saving(
+            _("the answer was not saved"),
+            lambda: store.update_message(message_id, text=reply, sources=[s.id for s in sources]),
+        )
     return ImageResult(
         ask=result,
         images=tuple(images),

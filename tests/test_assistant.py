@@ -104,7 +104,7 @@ def test_ctrl_c_mid_answer_keeps_the_partial_text(svc: Services, model: Scripted
 
 
 def test_an_empty_question_is_refused(svc: Services) -> None:
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="vacía"):
         svc.assistant.ask("  \n")
 
 

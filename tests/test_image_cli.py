@@ -46,6 +46,7 @@ IMAGE_KEYS = {
     "new_session",
     "queued",
     "error",
+    "not_saved",
     "question",
     "default_question",
     "linked",

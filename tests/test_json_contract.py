@@ -45,6 +45,7 @@ ASK = {
     "conflict_note",
     "offline_answer",
     "error",
+    "not_saved",
 }
 MESSAGE = {
     "id",
@@ -233,7 +234,9 @@ def test_status(omar: ScriptedCli) -> None:
     keys(
         doc,
         "api_key",
+        "access",
         "endpoint",
+        "endpoint_default",
         "models",
         "endpoint_ok",
         "endpoint_latency_ms",
@@ -278,7 +281,7 @@ def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
 
 def test_search_and_codes(omar: ScriptedCli) -> None:
     found = run(omar, "search", "sobretensión al frenar")
-    keys(found, "query", "lang", "hits")
+    keys(found, "query", "lang", "hits", "warnings")
     assert found["hits"] and all(
         set(h) == {"id", "kind", "title", "text", "score", "confidence", "source"}
         for h in found["hits"]

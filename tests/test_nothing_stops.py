@@ -69,6 +69,7 @@ def stored_home(isolated_dirs: Path, doc: Path) -> None:
     assert run("config", "set", "model", "gpt-4o").exit_code == 0
     doc.write_text("# Taller\n\nLa sierra frena con resistencia de 100 ohmios.\n", "utf-8")
     assert run("knowledge", "add", str(doc)).exit_code == 0
+    assert run("search", "resistencia").exit_code == 0  # the search index, current
 
 
 @pytest.mark.parametrize("failure", ["fsync", "half-write"])
@@ -93,6 +94,9 @@ def test_a_disk_that_fills_up_mid_write_leaves_every_file_whole(
         result = run(*args)
         assert result.exit_code == code, (args, result.stderr)
         assert os.strerror(errno.ENOSPC) in result.stderr
+        if args[0] == "ask":  # the answer is printed all the same, and the loss said
+            assert f"[{args[-1].replace('fallo ', 'F000')}]" in result.stdout
+            assert "omar: aviso: la pregunta y su respuesta no se guardaron" in result.stderr
     monkeypatch.undo()
     after = snapshot(isolated_dirs)
     assert {p: after.get(p) for p in before} == before  # every existing file whole
@@ -115,15 +119,25 @@ def test_look_ups_answer_with_an_unreadable_data_folder(
     assert found.exit_code == ExitCode.STORE
     assert "2202" in found.stdout  # the built-in knowledge still answers
     assert "sus documentos quedaron fuera de la búsqueda" in found.stderr
+    asked = run("ask", "fallo 2")
+    assert asked.exit_code == ExitCode.STORE
+    assert "[F0002]" in asked.stdout and "5 minutos" in asked.stdout
+    assert "la pregunta y su respuesta no se guardaron" in asked.stderr
+    assert "sus documentos quedaron fuera de la respuesta" in asked.stderr
+    doc = json.loads(run("ask", "fallo 2", "--json").stdout)
+    assert doc["answer"] and doc["ok"] is False and doc["question_id"] is None
+    assert doc["not_saved"]["code"] == ExitCode.STORE and doc["error"] is None
     as_json = run("search", "rampa", "--json")
     doc = json.loads(as_json.stdout)
     assert as_json.exit_code == ExitCode.STORE and doc["hits"]
     assert "manifest.json" in doc["warnings"][0]
-    screen = run_on_terminal(
-        "search", "rampa", env={"OMAR_DATA_DIR": str(blocker / "data"), "OMAR_LANGUAGE": "en"}
-    )
+    env = {"OMAR_DATA_DIR": str(blocker / "data"), "OMAR_LANGUAGE": "en"}
+    screen = run_on_terminal("search", "rampa", env=env)
     assert screen.returncode == ExitCode.STORE and "2202" in screen.screen
     assert "your documents were left out of the search" in screen.stderr
+    screen = run_on_terminal("ask", "fallo 2", env=env)
+    assert screen.returncode == ExitCode.STORE and "F0002" in screen.screen
+    assert "omar: warning: the question and its answer were not saved" in screen.stderr
 
 
 def test_a_damaged_active_session_points_to_new_and_hides_no_other(isolated_dirs: Path) -> None:
@@ -136,7 +150,9 @@ def test_a_damaged_active_session_points_to_new_and_hides_no_other(isolated_dirs
     (active / "messages-0000.json").write_text("{roto", encoding="utf-8")
     asked = run("ask", "fallo 3")
     assert asked.exit_code == ExitCode.STORE
+    assert "[F0003]" in asked.stdout  # answered all the same
     assert "--new" in asked.stderr and "messages-0000.json.corrupt" in asked.stderr
+    assert "omar: aviso: la pregunta y su respuesta no se guardaron" in asked.stderr
     assert run("ask", "--new", "fallo 3").exit_code == 0  # the way out the hint names
     listed = run("sessions", "--json")
     assert listed.exit_code == 0
@@ -145,3 +161,26 @@ def test_a_damaged_active_session_points_to_new_and_hides_no_other(isolated_dirs
     assert "messages-0000.json" in listed.stderr  # and the damaged one is named
     status = run("status", "--no-check", "--json")
     assert any(active.name in path for path in json.loads(status.stdout)["store"]["damaged"])
+
+
+def test_a_lock_that_cannot_be_taken_does_not_stop_the_answer(isolated_dirs: Path) -> None:
+    from filelock import FileLock
+    from scripted_support import _Current
+
+    from omar_cli.cli.context import AppState
+    from omar_cli.cli.output import Output
+    from omar_cli.services import Services
+    from omar_cli.settings import load_settings
+    from omar_cli.store import SessionStore
+
+    assert run("ask", "fallo 2").exit_code == 0
+    services = Services(load_settings())
+    root = services.settings.paths.store
+    services.__dict__["store"] = SessionStore(root, lock_timeout=0.2)
+    with FileLock(root / ".lock"):  # another omar writing, for longer than we wait
+        output = Output(stdout=_Current("stdout"), stderr=_Current("stderr"))  # type: ignore[arg-type]
+        state = AppState(services=services, output=output)
+        result = CliRunner().invoke(app, ["ask", "fallo 3"], obj=state)
+    assert result.exit_code == ExitCode.STORE, result.stderr
+    assert "[F0003]" in result.stdout, result.stderr
+    assert "no se guardaron" in result.stderr and "bloqueado" in result.stderr
