@@ -5,7 +5,8 @@ Prints, for the built-in knowledge:
   2. first-search time in a fresh index (pays the stemmer import once);
   3. median and p95 in-process search latency over the eval questions plus extra queries
      (target < 20 ms per query);
-  4. hit@3 on the question files, as a sanity check.
+  4. hit@3 on the question files, as a sanity check, and how many questions nothing in the
+     knowledge answers get no hits.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from omar_cli.knowledge.loader import builtin_dir, load_entries  # noqa: E402
 QUESTION_FILES = (
     ROOT.parent / "shared" / "eval" / "questions-dev.jsonl",
     ROOT / "tests" / "data" / "questions-extra.jsonl",
+    ROOT / "tests" / "data" / "questions-long.jsonl",
+    ROOT / "tests" / "data" / "questions-real.jsonl",
+)
+#: questions nothing in the knowledge answers: counted as "no hits"
+NEGATIVE_FILES = (
+    ROOT / "tests" / "data" / "questions-unanswerable.jsonl",
+    ROOT / "tests" / "data" / "questions-none.jsonl",
 )
 EXTRA_QUERIES = (
     "F0001",
@@ -56,9 +64,9 @@ def _timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _questions() -> list[dict[str, object]]:
+def _questions(files: tuple[Path, ...] = QUESTION_FILES) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    for path in QUESTION_FILES:
+    for path in files:
         if path.is_file():
             rows += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
     return rows
@@ -145,6 +153,12 @@ def main() -> int:
         if rows:
             hits = sum(_hit(index, row) for row in rows)
             print(f"hit@3: {hits}/{len(rows)} = {hits / len(rows):.2f}")
+        negatives = _questions(NEGATIVE_FILES)
+        if negatives:
+            empty = sum(
+                not index.search(str(r["q"]), lang=detect_lang(str(r["q"]))) for r in negatives
+            )
+            print(f"questions nothing answers with no hits: {empty}/{len(negatives)}")
         index.close()
     return 0
 

@@ -25,7 +25,7 @@ from omar_cli.errors import (
     StoreError,
 )
 from omar_cli.i18n import _
-from omar_cli.knowledge.offline import compose_offline_answer, missing_safety
+from omar_cli.knowledge.offline import compose_offline_answer, greeting, missing_safety
 from omar_cli.prompt import (
     PROMPT_VERSION,
     Grounding,
@@ -348,25 +348,45 @@ class Assistant:
         return replace(turn, images=images, image_media=shas[-most:] if images else ())
 
     def _retrieve(self, question: str, lang: str, history: Sequence[tuple[str, str]]) -> list[Hit]:
-        """Hits for the question first, then the best few for the session's previous question.
+        """Hits for the question; a real follow-up also gets the previous question's.
 
-        A follow-up ("¿y si persiste?") names no code: what the turn before was about keeps
-        the grounding on topic, while the question's own hits still lead.
+        A greeting gets none. A question with a subject of its own (a code, or an entry that
+        answers it) is answered on that subject; one without ("¿y si persiste?") or a short
+        one pointing back ("and where is that set?") keeps the previous topic.
         """
+        from omar_cli.knowledge.lang import is_greeting, points_back
+
+        if is_greeting(question):
+            return []
         index = self.knowledge()
+        own = index.search(question, lang=lang, limit=RETRIEVE_LIMIT)
         previous = next((text for role, text in reversed(history) if role == "user"), None)
-        if previous is None:
-            return index.search(question, lang=lang, limit=RETRIEVE_LIMIT)
-        own = index.search(question, lang=lang, limit=RETRIEVE_LIMIT - FOLLOW_UP_ENTRIES)
-        seen = {h.id for h in own}
-        earlier = index.search(previous, lang=lang, limit=RETRIEVE_LIMIT)
-        return [*own, *[h for h in earlier if h.id not in seen][:FOLLOW_UP_ENTRIES]]
+        if previous is None or is_greeting(previous):
+            return own
+        named = bool(index.named_in(question) or index.unknown_codes(question))
+        subject = named or any(h.match == "strong" for h in own)
+        if subject and not points_back(question):
+            return own
+        earlier = index.search(previous, lang=lang, limit=FOLLOW_UP_ENTRIES)
+        # a question naming its own code or entry leads with it; "and if it comes back?" does
+        # not, whatever its words happen to match
+        first, then = (own, earlier) if named else (earlier, own)
+        seen = {h.id for h in first}
+        return [*first, *(h for h in then if h.id not in seen)][:RETRIEVE_LIMIT]
 
     def _answer_offline(
         self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool
     ) -> AskResult:
-        shown = list(hits[:OFFLINE_ENTRIES])
-        text = compose_offline_answer(shown, lang, see_also=OFFLINE_ENTRIES - 1)
+        from omar_cli.knowledge.lang import is_greeting
+
+        if is_greeting(asked.text):
+            text, shown = greeting(lang), []
+        else:
+            unknown = self.knowledge().unknown_codes(asked.text)
+            shown = list(hits[:OFFLINE_ENTRIES])
+            text = compose_offline_answer(
+                shown, lang, see_also=OFFLINE_ENTRIES - 1, unknown=unknown
+            )
         sources = tuple(_source_ref(h, lang, cited=True) for h in shown)
         answer = saving(
             _("the answer was not saved"),
@@ -616,7 +636,7 @@ def _empty_answer() -> ServerError:
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:
-    return entry_ref(hit.entry, lang, cited=cited)
+    return entry_ref(hit.entry, lang, cited=cited, match=hit.match)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,8 @@ class SourceRef:
     cited: bool
     #: what a user's own document says against a safety rule, each with the rule
     safety_conflict: tuple[SafetyConflict, ...] = ()
+    #: strong: the entry answers the question; weak: only possibly related (offline answers)
+    match: str = "strong"
 
 
 def entry_ref(
@@ -95,6 +97,7 @@ def entry_ref(
     *,
     cited: bool,
     conflicts: tuple[SafetyConflict, ...] | None = None,
+    match: str = "strong",
 ) -> SourceRef:
     """A source as answers list it; ``conflicts`` None: found here (a user document only)."""
     return SourceRef(
@@ -105,6 +108,7 @@ def entry_ref(
         source=provenance(entry, lang),
         cited=cited,
         safety_conflict=entry_conflicts(entry, lang) if conflicts is None else conflicts,
+        match=match,
     )
 
 

@@ -188,8 +188,8 @@ def test_typos_find_the_closest_indexed_term(index: KnowledgeIndex) -> None:
 
 def test_a_word_counts_once_across_languages(index: KnowledgeIndex) -> None:
     # "frenado" and its English stem would both match; only the one the knowledge uses counts
-    assert index._terms("frenado") == ["fren"]
-    assert index._terms("braking") == ["brake"]
+    assert [w.terms for w in index._plan("frenado").words] == [("fren",)]
+    assert [w.terms for w in index._plan("braking").words] == [("brake",)]
 
 
 def test_decimal_numbers_stay_whole(index: KnowledgeIndex) -> None:
@@ -205,8 +205,8 @@ def test_compounds_are_found_by_their_head_word(index: KnowledgeIndex) -> None:
 
 
 def test_colloquial_trip_words() -> None:
-    words = dict(query_words("el variador brinca"))
-    assert "dispara" in words and "variador" not in words
+    words = {word: alt for word, _, alt in query_words("el variador brinca")}
+    assert "disp" in words["brinca"] and "variador" not in words  # "dispara", stemmed
 
 
 def test_stopwords_alone_find_nothing(index: KnowledgeIndex) -> None:
@@ -547,6 +547,10 @@ QUESTION_FILES = [
     # written blind at the end of the first session: 20/20 before any change
     Path(__file__).resolve().parent / "data" / "questions-holdout2.jsonl",
 ]
+#: long forum-style stories full of incidental figures and other drives (issue 6)
+STORY_FILES = [Path(__file__).resolve().parent / "data" / "questions-long.jsonl"]
+#: real forum questions, tuning part (the blind part, questions-real-holdout, is not tuned on)
+REAL_FILE = Path(__file__).resolve().parent / "data" / "questions-real.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -585,11 +589,33 @@ def test_fault_103_on_the_real_knowledge(builtin_index: KnowledgeIndex) -> None:
     assert info.value.hint == "A2010 is an alarm: omar alarm A2010"
 
 
-@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.name)
-def test_hit_at_3(builtin_index: KnowledgeIndex, path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "floor"),
+    [(p, 0.95) for p in QUESTION_FILES] + [(p, 0.85) for p in STORY_FILES],
+    ids=lambda v: v.name if isinstance(v, Path) else str(v),
+)
+def test_hit_at_3(builtin_index: KnowledgeIndex, path: Path, floor: float) -> None:
     if not path.is_file():
         pytest.skip(f"{path} is not in this checkout")
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     misses = [row["id"] for row in rows if not _answered(builtin_index, row)]
     rate = 1 - len(misses) / len(rows)
-    assert rate >= 0.9, f"hit@3 {rate:.2f} on {path.name}; missed {misses}"
+    assert rate >= floor, f"hit@3 {rate:.2f} on {path.name}; missed {misses}"
+
+
+def test_hit_at_3_on_real_questions(builtin_index: KnowledgeIndex) -> None:
+    """>= 0.80 on the real questions the knowledge can answer: a question labelled only with
+    entries the knowledge does not hold yet cannot hit, and counts as soon as they exist."""
+    rows = [json.loads(line) for line in REAL_FILE.read_text("utf-8").splitlines() if line]
+    held = [row for row in rows if any(builtin_index.get(i) for i in row["expect_any"])]
+    assert len(held) >= 0.9 * len(rows)
+    misses = [row["id"] for row in held if not _answered(builtin_index, row)]
+    rate = 1 - len(misses) / len(held)
+    assert rate >= 0.80, f"hit@3 {rate:.2f} on {len(held)} real questions; missed {misses}"
+
+
+def test_unanswerable_questions_mostly_find_nothing(builtin_index: KnowledgeIndex) -> None:
+    path = REAL_FILE.with_name("questions-unanswerable.jsonl")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+    found = [r["id"] for r in rows if builtin_index.search(r["q"], lang=detect_lang(r["q"]))]
+    assert len(found) <= 0.7 * len(rows), f"{len(found)}/{len(rows)} got hits"

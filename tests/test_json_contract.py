@@ -21,7 +21,8 @@ from omar_cli.llm.scripted import ScriptedModel
 
 ENVELOPE = {"schema", "command", "ok"}
 ERROR = {"code", "type", "message", "hint"}
-SOURCE = {"id", "kind", "title", "confidence", "source", "cited", "safety_conflict"}
+#: match: strong (the entry answers) or weak (possibly related), issue 6
+SOURCE = {"id", "kind", "title", "confidence", "source", "cited", "safety_conflict", "match"}
 CONFLICT = {"rule", "sentence", "note"}
 USAGE = {"prompt_tokens", "completion_tokens", "total_tokens"}
 ASK = {
@@ -281,11 +282,13 @@ def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
 
 def test_search_and_codes(omar: ScriptedCli) -> None:
     found = run(omar, "search", "sobretensión al frenar")
-    keys(found, "query", "lang", "hits", "warnings")
+    keys(found, "query", "lang", "hits", "unknown_codes", "warnings")
     assert found["hits"] and all(
-        set(h) == {"id", "kind", "title", "text", "score", "confidence", "source"}
+        set(h) == {"id", "kind", "title", "text", "score", "confidence", "source", "match"}
         for h in found["hits"]
     )
+    unknown = run(omar, "search", "F0090")["unknown_codes"]
+    assert unknown and set(unknown[0]) == {"code", "suggestions"}
     codes = run(omar, "codes")
     keys(codes, "lang", "kind", "count", "entries")
     assert all(set(e) == {"id", "kind", "name", "title", "confidence"} for e in codes["entries"])

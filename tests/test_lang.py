@@ -83,3 +83,71 @@ def test_cached_index_does_not_rebuild_the_vocabulary(
     monkeypatch.setattr(lang, "language_vocabulary", fail)
     index = KnowledgeIndex.open(entries, tmp_path)
     assert index.detect_lang("motor overheating") == "en"
+
+
+# --- greetings and follow-ups ------------------------------------------------------------------
+
+from omar_cli.knowledge.lang import is_greeting, points_back  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hola",
+        "Buenos días!",
+        "buenas tardes",
+        "gracias!! ya quedó funcionando",
+        "muchas gracias",
+        "hello",
+        "hi there",
+        "good morning",
+        "thanks, that fixed it",
+        "thank you",
+    ],
+)
+def test_greetings_and_thanks(text: str) -> None:
+    assert is_greeting(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hola, me sale F0002 al frenar",
+        "gracias, y ahora cómo reseteo el fallo que quedó en pantalla",
+        "hello, the drive trips on overcurrent",
+        "good morning, motor overheats",
+        "F0001",
+        "",
+    ],
+)
+def test_questions_are_no_greetings(text: str) -> None:
+    assert not is_greeting(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿y si persiste?",
+        "¿y eso dónde se cambia?",
+        "y si vuelve a salir",
+        "and if it comes back?",
+        "where is that set?",
+        "what about that one?",
+        "¿dónde lo cambio?",
+    ],
+)
+def test_short_questions_that_point_back(text: str) -> None:
+    assert points_back(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el motor se calienta mucho",
+        "otra cosa: cómo reseteo un fallo",
+        "earth fault on the motor",
+        "the drive trips on overvoltage when the big fan stops and the decel ramp is 5 s, why?",
+    ],
+)
+def test_questions_with_their_own_subject_do_not_point_back(text: str) -> None:
+    assert not points_back(text)

@@ -111,14 +111,23 @@ def search(
     index, unread = _searchable(st)
     language = checked_lang(lang) if lang else index.detect_lang(query)
     hits = index.search(query, lang=language, limit=limit)
+    unknown = index.unknown_codes(query)
     out = st.output
     if json_out:
-        found = {"query": query, "lang": language, "hits": [_hit(h) for h in hits]}
-        out.emit_json({**found, "warnings": [unread.message] if unread else []})
-    elif not hits:
-        out.note(_("no matches; try the code the panel shows or other words"))
+        codes = [{"code": u.code, "suggestions": list(u.suggestions)} for u in unknown]
+        doc = {"query": query, "lang": language, "hits": [_hit(h) for h in hits]}
+        warnings = [unread.message] if unread else []
+        out.emit_json({**doc, "unknown_codes": codes, "warnings": warnings})
     else:
-        _print_hits(out, hits, language)
+        if unknown:
+            from omar_cli.knowledge.offline import unknown_code_line
+
+            for code in unknown:
+                out.note(unknown_code_line(code, language))
+        if not hits:
+            out.note(_("no matches; try the code the panel shows or other words"))
+        else:
+            _print_hits(out, hits, language)
     if unread is not None:  # answered, but from less than asked: the exit code says so
         raise typer.Exit(int(unread.code))
 
@@ -136,10 +145,12 @@ def _searchable(st: AppState) -> tuple[KnowledgeIndex, StoreError | None]:
 
 
 def _print_hits(out: Output, hits: list[Hit], language: str) -> None:
+    weak_label = translator(language).gettext("possibly related")
     width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
         head = f"[{hit.id}] {hit.entry.name} — {hit.title}"
-        tail = f"({kind_label(hit.kind, language)}, {hit.source})"
+        weak = f" [{weak_label}]" if hit.match == "weak" else ""
+        tail = f"({kind_label(hit.kind, language)}, {hit.source}){weak}"
         if width is None:
             out.out(f"{head}  {tail}")
             out.out(f"    {_first_line(hit.text)}")
@@ -242,6 +253,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "confidence": hit.confidence,
         "source": hit.source,
+        "match": hit.match,
     }
 
 

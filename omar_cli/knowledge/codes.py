@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from omar_cli.knowledge.lang import fold, token_spans, tokens
 from omar_cli.knowledge.model import Entry
@@ -134,30 +135,43 @@ def _hex_ids(value: str, kind: str | None, hex_map: Mapping[str, str] | None) ->
 
 _B = r"(?<![a-z0-9])"  # not glued to a word: "ACS150" and "04A7" are no codes
 _E = r"(?![a-z0-9]|[.,]\d)"
-_UNIT = re.compile(
-    r"\s*(?:%|°|º|(?:ms|s|seg|segundos?|min|minutos?|hz|khz|v|vac|vdc|kv|ma|amps?|amperios?"
-    r"|kw|w|hp|m|mm|grados|degrees|rpm|metros|ohms?|ohmios?|veces|times|anos|years)\b)"
-)
 _HEX4 = "[0-9a-f]{4}"
-_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
-    (re.compile(rf"{_B}{_TYPE_CODE.pattern}{_E}"), RATING),
-    (re.compile(rf"{_B}(?:0x(?P<hex>{_HEX4})|(?P<hexh>(?=[a-f]*\d){_HEX4})h){_E}"), "hex"),
-    (
-        re.compile(
-            rf"{_B}(?:codigo\s+de\s+|code\s+)?(?P<word>fallos?|fallas?|faults?|error|err|trip"
-            rf"|alarmas?|alarms?|aviso|warning|parametros?|parameters?|param|par)"
-            rf"(?:\s+(?:code|codigo))?\s*[-.:]?\s*{_NO}"
-            rf"(?P<num>\d{{2}}\.\d{{2}}|\d{{2}}\s\d{{2}}(?!\d)|\d{{1,4}}){_E}"
+
+
+# Compiled on first use: a code look-up (`omar fault F0001`) never scans free text.
+@lru_cache(maxsize=1)
+def unit_pattern() -> re.Pattern[str]:
+    """A unit right after a number: "1450 rpm", "7.5 hp", "3 veces" are no codes."""
+    return re.compile(
+        r"\s*(?:%|°|º|\$|(?:ms|s|seg|segundos?|min|minutos?|h|hrs?|horas?|hours?|dias?|days?"
+        r"|semanas?|weeks?|meses|months?|hz|khz|v|vac|vdc|kv|kva|va|ma|amps?|amperios?|kw|w|watts?"
+        r"|vatios?|hp|cv|m|mm|cm|km|ft|feet|pies|msnm|masl|kg|lbs?|bar|psi|nm|grados|degrees|rpm"
+        r"|metros|meters|ohms?|ohmios?|litros|liters|veces|times|anos|years|pesos|dolares|dollars"
+        r"|usd|euros?|eur|units|unidades|piezas|pcs)\b)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _text_patterns() -> tuple[tuple[re.Pattern[str], str | None], ...]:
+    return (
+        (re.compile(rf"{_B}{_TYPE_CODE.pattern}{_E}"), RATING),
+        (re.compile(rf"{_B}(?:0x(?P<hex>{_HEX4})|(?P<hexh>(?=[a-f]*\d){_HEX4})h){_E}"), "hex"),
+        (
+            re.compile(
+                rf"{_B}(?:codigo\s+de\s+|code\s+)?(?P<word>fallos?|fallas?|faults?|error|err|trip"
+                rf"|alarmas?|alarms?|aviso|warning|parametros?|parameters?|param|par)"
+                rf"(?:\s+(?:code|codigo))?\s*[-.:]?\s*{_NO}"
+                rf"(?P<num>\d{{2}}\.\d{{2}}|\d{{2}}\s\d{{2}}(?!\d)|\d{{1,4}}){_E}"
+            ),
+            "word",
         ),
-        "word",
-    ),
-    (re.compile(rf"{_B}(?:codigo|code)\s*{_NO}(?P<num>\d{{1,4}}){_E}"), None),
-    (re.compile(rf"{_B}f[-\s]?(?P<num>\d{{1,4}}){_E}"), FAULT),
-    (re.compile(rf"{_B}a-?(?P<num>2\d{{3}}){_E}"), ALARM),
-    (re.compile(rf"{_B}p[-\s]?(?P<num>\d{{2}}\.\d{{2}}|\d{{4}}){_E}"), PARAMETER),
-    (re.compile(rf"{_B}(?P<num>\d{{1,2}}\.\d{{2}}){_E}"), PARAMETER),
-    (re.compile(rf"{_B}(?P<num>\d{{4}}){_E}"), None),
-)
+        (re.compile(rf"{_B}(?:codigo|code)\s*{_NO}(?P<num>\d{{1,4}}){_E}"), None),
+        (re.compile(rf"{_B}f[-\s]?(?P<num>\d{{1,4}}){_E}"), FAULT),
+        (re.compile(rf"{_B}a-?(?P<num>2\d{{3}}){_E}"), ALARM),
+        (re.compile(rf"{_B}p[-\s]?(?P<num>\d{{2}}\.\d{{2}}|\d{{4}}){_E}"), PARAMETER),
+        (re.compile(rf"{_B}(?P<num>\d{{1,2}}\.\d{{2}}){_E}"), "dotted"),
+        (re.compile(rf"{_B}(?P<num>\d{{4}}){_E}"), None),
+    )
 
 
 def extract_codes(
@@ -183,6 +197,7 @@ def mentions(
     known: Container[str] | None = None,
     hex_map: Mapping[str, str] | None = None,
     names: Names | None = None,
+    siblings: Container[str] = (),
 ) -> list[tuple[str, ...]]:
     """The entries each code or name in ``text`` points at, in the order first written.
 
@@ -191,24 +206,75 @@ def mentions(
     folded = fold(text)
     # span and ids of each mention, most specific first
     taken = names.find(folded) if names is not None else []
-    for pattern, kind in _TEXT_PATTERNS:
-        for match in pattern.finditer(folded):
-            start, end = match.span()
-            if any(start < b and a < end for a, b, _ in taken) or _UNIT.match(folded, end):
-                continue
-            ids = _mention_ids(match, kind, hex_map)
-            if known is not None:
-                ids = [i for i in ids if i in known]
-            if ids:
-                taken.append((start, end, (ids[0],)))
+    for found in code_spans(folded, hex_map=hex_map, known=known, siblings=siblings):
+        ids = list(found.ids)
+        if known is not None:
+            ids = [i for i in ids if i in known]
+        if ids and not any(found.start < b and a < found.end for a, b, _ in taken):
+            taken.append((found.start, found.end, (ids[0],)))
     seen: set[str] = set()
-    found: list[tuple[str, ...]] = []
+    result: list[tuple[str, ...]] = []
     for _, _, named in sorted(taken):  # an entry counts once, where it is first named
         fresh = tuple(i for i in named if i not in seen)
         seen.update(fresh)
         if fresh:
-            found.append(fresh)
-    return found
+            result.append(fresh)
+    return result
+
+
+@dataclass(frozen=True)
+class CodeSpan:
+    """A code as written in a question: where, every id it may mean, and how sure it is one.
+
+    ``certain`` is False for a bare dotted number ("12.50"): it names a parameter the
+    knowledge holds, but said of nothing it is more likely a price or a version.
+    """
+
+    start: int
+    end: int
+    ids: tuple[str, ...]
+    certain: bool = True
+
+
+def code_spans(
+    folded: str,
+    *,
+    hex_map: Mapping[str, str] | None = None,
+    known: Container[str] | None = None,
+    siblings: Container[str] = (),
+) -> list[CodeSpan]:
+    """Every code written in already folded text, most specific reading first.
+
+    Not codes: a number followed by a unit ("1450 rpm", "7.5 hp", "3 veces"); a number
+    glued to or following a brand or model word ("ACS550", "PowerFlex 525", "S7-1200",
+    "modelo 3021"); a year ("desde 2019", or any 1950-2099 the knowledge has no entry for).
+    """
+    from omar_cli.knowledge.products import about_other_product, is_year, model_spans
+
+    blocked = model_spans(folded)
+    foreign = about_other_product(folded, siblings)
+    found: list[CodeSpan] = []
+    for pattern, kind in _text_patterns():
+        if foreign and kind != RATING:
+            continue
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if any(start < b and a < end for a, b, _ in found_spans(found)):
+                continue
+            if unit_pattern().match(folded, end):
+                continue
+            if kind != RATING and any(start < b and a < end for a, b in blocked):
+                continue
+            ids = tuple(_mention_ids(match, kind, hex_map))
+            if kind is None and match["num"].isdigit() and is_year(folded, match, ids, known):
+                continue
+            if ids:
+                found.append(CodeSpan(start, end, ids, certain=kind not in ("dotted", "hex")))
+    return sorted(found, key=lambda span: span.start)
+
+
+def found_spans(spans: Iterable[CodeSpan]) -> list[tuple[int, int, None]]:
+    return [(span.start, span.end, None) for span in spans]
 
 
 def _mention_ids(
@@ -220,6 +286,8 @@ def _mention_ids(
     if kind == "hex":
         return _hex_ids(groups["hex"] or groups["hexh"], None, hex_map)
     num = groups["num"]
+    if kind == "dotted":
+        return candidates(num, PARAMETER)
     if kind == "word":
         word = groups["word"]
         prefix = "f" if word[0] in "fet" else "a" if word[0] in "aw" else "p"
@@ -259,7 +327,7 @@ class Names:
                 if tuple(w for w, _, _ in spans[i:end]) != words:
                     continue
                 stop = spans[end - 1][2]
-                if words[-1].isdigit() and _UNIT.match(folded, stop):  # "rampa 2 s"
+                if words[-1].isdigit() and unit_pattern().match(folded, stop):  # "rampa 2 s"
                     continue
                 found.append((spans[i][1], stop, ids))
                 i = end - 1
@@ -299,7 +367,7 @@ def _name_phrase(text: str) -> str | None:
     words = tokens(text)
     if len(words) < 2 or not any(ch.isdigit() for ch in "".join(words)):
         return None
-    if not any(w.isalpha() and len(w) > 2 and not _UNIT.fullmatch(w) for w in words):
+    if not any(w.isalpha() and len(w) > 2 and not unit_pattern().fullmatch(w) for w in words):
         return None
     return None if candidates(text) else " ".join(words)
 

@@ -1,25 +1,20 @@
 """Full-text retrieval over knowledge entries: SQLite FTS5 with BM25, Snowball stems, codes.
 
-The index is a small SQLite file in the cache directory, named after a hash of the entries,
-so it is rebuilt when the knowledge changes and reused otherwise. It is written to a temp
-file and moved into place, so a process never sees a half-built index. Entries themselves
-stay in memory (the caller loaded them); the file only holds the analysed text.
+BM25 ranks; quoted codes, names and whole titles go first; a fault goes before the setting
+that disables it. How much of the question each entry covers (see match.py) says whether it
+is the answer (strong), possibly related (weak) or not worth showing. The index file itself
+(building, caching) is index_file.py; entries stay in memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import hashlib
-import os
-import re
 import sqlite3
-import tempfile
-import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 from omar_cli.errors import NotFoundError
 from omar_cli.knowledge import lang as language
@@ -27,17 +22,32 @@ from omar_cli.knowledge.codes import (
     Names,
     candidates,
     code_aliases,
+    code_spans,
     mentions,
-    name_rows,
     numerically_near,
     other_kind_hint,
 )
-from omar_cli.knowledge.lang import ANALYZER_SIGNATURE, closest_term, fold, query_words, tokens
+from omar_cli.knowledge.index_file import COLUMNS, cached, fill, fingerprint
+from omar_cli.knowledge.lang import (
+    fold,
+    query_words,
+    token_spans,
+    tokens,
+)
+from omar_cli.knowledge.match import (
+    FIGURE_WEIGHT,
+    Cover,
+    Match,
+    QueryWord,
+    about_settings,
+    coverage,
+    figure_spans,
+    idf,
+    strength,
+    weigh_words,
+)
 from omar_cli.knowledge.model import Entry, LangText
 
-SCHEMA_VERSION = 3  # bump when what _fill stores changes
-_PREFIX = "omar-index-"
-_COLUMNS = ("codes", "title", "keywords", "body", "extra")
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
 #: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
 _WEIGHTS = (8.0, 6.0, 4.0, 1.0, 0.4, 0.0)
@@ -46,7 +56,9 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 #: a run of two query words found side by side in a title or keyword phrase ("tensión
 #: nominal") says more than the same words scattered: its BM25 is added at this weight
 _PHRASE_WEIGHT = 0.5
-_STALE_TMP_SECONDS = 3600.0
+#: an entry whose title the question says gets this share of the top score on top of its own
+_TITLE_SHARE = 0.5
+_LONGEST_TITLE = 6
 _NOTHING = "nothing close is known; describe the symptom and search instead"
 
 
@@ -59,19 +71,6 @@ class UnknownCodeError(NotFoundError):
 
 
 @dataclass(frozen=True)
-class UnknownCode:
-    """A code named in a question that no entry holds, with the nearest known ids."""
-
-    code: str  # as the knowledge would name it: "F0090"
-    suggestions: tuple[str, ...]
-
-
-#: the codes a minimal unknown_codes() reports: written as a fault, alarm or type code,
-#: never a bare number (a year, a speed) that only might be a parameter
-_TYPED_CODE = re.compile(r"[FA]\d{4}|rating-.+")
-
-
-@dataclass(frozen=True)
 class Hit:
     id: str
     kind: str
@@ -81,27 +80,27 @@ class Hit:
     confidence: str
     source: str  # label of the entry's first source
     entry: Entry
+    #: strong: it answers the question; weak: possibly related, never shown as the answer
+    match: Literal["strong", "weak"] = "strong"
 
 
-def fingerprint(entries: Iterable[Entry]) -> str:
-    """Hash of everything the index file holds, including how text is analysed.
+@dataclass(frozen=True)
+class UnknownCode:
+    """A code named in a question that no entry holds: F0090, A2099, 9999."""
 
-    Sources, confidence and links are left out: hits take them from the live entries.
-    """
-    digest = hashlib.sha256(f"{SCHEMA_VERSION}|{ANALYZER_SIGNATURE}".encode())
-    for entry in entries:
-        digest.update("\x1f".join(_indexed_fields(entry)).encode() + b"\x1e")
-    return digest.hexdigest()
+    code: str
+    suggestions: tuple[str, ...]  # nearest known ids of the same kind, nearest first
 
 
-def _indexed_fields(entry: Entry) -> Iterator[str]:
-    yield from (entry.id, entry.kind, entry.name, entry.hex_code or "", "\x1d", *entry.gaps)
-    for key, value in entry.facts.items():
-        yield from ("\x1d", key, value)
-    for lang, text in entry.lang.items():
-        yield from ("\x1d", lang, text.title, text.text, *text.causes, *text.checks)
-        yield from ("\x1d", *text.keywords, "\x1d", text.safety or "")
-        yield from ("\x1d", *(f"{k}={v}" for k, v in text.facts.items()), *text.gaps)
+@dataclass(frozen=True)
+class _Plan:
+    """A question taken apart: its content words, the codes it names, the unknown ones."""
+
+    words: tuple[QueryWord, ...]
+    named: list[tuple[str, ...]]
+    unknown: tuple[str, ...]
+    #: about another maker's drive or a PLC: what matches is at most possibly related
+    foreign: bool = False
 
 
 class KnowledgeIndex:
@@ -120,6 +119,9 @@ class KnowledgeIndex:
         self._doc_freq: dict[str, int] = {}  # term -> entries holding it, with the vocabulary
         self._names: Names | None = None  # phrases with a number that name entries
         self._aliases: dict[str, str] | None = None  # code -> entry whose keywords name it
+        self._titles: dict[tuple[str, ...], list[int]] | None = None  # title terms -> rows
+        #: sibling drives the knowledge draws on ("acs550"): their codes are the ACS150's
+        self._siblings = frozenset(s.drive.lower() for e in self._entries for s in e.sources)
 
     @classmethod
     def open(cls, entries: Sequence[Entry], cache_dir: Path | None) -> KnowledgeIndex:
@@ -127,11 +129,11 @@ class KnowledgeIndex:
         entries = list(entries)
         digest = fingerprint(entries)
         if cache_dir is not None:
-            cached = _cached(cache_dir, digest, entries)
-            if cached is not None:
-                return cls(entries, cached[0], cached[1])
+            found = cached(cache_dir, digest, entries)
+            if found is not None:
+                return cls(entries, found[0], found[1])
         conn = sqlite3.connect(":memory:", check_same_thread=False)
-        _fill(conn, digest, entries)
+        fill(conn, digest, entries)
         return cls(entries, conn, None)
 
     @property
@@ -164,35 +166,156 @@ class KnowledgeIndex:
         limit: int = 5,
         kinds: Collection[str] | None = None,
     ) -> list[Hit]:
-        """Entries that answer ``query``, best first; quoted codes rank first."""
-        if limit <= 0:
+        """Entries that answer ``query``, best first; quoted codes rank first.
+
+        Each hit says whether it answers the question (strong) or is only possibly related
+        (weak); entries that cover too little of the question are left out, so a question
+        the knowledge does not answer gets no hits.
+        """
+        if limit <= 0 or language.is_greeting(query):
             return []
         allowed = frozenset(kinds) if kinds is not None else None
-        terms = self._terms(query)
+        plan = self._plan(query)
+        terms = list(dict.fromkeys(t for w in plan.words if not w.figure for t in w.terms))
         scores = self._match(terms, allowed)
         self._phrase_boost(scores, terms, allowed)
+        figures = list(dict.fromkeys(t for w in plan.words if w.figure for t in w.terms))
+        self._figure_boost(scores, figures, allowed)
+        self._boost(scores, plan.named, allowed)
+        settings = about_settings(query)
+        titled = self._titled(plan, allowed, symptoms=not settings)
+        top = max(scores.values(), default=0.0)
+        for row in titled:
+            scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
+        if not settings:
+            self._symptoms_first(scores, plan)
+        else:
+            self._settings_first(scores, plan.named)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return self._judged(ranked, plan, lang, limit, titled)
+
+    def unknown_codes(self, text: str) -> list[UnknownCode]:
+        """Codes named in ``text`` that the knowledge does not hold, nearest known ids each.
+
+        Numbers that are no codes (figures with a unit, other products' model numbers,
+        years) are never reported.
+        """
+        return [UnknownCode(code, tuple(self._near(code))) for code in self._plan(text).unknown]
+
+    def named_in(self, text: str) -> list[str]:
+        """Ids the text names outright: by code, by a name with a number, or by whole title."""
+        plan = self._plan(text)
+        ids = [i for group in plan.named for i in group]
+        titled = sorted(self._titled(plan, None, symptoms=not about_settings(text)))
+        ids += [self._entries[row].id for row in titled]
+        return list(dict.fromkeys(ids))
+
+    def _near(self, code: str) -> list[str]:
+        return numerically_near(code, self._entries, count=3)
+
+    def _plan(self, query: str) -> _Plan:
+        from omar_cli.knowledge.products import about_other_product, model_spans
+
+        folded = fold(query)
+        known = self._known()
+        names = self._names_table()
+        named = [
+            tuple(dict.fromkeys(self._aliases_map().get(i, i) for i in group))
+            for group in mentions(
+                query, known=known, hex_map=self._hex, names=names, siblings=self._siblings
+            )
+        ]
+        unknown: list[str] = []
+        blank = [(a, b) for a, b, _ in names.find(folded)] + model_spans(folded)
+        for span in code_spans(folded, hex_map=self._hex, known=known, siblings=self._siblings):
+            blank.append((span.start, span.end))
+            code = span.ids[0]
+            fresh = code not in unknown and not any(i in known for i in span.ids)
+            if fresh and span.certain and not code.startswith("rating-"):
+                unknown.append(code)
+        figures = figure_spans(folded)
+        words = self._words(folded, blank, figures)
+        top = idf(0, len(self._entries))
+        words += [QueryWord(code, (), top) for code in unknown]  # the subject, uncovered
+        foreign = about_other_product(folded, self._siblings)
+        return _Plan(tuple(words), named, tuple(unknown), foreign)
+
+    def _words(
+        self, folded: str, blank: list[tuple[int, int]], figures: list[tuple[int, int]]
+    ) -> list[QueryWord]:
+        """Content words outside codes and model numbers; numbers and figures weigh little."""
+        inside = [
+            (word, any(a <= start < b for a, b in figures))
+            for word, start, _ in token_spans(folded)
+            if not any(a <= start < b for a, b in blank)
+        ]
+        text = " ".join(word for word, _ in inside)
+        in_figure = {word for word, fig in inside if fig}
+        vocabulary = self._vocabulary()
+        pairs = query_words(text, self.detect_lang(text) if text else "es")
+        return weigh_words(pairs, in_figure, self._doc_freq, vocabulary, len(self._entries))
+
+    def _judged(
+        self,
+        ranked: list[tuple[int, float]],
+        plan: _Plan,
+        lang: str,
+        limit: int,
+        titled: Collection[int] = (),
+    ) -> list[Hit]:
+        """Hits with their strength, best first; nothing when no entry answers the question."""
+        columns = self._columns([t for w in plan.words for t in w.terms])
+        named = {i for group in plan.named for i in group}
+        related = {r for i in named for r in self._by_id[i].related}
+        named |= {self._entries[row].id for row in titled}
+        judged: list[tuple[int, float, Cover]] = []
+        for row, score in ranked[: max(limit, _POOL)]:
+            cover = coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c})
+            judged.append((row, score, cover))
+        if plan.foreign:  # another maker's drive: only a close match, and never the answer
+            passes = any(strength(cover, named=False) == "strong" for _, _, cover in judged)
+        else:
+            passes = bool(named) or any(cover.answers for _, _, cover in judged)
+        if not passes:
+            return []
+        hits: list[Hit] = []
+        for row, score, cover in judged:
+            entry = self._entries[row]
+            match = strength(cover, named=entry.id in named)
+            if plan.foreign and match == "strong":
+                match = "weak"
+            if match is None and entry.id in related:
+                match = "weak"
+            if match is not None:
+                hits.append(_hit(entry, score, lang, match))
+            if len(hits) == limit:
+                break
+        return hits
+
+    def _columns(self, terms: list[str]) -> dict[str, dict[int, int]]:
+        """For each term, the entries holding it and the most telling column it is in."""
+        found: dict[str, dict[int, int]] = {}
+        if not terms:
+            return found
+        sql = f"SELECT term, doc, col FROM vocab_inst WHERE term IN ({', '.join('?' * len(terms))})"
+        for term, doc, col in self._conn.execute(sql, terms):
+            rows = found.setdefault(str(term), {})
+            index = COLUMNS.index(str(col))
+            rows[int(doc)] = min(rows.get(int(doc), index), index)
+        return found
+
+    def _known(self) -> set[str]:
+        return set(self._by_id) | set(self._aliases_map())
+
+    def _aliases_map(self) -> dict[str, str]:
+        if self._aliases is None:
+            self._aliases = code_aliases(self._entries)
+        return self._aliases
+
+    def _names_table(self) -> Names:
         if self._names is None:
             self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
-        named = mentions(query, known=self._by_id, hex_map=self._hex, names=self._names)
-        self._boost(scores, named, allowed)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [_hit(self._entries[row], score, lang) for row, score in ranked]
-
-    def _terms(self, query: str) -> list[str]:
-        """Stems of the query's words; a word the index never saw gets its closest term."""
-        terms: dict[str, None] = {}
-        self._vocabulary()
-        for word, stems in query_words(query, self.detect_lang(query)):
-            # one stem per word, so a word does not weigh twice: the reading the knowledge
-            # uses most ("time" over Spanish "tim"); both only when the knowledge can't tell
-            freq = {s: self._doc_freq[s] for s in stems if s in self._doc_freq}
-            known = [s for s in freq if freq[s] == max(freq.values())]
-            terms.update(dict.fromkeys(known or stems))
-            if not known and len(word) >= 4 and word.isalpha():
-                fixed = closest_term(word, stems, self._vocabulary().get(word[0], []))
-                if fixed is not None:
-                    terms[fixed] = None
-        return list(terms)
+        return self._names
 
     def _vocabulary(self) -> dict[str, list[str]]:
         if self._vocab is None:
@@ -218,6 +341,34 @@ class KnowledgeIndex:
         params.append(_POOL)
         return {int(row): -float(rank) for row, rank in self._conn.execute(sql, params)}
 
+    def _titled(self, plan: _Plan, allowed: frozenset[str] | None, *, symptoms: bool) -> set[int]:
+        """Entries whose whole title the question says: "falla a tierra", "sobrecorriente".
+
+        A question about a setting names no fault or alarm by its title: it asks about the
+        parameter that shares the words.
+        """
+        if self._titles is None:
+            self._titles = {}
+            for row, entry in enumerate(self._entries):
+                for code, text in entry.lang.items():
+                    stem_lang = "es" if code == "es" else "en"
+                    words = [w for w in tokens(text.title) if w not in language.STOPWORDS]
+                    terms = tuple(language.stem(w, stem_lang) for w in words)
+                    if terms and entry.kind != "document":
+                        self._titles.setdefault(terms, []).append(row)
+        said = [w.terms[0] for w in plan.words if w.terms and not w.figure]
+        found: set[int] = set()
+        # a one-word title names its entry only when it is the whole question: "sobrecorriente"
+        for size in range(1 if len(said) == 1 else 2, min(len(said), _LONGEST_TITLE) + 1):
+            for start in range(len(said) - size + 1):
+                for row in self._titles.get(tuple(said[start : start + size]), ()):
+                    kind = self._entries[row].kind
+                    if (allowed is None or kind in allowed) and (
+                        symptoms or kind not in ("fault", "alarm")
+                    ):
+                        found.add(row)
+        return found
+
     def _phrase_boost(
         self, scores: dict[int, float], terms: list[str], allowed: frozenset[str] | None
     ) -> None:
@@ -229,6 +380,59 @@ class KnowledgeIndex:
         for row, rank, kind in self._conn.execute(sql, [expression, _POOL]):
             if allowed is None or kind in allowed:
                 scores[int(row)] = scores.get(int(row), 0.0) - _PHRASE_WEIGHT * float(rank)
+
+    def _figure_boost(
+        self, scores: dict[int, float], figures: list[str], allowed: frozenset[str] | None
+    ) -> None:
+        """Numbers and units of the story's figures: a tie-breaker, never the subject."""
+        for row, score in self._match(figures, allowed).items():
+            scores[row] = scores.get(row, 0.0) + FIGURE_WEIGHT * score
+
+    def _symptoms_first(self, scores: dict[int, float], plan: _Plan) -> None:
+        """A fault or alarm ranks above the parameter that configures (or disables) it.
+
+        Asked about a symptom ("falla a tierra en el motor"), the answer is the fault's sheet,
+        not how to turn its protection off; a question about the setting keeps its order.
+        """
+        quoted = {i for group in plan.named for i in group}
+        columns = self._columns([t for w in plan.words for t in w.terms])
+
+        def share(row: int) -> float:
+            return coverage(plan.words, {t: c[row] for t, c in columns.items() if row in c}).share
+
+        for row in sorted(scores, key=lambda r: -scores[r]):
+            entry = self._entries[row]
+            if entry.kind != "parameter" or entry.id in quoted:
+                continue
+            for rel in entry.related:
+                target = self._by_id.get(rel)
+                rel_row = self._row.get(rel)
+                if target is None or rel_row is None or target.kind not in ("fault", "alarm"):
+                    continue
+                # only a fault the question itself matches about as well: "ramp" is no symptom
+                close = _SYMPTOM_SHARE * scores[row]
+                fits = rel_row in scores and close <= scores[rel_row] <= scores[row]
+                # and one that covers the question as well: "how fast can it ramp up" is
+                # about the ramp, whatever fault mentions ramps
+                if fits and share(rel_row) >= share(row):
+                    scores[rel_row] = scores[row] + 0.01
+
+    def _settings_first(self, scores: dict[int, float], named: list[tuple[str, ...]]) -> None:
+        """Asked how to set something up, a fault sheet that shares the words yields.
+
+        "How do I scale the 4-20 mA input?" wants the parameter or set-up entry, not the
+        signal-loss fault; a fault the question names by code keeps its place.
+        """
+        quoted = {i for group in named for i in group}
+        order = sorted(scores, key=lambda r: -scores[r])
+        for position, row in enumerate(order):
+            entry = self._entries[row]
+            if entry.kind not in ("fault", "alarm") or entry.id in quoted:
+                continue
+            below = [r for r in order[position + 1 :] if self._entries[r].kind not in _SHEETS]
+            if below and scores[below[0]] >= _SYMPTOM_SHARE * scores[row]:
+                scores[below[0]] = scores[row] + 0.01
+            break  # only the best fault gives way
 
     def _boost(
         self,
@@ -256,17 +460,6 @@ class KnowledgeIndex:
             for rank, ident in enumerate(group):  # entries sharing a name: likeliest first
                 tie = 0.5 * (len(group) - rank) / len(group)
                 scores[self._row[ident]] = ceiling + float(len(groups) - position) + tie
-
-    def unknown_codes(self, text: str) -> list[UnknownCode]:
-        """Fault, alarm and type codes named in ``text`` that resolve to no entry."""
-        if self._names is None:
-            self._names = Names(self._conn.execute("SELECT phrase, id FROM names ORDER BY rowid"))
-        named = mentions(text, known=None, hex_map=self._hex, names=self._names)
-        found: list[UnknownCode] = []
-        for ident in dict.fromkeys(i for group in named for i in group):
-            if _TYPED_CODE.fullmatch(ident) and self._resolve(ident, None) is None:
-                found.append(UnknownCode(ident, tuple(self._suggest(ident, None))))
-        return found
 
     # --- code look-up ---------------------------------------------------------------------
 
@@ -298,9 +491,8 @@ class KnowledgeIndex:
         entry = self._by_label(raw, kind)
         if entry is not None:
             return entry
-        if self._aliases is None:
-            self._aliases = code_aliases(self._entries)
-        named = [self._aliases[ident] for ident in readings if ident in self._aliases]
+        aliases = self._aliases_map()
+        named = [aliases[ident] for ident in readings if ident in aliases]
         return self._by_id[named[0]] if named else None
 
     def _by_label(self, raw: str, kind: str | None) -> Entry | None:
@@ -332,11 +524,16 @@ class KnowledgeIndex:
         return list(dict.fromkeys(found))[:count]
 
 
+#: a fault moves above its parameter when it scores at least this share of the parameter's
+_SYMPTOM_SHARE = 0.75
+_SHEETS = ("fault", "alarm")
+
+
 def _kinds(kind: str | None) -> list[str] | None:
     return [kind] if kind is not None else None
 
 
-def _hit(entry: Entry, score: float, lang: str) -> Hit:
+def _hit(entry: Entry, score: float, lang: str, match: Match = "strong") -> Hit:
     text = entry.text_in(lang)
     return Hit(
         id=entry.id,
@@ -347,108 +544,10 @@ def _hit(entry: Entry, score: float, lang: str) -> Hit:
         confidence=entry.confidence,
         source=entry.sources[0].label() if entry.sources else "",
         entry=entry,
+        match=match,
     )
 
 
 def _summary(entry: Entry, text: LangText) -> str:
     facts = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (text.facts or entry.facts).items())
     return f"{text.text} [{facts}]" if facts else text.text
-
-
-# --- building and caching -------------------------------------------------------------------
-
-
-def _fill(conn: sqlite3.Connection, digest: str, entries: Sequence[Entry]) -> None:
-    names = ", ".join(_COLUMNS)
-    conn.executescript(
-        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        f"CREATE VIRTUAL TABLE docs USING fts5({names}, kind UNINDEXED,"
-        " tokenize = 'unicode61 remove_diacritics 2');"
-        "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');"
-        "CREATE TABLE lang_vocab(word TEXT PRIMARY KEY, lean REAL NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE names(phrase TEXT NOT NULL, id TEXT NOT NULL);"
-    )
-    texts = [language.entry_texts(e) for e in entries]
-    with conn:
-        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (digest,))
-        conn.executemany(
-            f"INSERT INTO docs(rowid, {names}, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((row, *language.entry_columns(e), e.kind) for row, e in enumerate(entries)),
-        )
-        conn.executemany(
-            "INSERT INTO lang_vocab VALUES (?, ?)", language.language_vocabulary(texts).items()
-        )
-        conn.executemany("INSERT INTO names VALUES (?, ?)", name_rows(entries))
-
-
-def _cached(
-    cache_dir: Path, digest: str, entries: Sequence[Entry]
-) -> tuple[sqlite3.Connection, Path] | None:
-    """Open the index file for ``digest``, building it first if needed; None if unwritable."""
-    path = cache_dir / f"{_PREFIX}{digest[:32]}.sqlite"
-    conn = _open_valid(path, digest)
-    if conn is not None:
-        return conn, path
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{_PREFIX}", suffix=".tmp", dir=cache_dir)
-        os.close(fd)
-    except OSError:
-        return None
-    tmp = Path(tmp_name)
-    try:
-        conn = sqlite3.connect(tmp)
-        try:
-            _fill(conn, digest, entries)
-        finally:
-            conn.close()
-        os.replace(tmp, path)
-    except (OSError, sqlite3.Error):
-        tmp.unlink(missing_ok=True)
-        return None
-    _prune(cache_dir, keep=path)
-    conn = _open_valid(path, digest)
-    return (conn, path) if conn is not None else None
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection | None:
-    try:
-        # read-only and serialized by SQLite: safe to search from a worker thread
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
-    except sqlite3.Error:
-        return None
-
-
-def _open_valid(path: Path, digest: str) -> sqlite3.Connection | None:
-    """A read-only connection to ``path`` if it holds the index for ``digest``."""
-    if not path.is_file():
-        return None
-    conn = _connect_ro(path)
-    if conn is None:
-        return None
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-    except sqlite3.Error:  # corrupt or foreign file: rebuild over it
-        row = None
-    if row is not None and row[0] == digest:
-        return conn
-    conn.close()
-    return None
-
-
-def _prune(cache_dir: Path, keep: Path) -> None:
-    """Drop indexes of older knowledge and temp files left by crashed builds."""
-    now = time.time()
-    for old in cache_dir.glob(f"{_PREFIX}*.sqlite"):
-        if old != keep:
-            _unlink_quietly(old)
-    for tmp in cache_dir.glob(f".{_PREFIX}*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > _STALE_TMP_SECONDS:
-                tmp.unlink()
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):  # in use on Windows, or already gone: harmless
-        path.unlink()

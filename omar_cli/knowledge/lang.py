@@ -55,6 +55,22 @@ STOPWORDS_EN = _words(
     with would you your please help need want know tell
     """
 )
+# Forum filler: greetings, thanks, "any ideas", "something", "a problem": every story has
+# some, and none says what it is about.
+_FILLER = _words(
+    """
+    buenas buenos dias tardes noches saludos gracias amigos colegas compas foro alguien
+    consulta pregunta duda problema cosa cosas algo nadie ideas idea ayudenme ayudar ayudame
+    favor urgente bien asi entonces pues bueno ahora todavia aun siempre nunca ejemplo
+    hi hello hey thanks thank regards guys folks everyone anyone someone anybody somebody
+    anything something everything nothing thing things question problem issue ideas idea
+    advice suggestions suggestion appreciate appreciated ok okay still yet already ever even
+    again really much many lot lots maybe perhaps please urgent
+    use using used between put make made go going goes come take seems seem look looks try
+    tried trying way usar uso utilizar poner parece manera forma probe intente trate
+    fully completely totally quite almost basically totalmente completamente bastante casi
+    """
+)
 # Nearly every question names the drive and how its panel "shows" something; as search
 # terms these only add noise ("sale" would match "salida").
 _DOMAIN_ES = _words(
@@ -62,7 +78,8 @@ _DOMAIN_ES = _words(
 )
 _DOMAIN_EN = _words("drive drives shows says showing")
 STOPWORDS_DOMAIN = _DOMAIN_ES | _DOMAIN_EN | _words("vfd acs150 abb")
-#: Colloquial words for a trip, across Latin America and Spain, read as the manual's word.
+#: Everyday words of drive people, read as the word the manual uses (the knowledge's own): a
+#: trip across Latin America and Spain, storage, the motor's noise, the pot, the caps.
 SYNONYMS = {
     "brinca": "dispara",
     "brinco": "dispara",
@@ -71,8 +88,36 @@ SYNONYMS = {
     "bota": "dispara",
     "boto": "dispara",
     "kicks": "trips",
+    "shuts": "trips",
+    "shelf": "storage",
+    "spare": "storage",
+    "spares": "storage",
+    "estante": "almacenado",
+    "bodega": "almacenado",
+    "repuesto": "almacenado",
+    "repuestos": "almacenado",
+    "caps": "capacitors",
+    "squeal": "noise",
+    "squealing": "noise",
+    "whine": "noise",
+    "whining": "noise",
+    "whistle": "noise",
+    "hum": "noise",
+    "hums": "noise",
+    "humming": "noise",
+    "pita": "ruido",
+    "pitido": "ruido",
+    "zumba": "ruido",
+    "zumbido": "ruido",
+    "chirrido": "ruido",
+    "pote": "potenciometro",
+    "pot": "potentiometer",
+    "grounding": "earthing",
+    "reversa": "giro",
+    "backwards": "direction",
+    "scaling": "scale",
 }
-STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN
+STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN | _FILLER
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
 # Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.
@@ -174,22 +219,73 @@ def analyse(text: str, lang: str) -> list[str]:
     return terms
 
 
-def query_words(text: str, lang: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+def query_words(
+    text: str, lang: str | None = None
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """Query-side words with their stems in both languages, the question's language first.
 
     Both, because technicians mix Spanish with the panel's English; ordered, so the caller
-    can keep one stem per word and not count a word twice. ``lang`` is the question's
-    language when the caller knows it better than :func:`detect_lang` alone.
+    can keep one stem per word and not count a word twice. The third item holds the stems
+    of the manual's word for a colloquial one ("brinca" -> "dispara"), for when the
+    knowledge does not use the word itself. ``lang`` is the question's language when the
+    caller knows it better than :func:`detect_lang` alone.
     """
     first = lang if lang in ("es", "en") else detect_lang(text)
     second = "en" if first == "es" else "es"
-    found: dict[str, tuple[str, ...]] = {}
+    found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for token in tokens(text):
-        for word in (token, SYNONYMS.get(token)):
-            if word is None or word in STOPWORDS or len(word) < 2 or word in found:
-                continue
-            found[word] = tuple(dict.fromkeys((stem(word, first), stem(word, second))))
-    return list(found.items())
+        if token in STOPWORDS or len(token) < 2 or token in found:
+            continue
+        synonym = SYNONYMS.get(token)
+        own = tuple(dict.fromkeys((stem(token, first), stem(token, second))))
+        alt = tuple(dict.fromkeys((stem(synonym, first), stem(synonym, second)))) if synonym else ()
+        found[token] = (own, alt)
+    return [(word, own, alt) for word, (own, alt) in found.items()]
+
+
+_GREETING = _words(
+    """
+    hola buenas buenos buen dia dias tardes noches gracias muchas mil saludos que tal como
+    estas esta vale ok okay perfecto genial listo entendido adios chao hasta luego
+    hello hi hey good morning afternoon evening thanks thank you cheers bye great perfect
+    got it understood how are
+    """
+)
+#: words that point back at what was said before: "eso", "that", "it", "¿y si...?"
+_ANAPHORA = _words(
+    """
+    eso esto ese esa esos esas ello lo le aquello mismo misma tambien
+    that this it its those them same also
+    """
+)
+_LEAD_INS = ("y ", "e ", "and ", "pero ", "but ", "entonces ", "so ", "what about", "y que", "y si")
+
+
+_THANKS = _words("gracias thanks thank thx")
+#: a thank-you this short ("gracias, ya quedó", "thanks, that fixed it") asks nothing
+SHORT_THANKS = 6
+
+
+def is_greeting(text: str) -> bool:
+    """Only greetings or small talk, or a short thank-you: "hola", "gracias!! ya quedó"."""
+    words = tokens(text)
+    if not words:
+        return False
+    thanked = any(word in _THANKS for word in words) and len(words) <= SHORT_THANKS
+    said_hello = any(word in _GREETING for word in words)
+    return thanked or (said_hello and all(w in _GREETING or w in STOPWORDS for w in words))
+
+
+#: a question this short that points back is about the previous one even with a subject
+SHORT_FOLLOW_UP = 6
+
+
+def points_back(text: str) -> bool:
+    """A short question leaning on the one before: "¿y si persiste?", "where is that set?"."""
+    folded = fold(text).strip(" ¿¡?!.,")
+    words = tokens(text)
+    leans = folded.startswith(_LEAD_INS) or any(word in _ANAPHORA for word in words)
+    return leans and len(words) <= SHORT_FOLLOW_UP
 
 
 def closest_term(word: str, stems: tuple[str, ...], vocabulary: Sequence[str]) -> str | None:

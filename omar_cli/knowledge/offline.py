@@ -13,7 +13,7 @@ from omar_cli.i18n import N_, translator
 from omar_cli.knowledge.model import Entry
 
 if TYPE_CHECKING:
-    from omar_cli.knowledge.index import Hit
+    from omar_cli.knowledge.index import Hit, UnknownCode
 
 #: the frame of an answer or a fact sheet, in English; shown in the answer's language
 LABELS: dict[str, str] = {
@@ -52,21 +52,97 @@ def labels_in(lang: str) -> dict[str, str]:
 _HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
 
 
-def compose_offline_answer(hits: Sequence[Hit], lang: str, *, see_also: int = 2) -> str:
-    """The best entry in full, a few more as pointers, and every safety note they carry."""
+#: what an offline answer says when the knowledge has no clear answer, per language
+ANSWER_LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "unknown": "{code} no está en la base de conocimiento.",
+        "nearest": "Códigos conocidos más cercanos: {near} (p. ej. {command}).",
+        "possibly": "Posiblemente relacionado (no es una respuesta directa)",
+        "no_answer": "No encontré en la base de conocimiento nada que responda a esta pregunta.",
+        "rephrase": "Pruebe a describir el síntoma con las palabras del panel o del manual, o use "
+        'una consulta directa: omar fault F0002, omar param 2202, omar search "sobretensión '
+        'al frenar". El manual del usuario del ACS150 es el ABB 3AFE68576032.',
+        "greeting": "Hola. Soy OMAR, asistente para variadores ABB ACS150. Pregunte por un "
+        "fallo o alarma (p. ej. «F0002 al frenar»), un parámetro o un síntoma; o use "
+        "omar fault, omar param y omar search.",
+    },
+    "en": {
+        "unknown": "{code} is not in the knowledge base.",
+        "nearest": "Nearest known codes: {near} (e.g. {command}).",
+        "possibly": "Possibly related (not a direct answer)",
+        "no_answer": "I found nothing in the knowledge base that answers this question.",
+        "rephrase": "Try describing the symptom with the words on the panel or in the manual, or "
+        'use a direct look-up: omar fault F0002, omar param 2202, omar search "overvoltage when '
+        "braking\". The ACS150 user's manual is ABB 3AFE68576032.",
+        "greeting": "Hello. I am OMAR, an assistant for ABB ACS150 drives. Ask about a fault or "
+        'alarm (e.g. "F0002 when braking"), a parameter or a symptom; or use omar fault, '
+        "omar param and omar search.",
+    },
+}
+_LOOKUP = {"F": "omar fault", "A": "omar alarm"}
+
+
+def greeting(lang: str) -> str:
+    """A short hello and what to ask, for a greeting or a thank-you."""
+    return ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])["greeting"]
+
+
+def compose_offline_answer(
+    hits: Sequence[Hit],
+    lang: str,
+    *,
+    see_also: int = 2,
+    unknown: Sequence[UnknownCode] = (),
+) -> str:
+    """The answer from the knowledge: unknown codes said first, then the best entry in full.
+
+    Only a strong hit is shown as the answer; weak ones are pointers under "possibly
+    related", and with no hit at all the answer says so and suggests how to ask instead.
+    """
     labels = labels_in(lang)
-    if not hits:
-        return f"{labels['header']}.\n\n{labels['none']}"
-    best, rest = hits[0].entry, [h.entry for h in hits[1 : 1 + see_also]]
-    parts = [f"{labels['header']}.", describe_entry(best, lang, brief=True)]
-    if rest:
-        pointers = " · ".join(f"[{e.id}] {e.text_in(lang).title}" for e in rest)
-        parts.append(f"{labels['see_also']}: {pointers}")
-    safety = _safety_notes([best, *rest], lang)
-    if not safety and best.kind in _HANDS_ON_KINDS:
-        safety = [labels["general_safety"]]
-    parts += [f"⚠ {labels['safety']}: {note}" for note in safety]
+    words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
+    parts = [f"{labels['header']}."]
+    parts += [unknown_code_line(code, lang) for code in unknown]
+    strong = [h for h in hits if h.match == "strong"]
+    if strong:
+        best = strong[0].entry
+        others = [h for h in hits if h.entry is not best][:see_also]
+        parts.append(describe_entry(best, lang, brief=True))
+        sure = [h for h in others if h.match == "strong"]
+        maybe = [h for h in others if h.match != "strong"]
+        if sure:
+            parts.append(f"{labels['see_also']}: {_pointers(sure, lang)}")
+        if maybe:
+            parts.append(f"{words['possibly']}: {_pointers(maybe, lang)}")
+        shown = [best, *(h.entry for h in others)]
+    elif hits:
+        weak = list(hits[: 1 + see_also])
+        if not unknown:
+            parts.append(words["no_answer"])
+        parts += [f"{words['possibly']}: {_pointers(weak, lang)}", words["rephrase"]]
+        shown = [h.entry for h in weak]
+    else:
+        parts += [] if unknown else [words["no_answer"]]
+        parts.append(words["rephrase"])
+        return "\n\n".join(parts)
+    parts += [f"⚠ {labels['safety']}: {note}" for note in _safety_notes(shown, lang)]
     return "\n\n".join(parts)
+
+
+def unknown_code_line(code: UnknownCode, lang: str) -> str:
+    """ "F0090 no está en la base de conocimiento. Códigos conocidos más cercanos: ..." """
+    words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
+    line = words["unknown"].format(code=code.code)
+    if not code.suggestions:
+        return line
+    first = code.suggestions[0]
+    command = f"{_LOOKUP.get(first[:1], 'omar param')} {first}"
+    near = ", ".join(code.suggestions)
+    return f"{line} {words['nearest'].format(near=near, command=command)}"
+
+
+def _pointers(hits: Sequence[Hit], lang: str) -> str:
+    return " · ".join(f"[{h.entry.id}] {h.entry.text_in(lang).title}" for h in hits)
 
 
 def describe_entry(
