@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import N_, _
 from omar_cli.knowledge import lang as language
 from omar_cli.knowledge.codes import (
     Names,
@@ -59,7 +60,14 @@ _PHRASE_WEIGHT = 0.5
 #: an entry whose title the question says gets this share of the top score on top of its own
 _TITLE_SHARE = 0.5
 _LONGEST_TITLE = 6
-_NOTHING = "nothing close is known; describe the symptom and search instead"
+_NOTHING = N_("nothing close is known; describe the symptom and search instead")
+#: what a look-up says of a code no entry holds, per kind asked for
+_UNKNOWN = {
+    "fault": N_("unknown fault {code}"),
+    "alarm": N_("unknown alarm {code}"),
+    "parameter": N_("unknown parameter {code}"),
+    None: N_("unknown code {code}"),
+}
 
 
 class UnknownCodeError(NotFoundError):
@@ -518,8 +526,11 @@ class KnowledgeIndex:
             suggestions = list(dict.fromkeys([other.id, *suggestions]))[:5]
         hint = other_kind_hint(other.id, other.kind) if other is not None else None
         if hint is None:
-            hint = f"nearest known: {', '.join(suggestions)}" if suggestions else _NOTHING
-        raise UnknownCodeError(f"unknown {kind or 'code'} {raw.strip()!r}", suggestions, hint)
+            near = _("nearest known: {ids}").format(ids=", ".join(suggestions))
+            hint = near if suggestions else _(_NOTHING)
+        unknown = _UNKNOWN.get(kind, _UNKNOWN[None])
+        message = _(unknown).format(code=repr(raw.strip()))
+        raise UnknownCodeError(message, suggestions, hint)
 
     def _resolve(self, raw: str, kind: str | None) -> Entry | None:
         readings = candidates(raw, kind, hex_map=self._hex)
