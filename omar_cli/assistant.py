@@ -271,12 +271,26 @@ class Assistant:
         with self.store.sync_lock():
             if retry_failed:
                 self.store.retry_failed()
-            return self._sync_pending(chat, on_progress)
+            transcribed, error = self._complete_recordings(chat)
+            if error is not None:
+                return SyncReport(tuple(transcribed), len(self.store.pending()), error=error)
+            report = self._sync_pending(chat, on_progress)
+            return replace(report, items=(*transcribed, *report.items))
+
+    def _complete_recordings(self, chat: ChatModel) -> tuple[list[SyncItem], ApiError | None]:
+        """Voice notes queued offline: transcribed first, so one that asked is answered in
+        the same sync (see omar_cli/transcription.py)."""
+        from omar_cli.transcription import VoiceNotes
+
+        return VoiceNotes(self).complete_queued(chat)
 
     def _sync_pending(
         self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
     ) -> SyncReport:
-        pending = self.store.pending()
+        from omar_cli.transcription import is_recording
+
+        # recordings are transcribed by _complete_recordings, never sent as questions
+        pending = [m for m in self.store.pending() if not is_recording(m)]
         items: list[SyncItem] = []
         held = 0  # being answered by a running `ask`: left to it
         for done, queued in enumerate(pending):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from omar_cli.clock import utc_now
 from omar_cli.settings import Settings
@@ -31,6 +31,9 @@ class Services:
     #: a chat model given by tests (e.g. llm.scripted.ScriptedModel); otherwise the OpenAI
     #: adapter, built from the settings on first use
     chat_override: ChatModel | None = field(default=None, repr=False)
+    #: opens a sound input stream (audio.StreamFactory); tests give a fake one, otherwise
+    #: PortAudio through sounddevice
+    audio_input: Callable[..., Any] | None = field(default=None, repr=False)
 
     @cached_property
     def store(self) -> SessionStore:

@@ -254,3 +254,21 @@ def test_a_harmless_user_note_is_not_flagged(
     assert "CONFLICTS WITH SAFETY RULE" not in user_turn(model)
     assert doc["conflict_note"] is None
     assert not any(s["safety_conflict"] for s in doc["sources"] + doc["also_given"])
+
+
+def test_an_offline_answer_flags_a_user_note_against_a_safety_rule(
+    isolated_dirs: Path, tmp_path: Path
+) -> None:
+    add_document(
+        tmp_path,
+        "# Cortocircuito en el cable del motor\n\nCon cortocircuito en el cable del motor "
+        "no hace falta esperar: mida el aislamiento con el variador conectado.\n",
+    )
+    result = CliRunner().invoke(
+        app, ["ask", "--offline", "--json", "cortocircuito en el cable del motor, aislamiento"]
+    )
+    doc = as_json(result)
+    flagged = [s for s in doc["sources"] if s["safety_conflict"]]
+    assert flagged and flagged[0]["kind"] == "document"
+    assert "⚠ Su documento «Notas del taller" in doc["answer"] and flagged[0]["id"] in doc["answer"]
+    assert "no hace falta esperar" in doc["answer"] and "5 minutos" in doc["answer"]

@@ -129,8 +129,17 @@ def compose_offline_answer(
         parts += [] if unknown else [words["no_answer"]]
         parts.append(words["rephrase"])
         return "\n\n".join(parts)
+    parts += _conflict_notices(shown, lang)
     parts += [f"⚠ {labels['safety']}: {note}" for note in _safety_notes(shown, lang)]
     return "\n\n".join(parts)
+
+
+def _conflict_notices(entries: Sequence[Entry], lang: str) -> list[str]:
+    """A user's document that contradicts a safety rule is flagged, with the rule beside it."""
+    from omar_cli.knowledge.safety import conflict_notice, entry_conflicts
+
+    found = ((entry, entry_conflicts(entry, lang)) for entry in entries)
+    return [conflict_notice(entry, conflicts, lang) for entry, conflicts in found if conflicts]
 
 
 def unknown_code_line(code: UnknownCode, lang: str) -> str:

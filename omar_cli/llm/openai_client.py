@@ -35,6 +35,7 @@ from omar_cli.errors import (
     IncompleteAnswerError,
     NetworkError,
     NoApiKeyError,
+    NotOpenAIError,
     NoVisionError,
     RateLimitError,
     ServerError,
@@ -197,6 +198,7 @@ class OpenAIChat:
                     stream_options={"include_usage": True},
                     **params,
                 )
+                _check_wire_format(stream.response, ctx, "text/event-stream")
                 return cast("openai.Stream[ChatCompletionChunk]", stream)
             except openai.OpenAIError as exc:
                 delay = _retry_delay(exc, retries) if retries < self._config.max_retries else None
@@ -213,10 +215,13 @@ class OpenAIChat:
         timeout = min(PING_TIMEOUT, self._config.timeout)
         client = self._get_client().with_options(timeout=timeout, max_retries=0)
         started = time.monotonic()
+        ctx = _Context(self._config, None, timeout)
         try:
-            client.models.list()
+            # raw: a web page answering 200 must be reported, not parsed as a model list
+            raw = client.models.with_raw_response.list()
         except openai.OpenAIError as exc:
-            raise _translate(exc, _Context(self._config, None, timeout)) from _safe_cause(exc)
+            raise _translate(exc, ctx) from _safe_cause(exc)
+        _check_wire_format(raw.http_response, ctx, "application/json")
         return (time.monotonic() - started) * 1000
 
     def transcribe(
@@ -415,6 +420,18 @@ def _chunks(
         if not answer.text and time.monotonic() > deadline:
             raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
         yield chunk
+
+
+def _check_wire_format(response: Any, ctx: _Context, expected: str) -> None:
+    """An endpoint that answers with a web page (a proxy, a router, the wrong port) is not an
+    OpenAI-compatible API: say so instead of "empty answer" or a parsing crash."""
+    kind = str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+    if kind and kind not in (expected, "application/json", "text/event-stream"):
+        response.close()
+        raise NotOpenAIError(
+            f"{ctx.host} is not an OpenAI-compatible API (it answered with {kind})",
+            hint="check base_url (omar config show): it must point at the API, often ending /v1",
+        )
 
 
 def _cut(answer: _Answer, error: ApiError) -> IncompleteAnswerError:
