@@ -69,6 +69,7 @@ TEXTS: dict[str, str] = {
         "when there is a connection."
     ),
     "not_analysed": N_("The photo could not be analysed; it is kept in the session."),
+    "not_kept": N_("The photo could not be analysed, nor kept: the warning below says why."),
     "no_vision": N_(
         "The configured model takes no images (a text-only model). The photo stays queued "
         "for a model with vision: set vision_model, then run `omar sync`."

@@ -184,3 +184,27 @@ def test_a_lock_that_cannot_be_taken_does_not_stop_the_answer(isolated_dirs: Pat
     assert result.exit_code == ExitCode.STORE, result.stderr
     assert "[F0003]" in result.stdout, result.stderr
     assert "no se guardaron" in result.stderr and "bloqueado" in result.stderr
+
+
+def test_online_answers_and_photos_with_an_unreadable_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: Any
+) -> None:
+    from PIL import Image
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("OMAR_DATA_DIR", str(blocker / "data"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-omar-test-nothing-stops-1234")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    fake_openai.enqueue_answer("Vea [F0002]: sobretensión al frenar.")
+    asked = run("ask", "fallo 2 al frenar")
+    assert asked.exit_code == ExitCode.STORE, asked.stderr
+    assert "Vea [F0002]: sobretensión al frenar." in asked.stdout
+    assert "la pregunta y su respuesta no se guardaron" in asked.stderr
+    photo = tmp_path / "panel.jpg"
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(photo)
+    fake_openai.enqueue_answer("La pantalla muestra F0002.")
+    seen = run("image", str(photo), "-q", "¿qué muestra?")
+    assert seen.exit_code == ExitCode.STORE, seen.stderr
+    assert "La pantalla muestra F0002." in seen.stdout
+    assert "la pregunta y su respuesta no se guardaron" in seen.stderr
