@@ -63,9 +63,10 @@ def problem_of(error: OmarError | Problem | None) -> Problem | None:
 
 @dataclass(frozen=True)
 class AskResult:
-    session_id: str
-    question_id: str
-    message_id: str
+    # None when the store could not keep them (``not_saved`` says why)
+    session_id: str | None
+    question_id: str | None
+    message_id: str | None
     answer: str
     #: what backs the answer: online, the entries it cites; offline, the entries shown
     sources: tuple[SourceRef, ...]
@@ -90,12 +91,15 @@ class AskResult:
     offline_answer: str | None = None
     #: why the answer fell back (offline after an API failure) or was cut; None when whole
     error: Problem | None = None
+    #: what the store could not keep, and why: the answer stands all the same (exit 5)
+    not_saved: Problem | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "error"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("error", "not_saved")}
         data["sources"] = [s.__dict__ for s in self.sources]
         data["also_given"] = [s.__dict__ for s in self.also_given]
-        data["error"] = self.error.to_dict() if self.error is not None else None
+        data["error"] = _dict(self.error)
+        data["not_saved"] = _dict(self.not_saved)
         return data
 
 
@@ -131,5 +135,9 @@ class SyncReport:
             "failed": self.failed,
             "remaining": self.remaining,
             "items": [i.__dict__ for i in self.items],
-            "error": self.error.to_dict() if self.error is not None else None,
+            "error": _dict(self.error),
         }
+
+
+def _dict(problem: Problem | None) -> dict[str, Any] | None:
+    return problem.to_dict() if problem is not None else None

@@ -132,6 +132,7 @@ def _render(out: Output, result: AskResult, *, streamed: bool, exit: bool = Fals
         out,
         result,
         problem=result.error,
+        warning=result.not_saved,
         text=lambda: _render_text(out, result, streamed=streamed, words=words),
         notes=notes,
         after=after,

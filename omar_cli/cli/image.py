@@ -107,6 +107,7 @@ def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
         out,
         result,
         problem=ask.error,
+        warning=ask.not_saved,
         text=lambda: _render_text(out, result, streamed=streamed),
         notes=notes,
         after=after,

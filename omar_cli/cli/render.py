@@ -30,25 +30,31 @@ def render_result(
     *,
     problem: Problem | None,
     text: Callable[[], None],
+    warning: Problem | None = None,
     notes: Sequence[str] = (),
     after: Sequence[str] = (),
     exit: bool = True,
 ) -> None:
     """``result`` as one JSON object or, through ``text``, as text; then on stderr the
-    ``notes``, the problem and the notes ``after`` it. With ``exit`` (the default), a
-    problem ends the command with its exit code; the interactive chat goes on instead."""
+    ``notes``, the problem, the ``warning`` (a failure that left the result standing, e.g.
+    an answer the store could not keep) and the notes ``after`` them. With ``exit`` (the
+    default), the problem, else the warning, ends the command with its exit code; the
+    interactive chat goes on instead."""
     if out.json_mode:
-        out.emit_json(result, ok=problem is None)
+        out.emit_json(result, ok=problem is None and warning is None)
     else:
         text()
     for note in notes:
         out.note(note)
     if problem is not None:
         out.error_lines(problem)
+    if warning is not None:
+        out.warn_error(warning)
     for note in after:
         out.note(note)
-    if exit and problem is not None:
-        raise typer.Exit(exit_code(problem))
+    failure = problem or warning
+    if exit and failure is not None:
+        raise typer.Exit(exit_code(failure))
 
 
 def render_error(out: Output, error: OmarError | Problem) -> None:
