@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     CONFIG = 4  # bad config file or setting
     STORE = 5  # session store corrupt, locked too long, or not writable
     INPUT = 6  # bad input file (PDF, image, audio) or empty question
+    AUDIO_DEVICE = 7  # no microphone, PortAudio missing, device busy, sample rate refused
     NO_API_KEY = 9  # an online-only action was asked for and no key is configured
     AUTH = 10  # key rejected (401/403)
     RATE_LIMIT = 11  # 429 after the retries
@@ -72,6 +73,13 @@ class InputError(OmarError):
     code = ExitCode.INPUT
 
 
+class AudioDeviceError(OmarError):
+    """The sound system cannot record: no input device, PortAudio missing, device busy or
+    refusing the sample rate. The hint names the fix (a package, a device, a setting)."""
+
+    code = ExitCode.AUDIO_DEVICE
+
+
 class Interrupted(OmarError):
     code = ExitCode.INTERRUPTED
 
@@ -119,6 +127,13 @@ class BadRequestError(ApiError):
 class NoVisionError(BadRequestError):
     """The endpoint's model takes no images (a text-only local model). A setting cures it
     (a vision model, another endpoint), so a photo question stays queued meanwhile."""
+
+    retryable = True
+
+
+class NotOpenAIError(BadRequestError):
+    """The endpoint answered, but not in the OpenAI wire format (a web page, a proxy's login
+    screen, the wrong port). A base-URL fix cures it, so the question stays queued."""
 
     retryable = True
 

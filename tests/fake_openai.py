@@ -130,6 +130,18 @@ def error_body(
 
 
 @dataclass
+class PageReply:
+    """A web page where the API should be: a proxy's login screen, a router, a wrong port."""
+
+    status: int = 200
+    path: str | None = None
+
+    def send(self, handler: _Handler, request: RecordedRequest) -> None:
+        page = b"<!doctype html><html><body><h1>Sign in</h1></body></html>"
+        handler.send_bytes(self.status, page, "text/html; charset=utf-8", None)
+
+
+@dataclass
 class JsonReply:
     status: int
     body: Any
@@ -607,6 +619,9 @@ class FakeOpenAIServer:
     def enqueue_hang(self, seconds: float = 5.0, *, times: int = 1) -> None:
         """Say nothing for ``seconds`` (set it above the client timeout); released at stop."""
         self.enqueue(HangReply(seconds), times=times)
+
+    def enqueue_web_page(self, *, times: int = 1) -> None:
+        self.enqueue(PageReply(), times=times)
 
     def enqueue_models(self, *ids: str, times: int = 1) -> None:
         self.enqueue(ModelsReply(ids or ("gpt-4o-mini",)), times=times)

@@ -46,6 +46,7 @@ ASK = {
     "conflict_note",
     "offline_answer",
     "error",
+    "not_saved",
 }
 MESSAGE = {
     "id",
@@ -234,7 +235,9 @@ def test_status(omar: ScriptedCli) -> None:
     keys(
         doc,
         "api_key",
+        "access",
         "endpoint",
+        "endpoint_default",
         "models",
         "endpoint_ok",
         "endpoint_latency_ms",
@@ -279,7 +282,7 @@ def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
 
 def test_search_and_codes(omar: ScriptedCli) -> None:
     found = run(omar, "search", "sobretensión al frenar")
-    keys(found, "query", "lang", "hits", "unknown_codes")
+    keys(found, "query", "lang", "hits", "unknown_codes", "warnings")
     assert found["hits"] and all(
         set(h) == {"id", "kind", "title", "text", "score", "confidence", "source", "match"}
         for h in found["hits"]
@@ -329,6 +332,74 @@ def test_show(omar: ScriptedCli) -> None:
     assert set(doc["entry"]) == ENTRY
 
 
+VOICE = {
+    "session_id",
+    "recording_id",
+    "transcript",
+    "transcription_model",
+    "language",
+    "transcription_latency_ms",
+    "parts",
+    "queued",
+    "asked",
+    "abandoned",
+    "stop_reason",
+    "kept_at",
+    "silent",
+    "duration_s",
+    "sample_rate",
+    "file_size",
+    "audio",
+    "new_session",
+    "error",
+}
+AUDIO = {"path", "sha256", "bytes", "format", "duration", "sample_rate", "channels"}
+AUDIO |= {"peak_dbfs", "sound_seconds", "silent"}
+DEVICE = {"index", "name", "channels", "default_sample_rate", "host_api", "default"}
+
+
+def test_voice_commands(
+    model: ScriptedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audio_fakes import FakeStream, factory_of, tone, wav_bytes
+    from scripted_support import _Current
+
+    from omar_cli import audio
+    from omar_cli.cli.context import AppState
+    from omar_cli.cli.output import Output
+
+    def voice(*args: str, code: int = 0) -> dict[str, Any]:
+        output = Output(stdout=_Current("stdout"), stderr=_Current("stderr"))  # type: ignore[arg-type]
+        svc = scripted_services(model)
+        svc.audio_input = factory_of(FakeStream(tone(3)))
+        state = AppState(services=svc, output=output)
+        result = CliRunner().invoke(app, [*args, "--json"], obj=state)
+        assert result.exit_code == code, result.stderr
+        doc = as_json(result)
+        assert set(doc) >= ENVELOPE and doc["ok"] is (code == 0)
+        return doc
+
+    model.enqueue_transcript("F0002 al frenar")
+    doc = voice("record-and-transcribe", "--seconds", "1")
+    keys(doc, *VOICE)
+    assert set(doc["audio"]) == AUDIO
+    model.enqueue_transcript("¿Qué es F0002?")
+    model.enqueue("Sobretensión [F0002].")
+    note = tmp_path / "nota.wav"
+    note.write_bytes(wav_bytes(tone(1)))
+    doc = voice("transcribe", str(note), "--ask")
+    keys(doc, *ASK, *VOICE)
+    model.enqueue_transcribe_error(NetworkError("down"))
+    doc = voice("transcribe", str(note), code=14)
+    keys(doc, *VOICE)
+    assert set(doc["error"]) == ERROR
+    found = audio.InputDevice(0, "pulse", 32, 44100.0, "ALSA", True)
+    monkeypatch.setattr(audio, "list_input_devices", lambda: [found])
+    doc = voice("devices")
+    keys(doc, "devices")
+    assert [set(d) for d in doc["devices"]] == [DEVICE]
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -362,5 +433,8 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "knowledge remove",
         "image",
         "show",
+        "record-and-transcribe",
+        "transcribe",
+        "devices",
     }
     assert found == pinned

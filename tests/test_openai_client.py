@@ -20,6 +20,7 @@ from omar_cli.errors import (
     InputError,
     NetworkError,
     NoApiKeyError,
+    NotOpenAIError,
     OmarError,
     RateLimitError,
     ServerError,
@@ -32,6 +33,8 @@ from omar_cli.llm.openai_client import (
     OpenAIChat,
     token_limit_field,
 )
+
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
 
 KEY = "sk-test-ZZ9-plural-z-alpha-4242"
 MODEL = "gpt-4o-mini"
@@ -515,3 +518,16 @@ def test_a_photo_question_reaches_the_server_with_the_vision_model(
     assert image["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(
         photo.data
     ).decode("ascii")
+
+
+def test_a_web_page_instead_of_the_api_is_named_as_such(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    fake_openai.enqueue_web_page(times=2)
+    with pytest.raises(NotOpenAIError) as chat_error:
+        chat.stream_chat([ChatMessage.of("user", "hola")], model="gpt-4o-mini")
+    with pytest.raises(NotOpenAIError) as ping_error:
+        chat.ping()
+    for caught in (chat_error.value, ping_error.value):
+        assert "not an OpenAI-compatible API" in caught.message and "text/html" in caught.message
+        assert caught.retryable  # a base-URL fix cures it: the question stays queued

@@ -161,13 +161,14 @@ def _register() -> None:
         image,
         knowledge,
         lookup,
+        record,
         sessions,
         show,
         status,
         sync,
     )
 
-    for module in (ask, image, lookup, show, codes, sync, sessions, status):
+    for module in (ask, image, record, lookup, show, codes, sync, sessions, status):
         module.register(app)
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
