@@ -397,6 +397,27 @@ def test_voice_commands(
     assert [set(d) for d in doc["devices"]] == [DEVICE]
 
 
+REVIEW_ROW = {"id", "created_at", "updated_at", "duration_s", "title", "first_question", "codes"}
+REVIEW_ROW |= {"photos", "recordings", "pending", "approved", "rejected", "edited"}
+
+
+def test_review(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    asked = run(omar, "ask", "F0002")
+    for command in (("review",), ("review", "list")):
+        listed = run(omar, *command)
+        keys(listed, "sessions")
+        assert [set(s) for s in listed["sessions"]] == [REVIEW_ROW]
+    shown = run(omar, "review", "show", asked["session_id"][:12])
+    keys(shown, "session", "messages", "damaged")
+    assert all(set(m) == MESSAGE for m in shown["messages"])
+    item = asked["message_id"]
+    for verdict in (("approve", item), ("reject", item), ("edit", item, "--text", "Otra.")):
+        done = run(omar, "review", *verdict)
+        keys(done, "item")
+        assert set(done["item"]) == MESSAGE and set(done["item"]["review"]) == REVIEW
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -433,5 +454,11 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "record-and-transcribe",
         "transcribe",
         "devices",
+        "review",
+        "review list",
+        "review show",
+        "review approve",
+        "review reject",
+        "review edit",
     }
     assert found == pinned

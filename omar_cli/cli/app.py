@@ -162,14 +162,17 @@ def _register() -> None:
         knowledge,
         lookup,
         record,
+        review,
+        review_queue,
         sessions,
         show,
         status,
         sync,
     )
 
-    for module in (ask, image, record, lookup, show, codes, sync, sessions, status):
+    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review):
         module.register(app)
+    del review_queue  # its command joins the review group on import
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
 

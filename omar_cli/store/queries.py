@@ -45,6 +45,7 @@ def summary_from_doc(doc: Mapping[str, Any]) -> SessionSummary:
         pending_seqs=tuple(doc["pending_seqs"]),
         codes=tuple(doc.get("codes") or ()),
         reviews=MappingProxyType(dict(doc.get("reviews") or {})),
+        media=MappingProxyType(dict(doc.get("media") or {})),
     )
 
 

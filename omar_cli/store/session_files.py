@@ -79,6 +79,7 @@ def _zero_counters() -> Doc:
         "first_question": None,  # [seq, text] of the earliest question kept
         "codes": [],  # fault, alarm and parameter codes named by questions or answers
         "reviews": {},  # review state -> how many answers are in it
+        "media": {},  # "photo" / "recording" -> how many questions carry one
     }
 
 
@@ -124,6 +125,7 @@ def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
         state["latency_total_ms"] += sign * int(doc["latency_ms"])
         state["latency_n"] += sign
     _count_review(state, seq, doc, sign)
+    _count_media(state, doc, sign)
     if sign > 0:
         first = state.get("first_question")
         if role == "user" and (first is None or seq <= first[0]):
@@ -140,6 +142,17 @@ def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     reviews[review["state"]] = reviews.get(review["state"], 0) + sign
     if reviews[review["state"]] <= 0:
         del reviews[review["state"]]
+
+
+def _count_media(state: Doc, doc: Mapping[str, Any], sign: int) -> None:
+    # Counted here so `omar review` lists photos and recordings without opening messages.
+    if not doc.get("media"):
+        return
+    kind = "recording" if (doc.get("meta") or {}).get("kind") == "recording" else "photo"
+    media = state.setdefault("media", {})
+    media[kind] = media.get(kind, 0) + sign
+    if media[kind] <= 0:
+        del media[kind]
 
 
 class SessionFiles:
