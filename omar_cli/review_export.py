@@ -164,14 +164,15 @@ def _quote(text: str) -> str:
 
 def plain(value: Any) -> Any:
     """JSON values from store records: dataclasses, read-only mappings, datetimes."""
-    from dataclasses import fields, is_dataclass
-
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if value is None or isinstance(value, str | int | float):  # most values: return at once
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
+    names = getattr(value, "__dataclass_fields__", None)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     return value

@@ -372,12 +372,10 @@ class SessionStore(StoreQueries):
         found: list[Message] = []
         for index in files.chunk_indexes():
             try:
-                items = list(files.chunk_items(index))
+                found.extend(list(files.chunk_messages(index)))
             except StoreError as exc:
                 path = files.dir / chunk_name(index)
                 damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
-                continue
-            found.extend(drafts.message_from(session_id, seq, doc) for seq, doc in items)
         return found
 
     def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
