@@ -32,6 +32,10 @@ class Range:
     until: datetime | None = None
 
 
+#: no date limits
+ALL_TIME = Range()
+
+
 def _sessions(store: SessionStore, when: Range, states: tuple[str, ...] = ()) -> list[str]:
     if not states:
         found = store.summaries(since=when.since, until=when.until)
@@ -56,7 +60,7 @@ def final_text(m: Message) -> str:
     return corrected if corrected else m.text
 
 
-def finetune_lines(store: SessionStore, when: Range = Range()) -> Iterator[dict[str, Any]]:
+def finetune_lines(store: SessionStore, when: Range = ALL_TIME) -> Iterator[dict[str, Any]]:
     """One training example per approved or corrected answer in the range, oldest first."""
     for session_id in _sessions(store, when, KEPT):
         messages = store.messages(session_id, damaged=[])
@@ -105,7 +109,7 @@ def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
 # -- the full dump and the report -----------------------------------------------------
 
 
-def dump(store: SessionStore, when: Range = Range()) -> dict[str, Any]:
+def dump(store: SessionStore, when: Range = ALL_TIME) -> dict[str, Any]:
     """Every session in the range with all its messages, review state and provenance."""
     sessions = []
     for session_id in _sessions(store, when):
@@ -115,7 +119,7 @@ def dump(store: SessionStore, when: Range = Range()) -> dict[str, Any]:
     return {"sessions": sessions}
 
 
-def markdown_report(store: SessionStore, when: Range = Range()) -> str:
+def markdown_report(store: SessionStore, when: Range = ALL_TIME) -> str:
     """A human report: per session, each question, answer, photo, code and reviewer note."""
     lines = [f"# {_('OMAR review report')}", ""]
     if when.since or when.until:

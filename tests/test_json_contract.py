@@ -418,6 +418,23 @@ def test_review(omar: ScriptedCli, model: ScriptedModel) -> None:
         assert set(done["item"]) == MESSAGE and set(done["item"]["review"]) == REVIEW
 
 
+def test_review_import(omar: ScriptedCli, model: ScriptedModel, tmp_path: Path) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    run(omar, "ask", "F0002")
+    bundle = tmp_path / "equipo.omar"
+    assert omar("review", "export", "--bundle", str(bundle)).exit_code == 0
+    doc = run(omar, "review", "import", str(bundle))
+    keys(doc, "imported")
+    assert set(doc["imported"]) == {
+        "sessions_added",
+        "sessions_merged",
+        "messages_added",
+        "reviews_updated",
+        "media_added",
+        "conflicts",
+    }
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -460,5 +477,6 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "review approve",
         "review reject",
         "review edit",
+        "review import",
     }
     assert found == pinned

@@ -163,6 +163,7 @@ def _register() -> None:
         lookup,
         record,
         review,
+        review_data,
         review_queue,
         sessions,
         show,
@@ -172,7 +173,7 @@ def _register() -> None:
 
     for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review):
         module.register(app)
-    del review_queue  # its command joins the review group on import
+    del review_queue, review_data  # their commands join the review group on import
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
 

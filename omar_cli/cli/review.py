@@ -330,8 +330,12 @@ def export(
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Write a hand-over bundle (sessions, reviews, media)."),
+    ] = None,
 ) -> None:
-    """Export approved answers for fine-tuning, a Markdown report or a full JSON dump.
+    """Export approved answers for fine-tuning, a Markdown report, a JSON dump or a bundle.
 
     Example: omar review export --format finetune -o omar-train.jsonl
     """
@@ -344,6 +348,11 @@ def export(
     start, end = when_range(st, since, until)
     when = Range(start, end)
     store = st.svc.store
+    if bundle is not None:
+        from omar_cli.cli.review_data import write_bundle_file
+
+        write_bundle_file(st, bundle, when)
+        return
     if fmt == "finetune":
         lines = (
             json.dumps(line, ensure_ascii=False) + "\n" for line in finetune_lines(store, when)

@@ -39,6 +39,7 @@ from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store import drafts
+from omar_cli.store.bulk import StoreBulk
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
@@ -82,7 +83,7 @@ LEASE = timedelta(minutes=15)
 Clock = Callable[[], datetime]
 
 
-class SessionStore(StoreQueries):
+class SessionStore(StoreQueries, StoreBulk):
     def __init__(
         self,
         root: Path,
