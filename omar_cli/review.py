@@ -224,3 +224,27 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     if end and len(clean) == 10:
         moment += timedelta(days=1, microseconds=-1)
     return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+@dataclass(frozen=True)
+class Removed:
+    sessions: tuple[str, ...]
+    media: tuple[str, ...]  # sha256 of the photos and recordings no longer referenced
+
+
+def sessions_to_remove(
+    store: SessionStore, refs: list[str], older_than: datetime | None
+) -> list[str]:
+    """The sessions named (ids or unique prefixes) plus those idle since before ``older_than``."""
+    chosen = {resolve_session(store, ref) for ref in refs}
+    if older_than is not None:
+        chosen |= {s.id for s in store.summaries() if s.updated_at < older_than}
+    return sorted(chosen)
+
+
+def remove_sessions(store: SessionStore, session_ids: list[str]) -> Removed:
+    """Delete the sessions, then the media nothing refers to any more."""
+    for session_id in session_ids:
+        store.delete_session(session_id)
+    media = store.prune_media() if session_ids else []
+    return Removed(tuple(session_ids), tuple(media))

@@ -435,6 +435,14 @@ def test_review_import(omar: ScriptedCli, model: ScriptedModel, tmp_path: Path) 
     }
 
 
+def test_review_rm(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    asked = run(omar, "ask", "F0002")
+    doc = run(omar, "review", "rm", asked["session_id"], "--yes")
+    keys(doc, "removed")
+    assert set(doc["removed"]) == {"sessions", "media"}
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -478,5 +486,6 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "review reject",
         "review edit",
         "review import",
+        "review rm",
     }
     assert found == pinned
