@@ -137,7 +137,7 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
     if s.codes:
         lines += [_("Codes: {codes}").format(codes=", ".join(s.codes)), ""]
     for m in store.messages(s.id, damaged=[]):
-        who = _("Question") if m.role == "user" else _("Answer")
+        who = _label(m)
         lines.append(f"**{who}** `{m.id}` ({m.created_at:%Y-%m-%d %H:%M})")
         lines += ["", _quote(m.text), ""]
         for sha in m.media:
@@ -146,6 +146,15 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
             lines += _review_lines(m)
         lines.append("")
     return lines
+
+
+def _label(m: Message) -> str:
+    kind = m.meta.get("kind")
+    if kind == "note":
+        return _("Field note")
+    if kind == "recording":
+        return _("Voice note")
+    return _("Question") if m.role == "user" else _("Answer")
 
 
 def _review_lines(m: Message) -> list[str]:

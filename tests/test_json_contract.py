@@ -443,6 +443,12 @@ def test_review_rm(omar: ScriptedCli, model: ScriptedModel) -> None:
     assert set(doc["removed"]) == {"sessions", "media"}
 
 
+def test_note(omar: ScriptedCli) -> None:
+    doc = run(omar, "note", "F0002 resuelto alargando 2203")
+    keys(doc, "note")
+    assert set(doc["note"]) == MESSAGE and set(doc["note"]["review"]) == REVIEW
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -487,5 +493,6 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "review edit",
         "review import",
         "review rm",
+        "note",
     }
     assert found == pinned

@@ -77,6 +77,11 @@ def test_answer_and_transcript_reviewed_and_exported(
     assert reviews == {asked["message_id"]: "approved", heard["recording_id"]: "pending"}
     assert omar("review", "approve", heard["recording_id"]).exit_code == 0
 
+    session_id, seq = heard["recording_id"].rsplit(".", 1)
+    noted = as_json(omar("note", "--from", f"{session_id[:12]}.{seq}", "--json"))["note"]
+    assert noted["text"] == "El ventilador hace ruido en la bomba P-3."
+    assert noted["meta"]["from_recording"] == heard["recording_id"]
+
     lines = omar("review", "export").stdout.splitlines()
     (example,) = [check_finetune_line(line) for line in lines]  # transcripts are not Q/A pairs
     user = example["messages"][1]["content"]

@@ -161,6 +161,7 @@ def _register() -> None:
         image,
         knowledge,
         lookup,
+        note,
         record,
         review,
         review_data,
@@ -171,7 +172,7 @@ def _register() -> None:
         sync,
     )
 
-    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review):
+    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review, note):
         module.register(app)
     del review_queue, review_data  # their commands join the review group on import
     app.add_typer(config.app, name="config")
