@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +52,12 @@ def test_rm_by_id_asks_and_prunes_media(
     kept = as_json(omar("ask", "--new", "¿F0002?", "--json"))
     before = media_files()
     assert len(before) == 2  # the photo as sent and the camera original
+    for path in before:  # stored an hour ago: past the grace time for media in flight
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    from omar_cli.settings import load_settings
+    from omar_cli.store import SessionStore
+
+    in_flight = SessionStore(load_settings().paths.store).add_media(b"\xff\xd8new", "jpg")
     refused = omar("review", "rm", shot["session_id"])
     assert refused.exit_code == 2 and len(listed(omar)) == 2
     done = omar("review", "rm", shot["session_id"][:-2], "--yes", "--json")
@@ -57,7 +65,7 @@ def test_rm_by_id_asks_and_prunes_media(
     removed = as_json(done)["removed"]
     assert removed["sessions"] == [shot["session_id"]] and len(removed["media"]) == 2
     assert listed(omar) == [kept["session_id"]]
-    assert media_files() == []
+    assert media_files() == [in_flight.path]  # unreferenced, but just written: kept
     gone = omar("review", "show", shot["session_id"])
     assert gone.exit_code == 3
 

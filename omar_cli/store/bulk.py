@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -23,6 +24,16 @@ from omar_cli.store.media import MediaFiles
 from omar_cli.store.model import Message
 from omar_cli.store.record import iso, to_doc
 from omar_cli.store.session_files import SessionFiles, count_message, new_session_doc, next_seq
+
+#: how old an unreferenced media file must be before it is removed
+MEDIA_GRACE_S = 600.0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # gone already, or unreadable: leave it alone
 
 
 class StoreBulk:
@@ -110,18 +121,20 @@ class StoreBulk:
                     used.update((doc.get("meta") or {}).get("original_media") or ())
         return used
 
-    def prune_media(self) -> list[str]:
+    def prune_media(self, grace_s: float = MEDIA_GRACE_S) -> list[str]:
         """Remove media no stored message refers to; the sha256 of those removed.
 
-        Call with no other command running: a photo stored just now, whose question is not
-        written yet, would look unreferenced (`omar review rm` runs it after its deletions).
+        A file written in the last ``grace_s`` seconds is kept: media is stored before the
+        message that refers to it (without the lock), so a photo another command is asking
+        about right now would otherwise look unreferenced.
         """
         with self._writing():
             used = self.media_in_use()
             removed = []
+            recent = time.time() - grace_s
             for path in self._media_files():
                 sha256 = path.name.split(".", 1)[0]
-                if sha256 not in used:
+                if sha256 not in used and _mtime(path) < recent:
                     path.unlink(missing_ok=True)
                     removed.append(sha256)
         return removed
