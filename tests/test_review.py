@@ -137,3 +137,17 @@ def test_queue_is_driven_by_input(
     assert again.exit_code == 0
     assert [s["pending"] for s in sessions(omar, "--status", "pending")] == [1]
     assert os.environ["OMAR_REVIEWER"] == "supervisora"
+
+
+def test_queue_on_a_terminal_takes_single_keys(omar: ScriptedCli, model: ScriptedModel) -> None:
+    from terminal import run_on_terminal
+
+    first = ask(omar, model, "¿Qué es F0001?", "Vea [F0001].")
+    second = ask(omar, model, "¿Qué es F0002?", "Vea [F0002].")
+    run = run_on_terminal("review", "queue", typed="ar")  # no Enter: one keypress each
+    assert run.returncode == 0, run.stderr
+    states = [
+        as_json(omar("review", "show", a["session_id"], "--json"))["messages"][-1]["review"]
+        for a in (first, second)
+    ]
+    assert [s["state"] for s in states] == ["approved", "rejected"]

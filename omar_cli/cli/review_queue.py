@@ -1,7 +1,8 @@
-"""`omar review queue`: a fast pass over pending items, one key (and Enter) per item.
+"""`omar review queue`: a fast pass over pending items, one key per item.
 
-Keys are read a line at a time from stdin, on a terminal as in a pipe, so the same loop is
-driven by tests and by scripts; the first letter of the line is the action.
+On a terminal (POSIX) one keypress is the action, no Enter needed; from a pipe or a file,
+keys are read a line at a time and the first letter of each line is the action, so the same
+loop is driven by scripts and tests.
 """
 
 from __future__ import annotations
@@ -70,11 +71,43 @@ def _ask_action(out: Output) -> str:
     while True:
         out.stderr.write(_("[a]pprove [r]eject [e]dit [s]kip [q]uit: "))
         out.stderr.flush()
-        line = sys.stdin.readline()
-        if not line:
+        key = _read_key()
+        if key is None:
             out.err("")
             return "quit"
-        key = line.strip()[:1].lower()
         if key in ACTIONS:
+            out.err(key)
             return ACTIONS[key]
         out.err(_("press a, r, e, s or q"))
+
+
+def _read_key() -> str | None:
+    """One key, lower case; None at end of input."""
+    if sys.stdin.isatty():
+        key = _keypress()
+        if key is not None:
+            return None if key in ("\x04", "") else key.lower()
+    line = sys.stdin.readline()
+    return line.strip()[:1].lower() if line else None
+
+
+def _keypress() -> str | None:
+    """A single keypress from the terminal (cbreak mode), or None where that is unavailable."""
+    try:
+        import termios
+        import tty
+    except ImportError:  # Windows: line input
+        return None
+    fd = sys.stdin.fileno()
+    try:
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        return None
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)  # not TCSAFLUSH: keys typed ahead count
+        while True:
+            char = sys.stdin.read(1)
+            if not char or not char.isspace():  # Enter out of habit is not an answer
+                return char
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
