@@ -41,3 +41,12 @@ def fresh_interface_language() -> Iterator[None]:
     i18n.set_language(None)
     yield
     i18n.set_language(None)
+
+
+@pytest.fixture
+def english_messages(fresh_interface_language: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that read the English messages of the domain (and of their subprocesses)."""
+    from omar_cli import i18n
+
+    monkeypatch.setenv("OMAR_LANGUAGE", "en")
+    i18n.set_language("en")

@@ -104,7 +104,7 @@ def test_ctrl_c_mid_answer_keeps_the_partial_text(svc: Services, model: Scripted
 
 
 def test_an_empty_question_is_refused(svc: Services) -> None:
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="vacía"):
         svc.assistant.ask("  \n")
 
 
@@ -298,7 +298,7 @@ def test_a_queued_photo_question_is_synced_with_its_photo(
 
 
 def test_what_is_not_an_image_is_refused(svc: Services) -> None:
-    with pytest.raises(InputError, match="not a JPEG"):
+    with pytest.raises(InputError, match="no es una imagen JPEG"):
         svc.assistant.ask("foto", images=[ImagePart.from_bytes(b"%PDF-1.7")])
 
 

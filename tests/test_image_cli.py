@@ -46,6 +46,7 @@ IMAGE_KEYS = {
     "new_session",
     "queued",
     "error",
+    "not_saved",
     "question",
     "default_question",
     "linked",
@@ -176,7 +177,7 @@ def test_a_text_only_endpoint_is_reported_and_the_photo_waits(
     result = omar("image", str(photo))
     assert result.exit_code == ExitCode.BAD_REQUEST
     assert "no acepta imágenes" in result.stdout
-    assert "cannot read images" in result.stderr
+    assert "no puede leer imágenes" in result.stderr
     (pending,) = store(isolated_dirs).pending()
     assert pending.media and pending.meta["default_question"] is True
     # sync against the same endpoint keeps it queued and says why

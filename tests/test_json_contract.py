@@ -46,6 +46,7 @@ ASK = {
     "conflict_note",
     "offline_answer",
     "error",
+    "not_saved",
 }
 MESSAGE = {
     "id",
@@ -234,7 +235,9 @@ def test_status(omar: ScriptedCli) -> None:
     keys(
         doc,
         "api_key",
+        "access",
         "endpoint",
+        "endpoint_default",
         "models",
         "endpoint_ok",
         "endpoint_latency_ms",
@@ -279,7 +282,7 @@ def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
 
 def test_search_and_codes(omar: ScriptedCli) -> None:
     found = run(omar, "search", "sobretensión al frenar")
-    keys(found, "query", "lang", "hits", "unknown_codes")
+    keys(found, "query", "lang", "hits", "unknown_codes", "warnings")
     assert found["hits"] and all(
         set(h) == {"id", "kind", "title", "text", "score", "confidence", "source", "match"}
         for h in found["hits"]

@@ -65,8 +65,9 @@ def ask(
             _chat_loop(st, session=session, new=new, offline=offline)
             return
         result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
-    if result.error is not None:
-        raise typer.Exit(int(result.error.code))
+    failure = result.error or result.not_saved
+    if failure is not None:
+        raise typer.Exit(int(failure.code))
 
 
 def _read_question(words: list[str] | None) -> str | None:
@@ -114,13 +115,15 @@ def frame_words(lang: str) -> dict[str, str]:
 def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
     words = frame_words(result.lang)
     if out.json_mode:
-        out.emit_json(result, ok=result.error is None)
+        out.emit_json(result, ok=result.error is None and result.not_saved is None)
     else:
         _render_text(out, result, streamed=streamed, words=words)
     if result.unknown_citations:
         out.note(words["unknown"].format(ids=", ".join(result.unknown_citations)))
     if result.error is not None:
         out.error_lines(result.error)
+    if result.not_saved is not None:
+        out.warn_error(result.not_saved)
     if result.queued:
         note = _("question {id} kept pending; run `omar sync` when online")
         out.note(note.format(id=result.question_id))

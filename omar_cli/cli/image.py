@@ -88,8 +88,9 @@ def image(
             on_delta=stream.write if stream else None,
         )
     _render(out, result, streamed=bool(stream and stream.started))
-    if result.ask.error is not None:
-        raise typer.Exit(int(result.ask.error.code))
+    failure = result.ask.error or result.ask.not_saved
+    if failure is not None:
+        raise typer.Exit(int(failure.code))
 
 
 def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
@@ -97,7 +98,7 @@ def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
 
     ask = result.ask
     if out.json_mode:
-        out.emit_json(result, ok=ask.error is None)
+        out.emit_json(result, ok=ask.error is None and ask.not_saved is None)
     else:
         _render_text(out, result, streamed=streamed)
     label = text(ask.lang, "sent" if ask.mode == "online" else "ready")
@@ -110,6 +111,8 @@ def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
         )
     if ask.error is not None:
         out.error_lines(ask.error)
+    if ask.not_saved is not None:
+        out.warn_error(ask.not_saved)
     if ask.queued:
         out.note(text(ask.lang, "queued_note", id=ask.question_id))
 

@@ -18,6 +18,8 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from omar_cli.i18n import _
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from omar_cli.errors import OmarError
@@ -91,6 +93,14 @@ class Output:
         except OSError:
             pass  # a log that cannot be written must never hide the error itself
 
+    def warn_error(self, exc: OmarError) -> None:
+        """A failure that did not stop the result (an answer the store could not keep):
+        a warning and its hint, logged like an error."""
+        self.warn(exc.message)
+        if exc.hint:
+            self.err(_("omar: hint: {hint}").format(hint=exc.hint))
+        self._log_error(exc)
+
     def note(self, text: str) -> None:
         self.err(f"omar: {text}")
 
@@ -134,6 +144,13 @@ class Output:
     def emit_json(self, payload: Any, *, ok: bool = True) -> None:
         body = {"schema": JSON_SCHEMA, "command": self.command, "ok": ok, **to_jsonable(payload)}
         self.out(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def local_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A stored moment (kept in UTC) as the user's clock on the wall shows it; --json keeps
+    ISO 8601 with the offset instead."""
+    local = moment.astimezone()  # the store's moments are all aware, so this is exact
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def to_jsonable(value: Any) -> Any:

@@ -34,6 +34,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import _
 from omar_cli.store.model import Message
 from omar_cli.store.record import RecordError, from_doc
 from omar_cli.store.storage import corrupt_error, fsync_dir, open_db
@@ -181,7 +182,7 @@ class SessionFiles:
             return None
         problem = state_problem(doc)
         if problem is None and doc["id"] != self.id:
-            problem = f"it names session {doc['id']!r}"
+            problem = _("it names session {id}").format(id=repr(doc["id"]))
         if problem is not None:
             raise corrupt_error(self.state_path, problem)
         return dict(doc)
@@ -190,8 +191,8 @@ class SessionFiles:
         state = self.read_state()
         if state is None:
             raise NotFoundError(
-                f"no session {self.id!r}",
-                hint="`omar sessions` lists the sessions kept on this machine.",
+                _("no session {id}").format(id=repr(self.id)),
+                hint=_("`omar sessions` lists the sessions kept on this machine."),
             )
         return state
 
@@ -213,7 +214,9 @@ class SessionFiles:
         try:
             from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
         except RecordError as exc:
-            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
+            raise corrupt_error(
+                self.dir / chunk_name(index), _("message {seq}: {error}").format(seq=seq, error=exc)
+            ) from None
         return dict(doc)
 
     def chunk_indexes(self) -> list[int]:
@@ -358,13 +361,13 @@ def state_problem(doc: Mapping[str, Any]) -> str | None:
     """What is wrong with a session file, so a hand-edited one fails clearly, not later."""
     for key, kind in _STATE_FIELDS.items():
         if not isinstance(doc.get(key), kind):
-            return f"{key!r} is missing or not a {kind.__name__}"
+            return _("{key} is missing or not a {kind}").format(key=repr(key), kind=kind.__name__)
     for key, kind in _STATE_OPTIONAL.items():
         if doc.get(key) is not None and not isinstance(doc[key], kind):
-            return f"{key!r} is not a {kind.__name__}"
+            return _("{key} is not a {kind}").format(key=repr(key), kind=kind.__name__)
     for key in ("created_at", "updated_at"):
         try:
             datetime.fromisoformat(doc[key])
         except ValueError:
-            return f"{key!r} is not an ISO 8601 timestamp"
+            return _("{key} is not an ISO 8601 timestamp").format(key=repr(key))
     return None
