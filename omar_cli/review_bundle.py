@@ -74,7 +74,7 @@ def write_bundle(store: SessionStore, path: Path, when: Range = ALL_TIME) -> Bun
     count = 0
     for session_id in _sessions(store, when):
         session = store.get_session(session_id)
-        messages = store.messages(session_id, damaged=[])
+        messages = store.messages(session_id)
         for m in messages:
             for sha256 in m.media:
                 media.setdefault(sha256, store.media_path(sha256))
@@ -198,7 +198,7 @@ def import_bundle(store: SessionStore, path: Path) -> BundleImported:
         created = datetime.fromisoformat(session["created_at"])
         if sid in known:
             merged += 1
-            local = {m.seq: m for m in store.messages(sid, damaged=[])}
+            local = {m.seq: m for m in store.messages(sid)}
         else:
             added += 1
             local = {}

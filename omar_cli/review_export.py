@@ -4,7 +4,8 @@ Fine-tuning lines follow OpenAI's chat format: ``{"messages": [system, user, ass
 The user turn is the one the model was sent (grounding excerpts, the question, the photos as
 image parts), rebuilt from the store; the assistant turn is the reviewer's correction when
 there is one, else the answer as shown. Only sessions the index says hold an approved or
-corrected item are opened.
+corrected item are opened. A message file that cannot be read stops an export with a
+StoreError naming it, rather than leaving its messages out unsaid.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def final_text(m: Message) -> str:
 def finetune_lines(store: SessionStore, when: Range = ALL_TIME) -> Iterator[dict[str, Any]]:
     """One training example per approved or corrected answer in the range, oldest first."""
     for session_id in _sessions(store, when, KEPT):
-        messages = store.messages(session_id, damaged=[])
+        messages = store.reviewed(session_id, KEPT)
         by_id = {m.id: m for m in messages}
         for m in messages:
             if m.role != "assistant" or m.review is None or m.review.state not in KEPT:
@@ -114,7 +115,7 @@ def dump(store: SessionStore, when: Range = ALL_TIME) -> dict[str, Any]:
     sessions = []
     for session_id in _sessions(store, when):
         session = store.get_session(session_id)
-        messages = store.messages(session_id, damaged=[])
+        messages = store.messages(session_id)
         sessions.append({"session": plain(session), "messages": [plain(m) for m in messages]})
     return {"sessions": sessions}
 
@@ -136,7 +137,7 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
     lines = [f"## {s.id}: {' '.join(title.split())[:80]}", ""]
     if s.codes:
         lines += [_("Codes: {codes}").format(codes=", ".join(s.codes)), ""]
-    for m in store.messages(s.id, damaged=[]):
+    for m in store.messages(s.id):
         who = _label(m)
         lines.append(f"**{who}** `{m.id}` ({m.created_at:%Y-%m-%d %H:%M})")
         lines += ["", _quote(m.text), ""]

@@ -122,3 +122,18 @@ def test_markdown_and_json(omar: ScriptedCli, model: ScriptedModel) -> None:
     assert session["messages"][1]["review"]["note"] == "falta la causa"
     bad = omar("review", "export", "--format", "csv")
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["finetune", "markdown", "json"])
+def test_a_damaged_message_file_stops_the_export_and_is_named(
+    omar: ScriptedCli, model: ScriptedModel, fmt: str
+) -> None:
+    from omar_cli.settings import load_settings
+
+    asked = ask(omar, model, "¿Qué es F0002?", answer="Sobretensión [F0002].")
+    assert omar("review", "approve", asked["message_id"]).exit_code == 0
+    chunk = load_settings().paths.store / "sessions" / asked["session_id"] / "messages-0000.json"
+    chunk.write_text('{"messages": {"1": ', encoding="utf-8")
+    result = omar("review", "export", "--format", fmt)
+    assert result.exit_code == 5 and result.stdout == ""
+    assert "messages-0000.json" in result.stderr

@@ -286,6 +286,12 @@ class SessionFiles:
         for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
+    def iter_records(self, state: Mapping[str, Any]) -> Iterator[Message]:
+        """``iter_messages``, built as records in the same pass that checks them."""
+        last = next_seq(state) - 1
+        for index in range(chunk_index(last) + 1 if last else 0):
+            yield from self.chunk_messages(index)
+
     def chunk_messages(self, index: int) -> Iterator[Message]:
         """The chunk's messages, checked and built in one pass (``chunk_items`` + building
         would read each twice: whole-session reads are what review exports do most)."""

@@ -370,9 +370,7 @@ class SessionStore(StoreQueries, StoreBulk):
         files = self._files(session_id)
         state = files.state()
         if damaged is None:
-            return [
-                drafts.message_from(session_id, seq, doc) for seq, doc in files.iter_messages(state)
-            ]
+            return list(files.iter_records(state))
         found: list[Message] = []
         for index in files.chunk_indexes():
             try:
