@@ -161,15 +161,20 @@ def _register() -> None:
         image,
         knowledge,
         lookup,
+        note,
         record,
+        review,
+        review_data,
+        review_queue,
         sessions,
         show,
         status,
         sync,
     )
 
-    for module in (ask, image, record, lookup, show, codes, sync, sessions, status):
+    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review, note):
         module.register(app)
+    del review_queue, review_data  # their commands join the review group on import
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
 

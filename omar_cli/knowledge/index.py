@@ -59,6 +59,8 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 _PHRASE_WEIGHT = 0.5
 #: an entry whose title the question says gets this share of the top score on top of its own
 _TITLE_SHARE = 0.5
+_FAMILY = 3  # this many rating rows scoring alike are one family the question names
+_FAMILY_TOPICS = 2  # the family's shared topics that take the others' places
 _LONGEST_TITLE = 6
 _NOTHING = N_("nothing close is known; describe the symptom and search instead")
 #: what a look-up says of a code no entry holds, per kind asked for
@@ -231,8 +233,35 @@ class KnowledgeIndex:
             self._symptoms_first(scores, plan)
         else:
             self._settings_first(scores, plan.named)
+        self._families(scores, {i for group in plan.named for i in group})
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return self._judged(ranked, plan, lang, limit, titled)
+
+    def _families(self, scores: dict[int, float], named: Collection[str]) -> None:
+        """Rating rows the question cannot tell apart stand as one, beside their topics.
+
+        "monofásico" or "motor de 2 hp" scores every row of a voltage range alike: one row
+        stands for them, and the topics they all relate to (type code, sizing) take the
+        others' places, since the question is about choosing among them.
+        """
+        families: dict[float, list[int]] = {}
+        for row, score in scores.items():
+            entry = self._entries[row]
+            if entry.kind == "rating" and entry.id not in named:
+                families.setdefault(round(score, 3), []).append(row)
+        for score, rows in families.items():
+            if len(rows) < _FAMILY:
+                continue
+            rows.sort()
+            shared = [r for r in self._entries[rows[0]].related]
+            for row in rows[1:]:
+                del scores[row]
+                shared = [r for r in shared if r in self._entries[row].related]
+            for rank, ident in enumerate(shared[:_FAMILY_TOPICS]):
+                topic = self._row.get(ident)
+                if topic is not None:
+                    lifted = score - 0.001 * (rank + 1)
+                    scores[topic] = max(scores.get(topic, 0.0), lifted)
 
     def unknown_codes(self, text: str) -> list[UnknownCode]:
         """Codes named in ``text`` that the knowledge does not hold, nearest known ids each.

@@ -86,6 +86,15 @@ class SessionIndex:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
+    def drop(self, session_id: str) -> None:
+        """Forget a deleted session; call with the write lock held, after its folder went."""
+        path = self._path(month_of(session_id))
+        try:
+            open_db(path, durable=False).table(_TABLE).remove(Query().id == session_id)
+        except StoreError:
+            with contextlib.suppress(OSError):  # rebuilt from the folders at the next read
+                path.unlink(missing_ok=True)
+
     def read(
         self,
         *,

@@ -80,6 +80,7 @@ def _zero_counters() -> Doc:
         "first_question": None,  # [seq, text] of the earliest question kept
         "codes": [],  # fault, alarm and parameter codes named by questions or answers
         "reviews": {},  # review state -> how many answers are in it
+        "media": {},  # "photo" / "recording" -> how many questions carry one
     }
 
 
@@ -125,6 +126,7 @@ def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
         state["latency_total_ms"] += sign * int(doc["latency_ms"])
         state["latency_n"] += sign
     _count_review(state, seq, doc, sign)
+    _count_media(state, doc, sign)
     if sign > 0:
         first = state.get("first_question")
         if role == "user" and (first is None or seq <= first[0]):
@@ -141,6 +143,17 @@ def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     reviews[review["state"]] = reviews.get(review["state"], 0) + sign
     if reviews[review["state"]] <= 0:
         del reviews[review["state"]]
+
+
+def _count_media(state: Doc, doc: Mapping[str, Any], sign: int) -> None:
+    # Counted here so `omar review` lists photos and recordings without opening messages.
+    if not doc.get("media"):
+        return
+    kind = "recording" if (doc.get("meta") or {}).get("kind") == "recording" else "photo"
+    media = state.setdefault("media", {})
+    media[kind] = media.get(kind, 0) + sign
+    if media[kind] <= 0:
+        del media[kind]
 
 
 class SessionFiles:
@@ -272,6 +285,22 @@ class SessionFiles:
     def chunk_items(self, index: int) -> Iterator[tuple[int, Doc]]:
         for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
+
+    def iter_records(self, state: Mapping[str, Any]) -> Iterator[Message]:
+        """``iter_messages``, built as records in the same pass that checks them."""
+        last = next_seq(state) - 1
+        for index in range(chunk_index(last) + 1 if last else 0):
+            yield from self.chunk_messages(index)
+
+    def chunk_messages(self, index: int) -> Iterator[Message]:
+        """The chunk's messages, checked and built in one pass (``chunk_items`` + building
+        would read each twice: whole-session reads are what review exports do most)."""
+        for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
+            seq = doc.doc_id
+            try:
+                yield from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
+            except RecordError as exc:
+                raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
 
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.

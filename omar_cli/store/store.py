@@ -40,6 +40,7 @@ from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.i18n import _
 from omar_cli.store import drafts
+from omar_cli.store.bulk import StoreBulk
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
@@ -83,7 +84,7 @@ LEASE = timedelta(minutes=15)
 Clock = Callable[[], datetime]
 
 
-class SessionStore(StoreQueries):
+class SessionStore(StoreQueries, StoreBulk):
     def __init__(
         self,
         root: Path,
@@ -369,18 +370,14 @@ class SessionStore(StoreQueries):
         files = self._files(session_id)
         state = files.state()
         if damaged is None:
-            return [
-                drafts.message_from(session_id, seq, doc) for seq, doc in files.iter_messages(state)
-            ]
+            return list(files.iter_records(state))
         found: list[Message] = []
         for index in files.chunk_indexes():
             try:
-                items = list(files.chunk_items(index))
+                found.extend(list(files.chunk_messages(index)))
             except StoreError as exc:
                 path = files.dir / chunk_name(index)
                 damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
-                continue
-            found.extend(drafts.message_from(session_id, seq, doc) for seq, doc in items)
         return found
 
     def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
