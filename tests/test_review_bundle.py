@@ -13,11 +13,6 @@ from scripted_support import ScriptedCli, as_json
 from omar_cli.llm.scripted import ScriptedModel
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
     monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))

@@ -17,11 +17,6 @@ from typer.testing import CliRunner, Result
 from omar_cli.cli.app import app
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture(autouse=True)
 def endpoint(
     fake_openai: FakeOpenAIServer, knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch

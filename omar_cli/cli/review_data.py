@@ -81,7 +81,6 @@ def rm(
 
     Example: omar review rm --older-than 90d
     """
-    import sys
 
     from omar_cli.cli.confirm import confirm
     from omar_cli.clock import utc_now
@@ -94,7 +93,7 @@ def rm(
     cutoff = parse_when(older_than, utc_now()) if older_than else None
     chosen = sessions_to_remove(st.svc.store, list(sessions or []), cutoff)
     if chosen and not yes:
-        if not sys.stdin.isatty():
+        if not st.env.stdin_isatty:
             raise UsageError(_("refusing to delete sessions without --yes"), hint=_("add --yes"))
         question = _("Delete {n} sessions ({first} …) for good?").format(
             n=len(chosen), first=chosen[0]

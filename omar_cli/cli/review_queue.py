@@ -7,9 +7,8 @@ loop is driven by scripts and tests.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import typer
 
@@ -26,6 +25,7 @@ from omar_cli.i18n import _
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
+    from omar_cli.environment import Environment
 
 ACTIONS = {"a": "approved", "r": "rejected", "e": "edited", "s": "skipped", "q": "quit"}
 
@@ -71,7 +71,7 @@ def _ask_action(out: Output) -> str:
     while True:
         out.stderr.write(_("[a]pprove [r]eject [e]dit [s]kip [q]uit: "))
         out.stderr.flush()
-        key = _read_key()
+        key = _read_key(out.env)
         if key is None:
             out.err("")
             return "quit"
@@ -81,32 +81,33 @@ def _ask_action(out: Output) -> str:
         out.err(_("press a, r, e, s or q"))
 
 
-def _read_key() -> str | None:
-    """One key, lower case; None at end of input."""
-    if sys.stdin.isatty():
-        key = _keypress()
+def _read_key(env: Environment) -> str | None:
+    """One key, lower case; None at end of input. Read from the run's Environment, so a
+    test drives the queue by typing lines into it."""
+    if env.stdin_isatty:
+        key = _keypress(env.stdin)
         if key is not None:
             return None if key in ("\x04", "") else key.lower()
-    line = sys.stdin.readline()
+    line = env.stdin.readline()
     return line.strip()[:1].lower() if line else None
 
 
-def _keypress() -> str | None:
+def _keypress(stdin: IO[str]) -> str | None:
     """A single keypress from the terminal (cbreak mode), or None where that is unavailable."""
     try:
         import termios
         import tty
     except ImportError:  # Windows: line input
         return None
-    fd = sys.stdin.fileno()
     try:
+        fd = stdin.fileno()
         saved = termios.tcgetattr(fd)
-    except termios.error:
+    except (termios.error, OSError, ValueError):  # not a real terminal (a test's stream)
         return None
     try:
         tty.setcbreak(fd, termios.TCSANOW)  # not TCSAFLUSH: keys typed ahead count
         while True:
-            char = sys.stdin.read(1)
+            char = stdin.read(1)
             if not char or not char.isspace():  # Enter out of habit is not an answer
                 return char
     finally:
