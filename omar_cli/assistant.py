@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import (
@@ -20,9 +20,10 @@ from omar_cli.errors import (
     IncompleteAnswerError,
     InputError,
     NoApiKeyError,
-    OmarError,
     ServerError,
+    StoreError,
 )
+from omar_cli.i18n import _
 from omar_cli.knowledge.offline import compose_offline_answer, greeting, missing_safety
 from omar_cli.prompt import (
     PROMPT_VERSION,
@@ -41,9 +42,14 @@ from omar_cli.provenance import (
     online_provenance,
     stored_images,
 )
+from omar_cli.results import AskResult as AskResult
+from omar_cli.results import Problem, problem_of
+from omar_cli.results import SyncItem as SyncItem
+from omar_cli.results import SyncReport as SyncReport
 from omar_cli.settings import Settings
 from omar_cli.sources import SourceRef, backing, entry_ref
 from omar_cli.text import clean_text
+from omar_cli.unsaved import question_lost, saving, tolerant, unsaved_question
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, KnowledgeIndex
@@ -66,84 +72,6 @@ FOLLOW_UP_ENTRIES = 3
 HISTORY_IMAGES = 1
 #: how many entries an offline answer shows (the best in full, the others as pointers)
 OFFLINE_ENTRIES = 3
-
-
-@dataclass(frozen=True)
-class AskResult:
-    session_id: str
-    question_id: str
-    message_id: str
-    answer: str
-    #: what backs the answer: online, the entries it cites; offline, the entries shown
-    sources: tuple[SourceRef, ...]
-    mode: str  # "online" or "offline"
-    status: str  # "answered", "offline" or "incomplete"
-    lang: str
-    model: str | None = None
-    #: the endpoint profile that answered (see omar_cli.profiles)
-    profile: str | None = None
-    usage: dict[str, int] | None = None
-    latency_ms: int | None = None
-    prompt_version: str | None = None
-    new_session: bool = False
-    queued: bool = False  # the question waits for `omar sync`
-    #: a safety note from the knowledge, appended because the model's answer left it out
-    safety_note: str | None = None
-    #: bracketed ids the answer cites that are not in the knowledge base at all
-    unknown_citations: tuple[str, ...] = ()
-    #: entries sent to the model that the answer does not cite
-    also_given: tuple[SourceRef, ...] = ()
-    #: flags for the user's documents that contradict a safety rule, appended to the answer
-    conflict_note: str | None = None
-    #: the answer from the knowledge alone, after an online answer that was cut
-    offline_answer: str | None = None
-    error: OmarError | None = field(default=None, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "error"}
-        data["sources"] = [s.__dict__ for s in self.sources]
-        data["also_given"] = [s.__dict__ for s in self.also_given]
-        data["error"] = _error_dict(self.error)
-        return data
-
-
-@dataclass(frozen=True)
-class SyncItem:
-    question_id: str
-    session_id: str
-    status: str  # "answered", "failed" or "pending"
-    question: str
-    answer: str | None = None
-    message_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    items: tuple[SyncItem, ...]
-    remaining: int
-    error: OmarError | None = field(default=None, compare=False)
-
-    @property
-    def answered(self) -> int:
-        return sum(1 for i in self.items if i.status == "answered")
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for i in self.items if i.status == "failed")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "answered": self.answered,
-            "failed": self.failed,
-            "remaining": self.remaining,
-            "items": [i.__dict__ for i in self.items],
-            "error": _error_dict(self.error),
-        }
-
-
-def _error_dict(error: OmarError | None) -> dict[str, Any] | None:
-    return error.to_dict() if error is not None else None
 
 
 @dataclass
@@ -173,8 +101,32 @@ class Assistant:
         ``image_detail`` there is the detail `sync` sends the stored photos with).
         """
         question = _checked_question(question, has_images=bool(images))
-        session, created = self._pick_session(session_id, new_session)
         chat = None if offline else self.chat()
+        with tolerant() as ledger:
+            try:
+                asked, history, created = self._store_question(
+                    question, session_id, new_session, chat, queue, images, meta
+                )
+            except StoreError as exc:
+                if session_id or not question_lost(exc):
+                    raise  # a session named by the user that cannot be read is the answer
+                asked, history, created = unsaved_question(question, self._now()), [], False
+            result = self._answer(asked, history, chat, queue, on_delta, images)
+        if not ledger.question_saved:  # nothing in the store: no ids, nothing queued
+            result = replace(result, session_id=None, question_id=None, queued=False)
+        return replace(result, new_session=created, not_saved=problem_of(ledger.not_saved()))
+
+    def _store_question(
+        self,
+        question: str,
+        session_id: str | None,
+        new_session: bool,
+        chat: ChatModel | None,
+        queue: bool,
+        images: Sequence[ImagePart],
+        meta: Mapping[str, Any] | None,
+    ) -> tuple[Message, list[Turn], bool]:
+        session, created = self._pick_session(session_id, new_session)
         # the question's own photos are what it asks about: no earlier one joins them
         history = self._history(session.id, None, photos=chat is not None and not images)
         media = tuple(self.store.add_media(i.data, i.suffix).sha256 for i in images)
@@ -190,6 +142,23 @@ class Assistant:
             mode=mode,
             meta=dict(meta or {}),
         )
+        return asked, history, created
+
+    def _now(self) -> datetime:
+        from omar_cli.clock import utc_now
+
+        return utc_now()
+
+    def _answer(
+        self,
+        asked: Message,
+        history: list[Turn],
+        chat: ChatModel | None,
+        queue: bool,
+        on_delta: Callable[[str], None] | None,
+        images: Sequence[ImagePart],
+    ) -> AskResult:
+        question = asked.text
         lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, [(t.role, t.text) for t in history])
         if chat is None:
@@ -205,7 +174,7 @@ class Assistant:
                 if result.status == "incomplete":  # a cut answer: the knowledge completes it
                     offline_result = self._offline(asked, hits, lang, keep_pending=True)
                     result = replace(result, offline_answer=offline_result.answer)
-        return replace(result, new_session=created)
+        return result
 
     def sync(
         self,
@@ -220,8 +189,10 @@ class Assistant:
         chat = self.chat()
         if chat is None:
             raise NoApiKeyError(
-                "no API key configured, so pending questions cannot be sent",
-                hint="set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync",
+                _("no API key configured, so pending questions cannot be sent"),
+                hint=_(
+                    "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync"
+                ),
             )
         # One sync at a time, so two of them never send the same question twice; the
         # store's write lock stays free meanwhile, so `omar ask` keeps working.
@@ -230,7 +201,8 @@ class Assistant:
                 self.store.retry_failed()
             transcribed, error = self._complete_recordings(chat)
             if error is not None:
-                return SyncReport(tuple(transcribed), len(self.store.pending()), error=error)
+                left = len(self.store.pending())
+                return SyncReport(tuple(transcribed), left, error=Problem.of(error))
             report = self._sync_pending(chat, on_progress)
             return replace(report, items=(*transcribed, *report.items))
 
@@ -266,7 +238,7 @@ class Assistant:
                 if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
                     self.store.update_message(asked.id, status="pending", error=exc.message)
                     left = len(pending) - done + held
-                    return SyncReport(tuple(items), remaining=left, error=exc)
+                    return SyncReport(tuple(items), remaining=left, error=Problem.of(exc))
                 self.store.update_message(asked.id, status="failed", error=exc.message)
                 items.append(
                     SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
@@ -359,21 +331,27 @@ class Assistant:
                 shown, lang, see_also=OFFLINE_ENTRIES - 1, unknown=unknown
             )
         sources = tuple(_source_ref(h, lang, cited=True) for h in shown)
-        answer = self.store.add_message(
-            asked.session_id,
-            "assistant",
-            text,
-            status="offline",
-            mode="offline",
-            sources=tuple(s.id for s in sources),
-            reply_to=asked.id,
+        answer = saving(
+            _("the answer was not saved"),
+            lambda: self.store.add_message(
+                asked.session_id,
+                "assistant",
+                text,
+                status="offline",
+                mode="offline",
+                sources=tuple(s.id for s in sources),
+                reply_to=asked.id,
+            ),
         )
         if not keep_pending:
-            self.store.update_message(asked.id, status="offline")
+            saving(
+                _("the question was not marked answered"),
+                lambda: self.store.update_message(asked.id, status="offline"),
+            )
         return AskResult(
             session_id=asked.session_id,
             question_id=asked.id,
-            message_id=answer.id,
+            message_id=answer.id if answer else None,
             answer=text,
             sources=sources,
             mode="offline",
@@ -388,7 +366,12 @@ class Assistant:
         """The offline answer, stored with its provenance: no model, the entries shown."""
         result = self._answer_offline(asked, hits, lang, keep_pending=keep_pending)
         shown = [s.id for s in result.sources]
-        self.store.update_message(result.message_id, provenance=offline_provenance(shown))
+        message_id = result.message_id
+        if message_id is not None:
+            saving(
+                _("the answer's provenance was not saved"),
+                lambda: self.store.update_message(message_id, provenance=offline_provenance(shown)),
+            )
         return result
 
     def _fall_back(
@@ -398,10 +381,13 @@ class Assistant:
         keep = _worth_retrying(exc)
         result = self._offline(asked, hits, lang, keep_pending=keep)
         # after the offline answer, which marks a question it does not keep as answered offline
-        self.store.update_message(
-            asked.id, status="pending" if keep else "failed", error=exc.message
+        saving(
+            _("the question's state was not saved"),
+            lambda: self.store.update_message(
+                asked.id, status="pending" if keep else "failed", error=exc.message
+            ),
         )
-        return replace(result, error=exc)
+        return replace(result, error=Problem.of(exc))
 
     def _answer_online(
         self,
@@ -473,7 +459,7 @@ class Assistant:
             sent = _answered_by(chat, built, sent)
             if received:
                 partial = "".join(received)
-                why = getattr(stop, "reason", "interrupted by the user")
+                why = getattr(stop, "reason", None) or _("interrupted by the user")
                 cut = IncompleteAnswerError(why, partial=partial)
                 self._record_online(asked, sent, lang, partial, elapsed(), error=cut)
             raise
@@ -540,47 +526,56 @@ class Assistant:
             profile=sent.profile,
             fit=sent.fit,
         )
-        answer = self.store.add_message(
-            asked.session_id,
-            "assistant",
-            text,
-            status="incomplete" if error else "answered",
-            mode="online",
-            model=result.model if result else sent.model,
-            usage=Usage(**usage) if usage else None,
-            latency_ms=result.latency_ms if result else elapsed_ms,
-            sources=tuple(s.id for s in back.sources),
-            reply_to=asked.id,
-            error=error.message if error else None,
-            provenance=provenance,
-            meta={"also_given": [s.id for s in back.also_given]},
+        status = "incomplete" if error else "answered"
+        model = result.model if result else sent.model
+        latency_ms = result.latency_ms if result else elapsed_ms
+        answer = saving(
+            _("the answer was not saved"),
+            lambda: self.store.add_message(
+                asked.session_id,
+                "assistant",
+                text,
+                status=status,
+                mode="online",
+                model=model,
+                usage=Usage(**usage) if usage else None,
+                latency_ms=latency_ms,
+                sources=tuple(s.id for s in back.sources),
+                reply_to=asked.id,
+                error=error.message if error else None,
+                provenance=provenance,
+                meta={"also_given": [s.id for s in back.also_given]},
+            ),
         )
         # An incomplete answer leaves the question pending so `omar sync` can complete it.
-        self.store.update_message(
-            asked.id,
-            status="pending" if error else "answered",
-            error=error.message if error else None,
+        saving(
+            _("the question was not marked answered"),
+            lambda: self.store.update_message(
+                asked.id,
+                status="pending" if error else "answered",
+                error=error.message if error else None,
+            ),
         )
         return AskResult(
             session_id=asked.session_id,
             question_id=asked.id,
-            message_id=answer.id,
+            message_id=answer.id if answer else None,
             answer=text,
             sources=back.sources,
             mode="online",
-            status=answer.status,
+            status=status,
             lang=lang,
-            model=answer.model,
+            model=model,
             profile=sent.profile,
             usage=usage,
-            latency_ms=answer.latency_ms,
+            latency_ms=latency_ms,
             prompt_version=PROMPT_VERSION,
             queued=error is not None,
             safety_note=safety,
             unknown_citations=back.citations.unknown,
             also_given=back.also_given,
             conflict_note=conflict_note,
-            error=error,
+            error=Problem.of(error) if error else None,
         )
 
     def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
@@ -588,8 +583,10 @@ class Assistant:
         history = self._history(asked.session_id, asked.seq, photos=not asked.media)
         hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
         result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
-        if result.error is not None:
-            raise result.error
+        if result.error is not None:  # cut: the question stays pending, sync stops here
+            raise IncompleteAnswerError(
+                result.error.message, partial=result.answer, hint=result.error.hint
+            )
         return SyncItem(
             asked.id,
             asked.session_id,
@@ -603,11 +600,13 @@ class Assistant:
 def _checked_question(question: str, *, has_images: bool) -> str:
     question = clean_text(question).strip()
     if not question and not has_images:
-        raise InputError("the question is empty", hint='example: omar ask "¿qué es F0002?"')
+        raise InputError(_("the question is empty"), hint=_('example: omar ask "¿qué es F0002?"'))
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(
-            f"the question is too long ({len(question)} characters, at most {MAX_QUESTION_CHARS})",
-            hint="ask about one thing at a time; add long documents with omar knowledge add",
+            _("the question is too long ({n} characters, at most {most})").format(
+                n=len(question), most=MAX_QUESTION_CHARS
+            ),
+            hint=_("ask about one thing at a time; add long documents with omar knowledge add"),
         )
     return question
 
@@ -619,7 +618,9 @@ def _worth_retrying(exc: ApiError) -> bool:
 
 
 def _empty_answer() -> ServerError:
-    return ServerError("the endpoint sent an empty answer", hint="check the model (omar status)")
+    return ServerError(
+        _("the endpoint sent an empty answer"), hint=_("check the model (omar status)")
+    )
 
 
 def _source_ref(hit: Hit, lang: str, *, cited: bool) -> SourceRef:

@@ -97,7 +97,10 @@ def _early_language() -> str:
     if env:
         return env
     try:
-        text = (config_dir() / "config.toml").read_text(encoding="utf-8-sig")
+        raw = (config_dir() / "config.toml").read_bytes()
+        # Notepad saves UTF-8 with a BOM, or UTF-16 ("Unicode") with one
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return DEFAULT_LANG
     import re

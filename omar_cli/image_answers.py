@@ -13,10 +13,12 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from omar_cli.errors import InputError, NoVisionError
+from omar_cli.errors import InputError, NoVisionError, StoreError
+from omar_cli.i18n import _
 from omar_cli.images import PreparedImage, default_question, text
 from omar_cli.knowledge.codes import CODE_KINDS, Names, code_aliases, mentions, name_rows
 from omar_cli.sources import SourceRef, entry_ref
+from omar_cli.unsaved import saving, tolerant
 
 if TYPE_CHECKING:
     from omar_cli.assistant import AskResult, Assistant
@@ -91,7 +93,11 @@ def ask_about_photos(
     asked = own or default_question(lang)
     store = assistant.store
     _check_before_storing(assistant, asked, session_id, lang)
-    originals = [store.add_media(i.original, i.suffix).sha256 for i in images]
+    try:
+        originals = [store.add_media(i.original, i.suffix).sha256 for i in images]
+    except StoreError:
+        # the question's own storing meets the same failure: `ask` answers and says so
+        originals = []
     meta = {
         "images": [i.to_dict() for i in images],
         "original_media": originals,
@@ -108,7 +114,8 @@ def ask_about_photos(
         images=[i.part for i in images],
         meta=meta,
     )
-    index = assistant.knowledge()
+    with tolerant():  # documents that cannot be read: ask has already said so
+        index = assistant.knowledge()
     lang = result.lang
     linker = CodeLinker(index)
     linked = linker.link(own, lang, "question")
@@ -119,8 +126,13 @@ def ask_about_photos(
     if result.mode == "offline" and not linked:  # the knowledge has nothing to say yet
         reply, sources = _waiting_notice(result, lang), ()
     sources = _with_linked(sources, linked, index, lang)
-    if reply != result.answer or sources != result.sources:  # the store keeps what was shown
-        store.update_message(result.message_id, text=reply, sources=[s.id for s in sources])
+    changed = reply != result.answer or sources != result.sources
+    if changed and result.message_id is not None:  # the store keeps what was shown
+        message_id = result.message_id
+        saving(
+            _("the answer was not saved"),
+            lambda: store.update_message(message_id, text=reply, sources=[s.id for s in sources]),
+        )
     return ImageResult(
         ask=result,
         images=tuple(images),
@@ -129,7 +141,7 @@ def ask_about_photos(
         reply=reply,
         linked=tuple(linked),
         sources=sources,
-        no_vision=isinstance(result.error, NoVisionError),
+        no_vision=_no_vision(result),
     )
 
 
@@ -146,9 +158,15 @@ def _check_before_storing(
         assistant.store.get_session(session_id)  # NotFoundError for an unknown id
 
 
+def _no_vision(result: AskResult) -> bool:
+    return result.error is not None and result.error.kind == NoVisionError.__name__
+
+
 def _waiting_notice(result: AskResult, lang: str) -> str:
-    if isinstance(result.error, NoVisionError):
+    if _no_vision(result):
         return text(lang, "no_vision")
+    if result.question_id is None:  # the store could not keep the photo either
+        return text(lang, "not_kept")
     return text(lang, "queued" if result.queued else "not_analysed")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from omar_cli.errors import InputError
+from omar_cli.i18n import N_, translator
 from omar_cli.llm.model import ImageDetail, ImagePart
 
 if TYPE_CHECKING:
@@ -41,74 +42,49 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "HEIF"})
 STDIN = "-"
 _HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis")
 
-#: every word this module says to the user, in both languages (settings.language picks)
-TEXTS: dict[str, dict[str, str]] = {
-    "es": {
-        "cannot_read": "{label}: no se puede leer ({reason})",
-        "cannot_read_hint": "compruebe la ruta del archivo",
-        "empty": "{label}: el archivo está vacío",
-        "too_big": "{label}: archivo demasiado grande ({size} MB; máximo {limit} MB)",
-        "too_big_hint": "envíe la foto con menos resolución o recórtela",
-        "not_image": "{label}: no es una imagen",
-        "formats_hint": "use una foto JPEG, PNG o WebP",
-        "heic": "{label}: foto HEIC; falta el complemento para leerla",
-        "heic_hint": "instale omar-cli[heic], o ponga la cámara en «Más compatible» (JPEG)",
-        "unsupported": "{label}: formato {format} no admitido",
-        "bomb": "{label}: imagen demasiado grande ({pixels} megapíxeles; máximo {limit})",
-        "damaged": "{label}: imagen truncada o dañada ({reason})",
-        "damaged_hint": "copie la foto de nuevo o tome otra",
-        "stdin_twice": "la entrada estándar (-) solo puede darse una vez",
-        "too_long": "la pregunta es demasiado larga ({length} caracteres; máximo {limit})",
-        "too_long_hint": "pregunte por una cosa cada vez",
-        "default_question": "¿Qué muestra esta foto del variador ACS150 (pantalla, código de "
-        "fallo o alarma, cableado, placa de características) y qué debo hacer?",
-        "queued": "La foto y la pregunta quedan guardadas y en cola: se analizarán con "
-        "`omar sync` cuando haya conexión.",
-        "not_analysed": "La foto no se pudo analizar; queda guardada en la sesión.",
-        "no_vision": "El modelo configurado no acepta imágenes (modelo solo de texto). La foto "
-        "queda en cola para un modelo con visión: configure vision_model y ejecute `omar sync`.",
-        "linked": "En la base de conocimiento",
-        "sent": "Enviado",
-        "ready": "Listo para enviar",
-        "no_key": "no hay clave de API configurada: la foto queda en cola para `omar sync`",
-        "queued_note": "foto en cola (pregunta {id}); ejecute `omar sync` cuando haya conexión",
-    },
-    "en": {
-        "cannot_read": "{label}: cannot read ({reason})",
-        "cannot_read_hint": "check the file's path",
-        "empty": "{label}: the file is empty",
-        "too_big": "{label}: file too large ({size} MB; at most {limit} MB)",
-        "too_big_hint": "send the photo at a lower resolution, or crop it",
-        "not_image": "{label}: not an image",
-        "formats_hint": "use a JPEG, PNG or WebP photo",
-        "heic": "{label}: HEIC photo; the plug-in to read it is missing",
-        "heic_hint": "install omar-cli[heic], or set the camera to 'Most compatible' (JPEG)",
-        "unsupported": "{label}: unsupported format {format}",
-        "bomb": "{label}: image too large ({pixels} megapixels; at most {limit})",
-        "damaged": "{label}: truncated or damaged image ({reason})",
-        "damaged_hint": "copy the photo again or take another one",
-        "stdin_twice": "standard input (-) can be given only once",
-        "too_long": "the question is too long ({length} characters; at most {limit})",
-        "too_long_hint": "ask about one thing at a time",
-        "default_question": "What does this photo of the ACS150 drive show (display, fault or "
-        "alarm code, wiring, rating plate), and what should I do?",
-        "queued": "The photo and the question are stored and queued: `omar sync` will analyse "
-        "them when there is a connection.",
-        "not_analysed": "The photo could not be analysed; it is kept in the session.",
-        "no_vision": "The configured model takes no images (a text-only model). The photo stays "
-        "queued for a model with vision: set vision_model, then run `omar sync`.",
-        "linked": "In the knowledge base",
-        "sent": "Sent",
-        "ready": "Ready to send",
-        "no_key": "no API key configured: the photo stays queued for `omar sync`",
-        "queued_note": "photo queued (question {id}); run `omar sync` when online",
-    },
+#: every word this module says to the user; ``text`` gives it in the reader's language
+TEXTS: dict[str, str] = {
+    "cannot_read": N_("{label}: cannot read ({reason})"),
+    "cannot_read_hint": N_("check the file's path"),
+    "empty": N_("{label}: the file is empty"),
+    "too_big": N_("{label}: file too large ({size} MB; at most {limit} MB)"),
+    "too_big_hint": N_("send the photo at a lower resolution, or crop it"),
+    "not_image": N_("{label}: not an image"),
+    "formats_hint": N_("use a JPEG, PNG or WebP photo"),
+    "heic": N_("{label}: HEIC photo; the plug-in to read it is missing"),
+    "heic_hint": N_("install omar-cli[heic], or set the camera to 'Most compatible' (JPEG)"),
+    "unsupported": N_("{label}: unsupported format {format}"),
+    "bomb": N_("{label}: image too large ({pixels} megapixels; at most {limit})"),
+    "damaged": N_("{label}: truncated or damaged image ({reason})"),
+    "damaged_hint": N_("copy the photo again or take another one"),
+    "stdin_twice": N_("standard input (-) can be given only once"),
+    "too_long": N_("the question is too long ({length} characters; at most {limit})"),
+    "too_long_hint": N_("ask about one thing at a time"),
+    "default_question": N_(
+        "What does this photo of the ACS150 drive show (display, fault or alarm code, wiring, "
+        "rating plate), and what should I do?"
+    ),
+    "queued": N_(
+        "The photo and the question are stored and queued: `omar sync` will analyse them "
+        "when there is a connection."
+    ),
+    "not_analysed": N_("The photo could not be analysed; it is kept in the session."),
+    "not_kept": N_("The photo could not be analysed, nor kept: the warning below says why."),
+    "no_vision": N_(
+        "The configured model takes no images (a text-only model). The photo stays queued "
+        "for a model with vision: set vision_model, then run `omar sync`."
+    ),
+    "linked": N_("In the knowledge base"),
+    "sent": N_("Sent"),
+    "ready": N_("Ready to send"),
+    "no_key": N_("no API key configured: the photo stays queued for `omar sync`"),
+    "queued_note": N_("photo queued (question {id}); run `omar sync` when online"),
 }
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    """One of TEXTS in ``lang`` (English for a language without texts), filled in."""
-    return TEXTS.get(lang, TEXTS["en"])[key].format(**values)
+    """One of TEXTS in ``lang`` (English for a language without a catalogue), filled in."""
+    return translator(lang).gettext(TEXTS[key]).format(**values)
 
 
 def default_question(lang: str) -> str:

@@ -224,6 +224,12 @@ def unknown_block(unknown: Sequence[UnknownCode]) -> str:
     lines = ["NOT IN THE KNOWLEDGE BASE (do not give these codes a meaning):"]
     for code in unknown:
         near = ", ".join(code.suggestions) if code.suggestions else "none"
+        if code.kind == "typecode":  # every rating is in the knowledge: no such model
+            lines.append(
+                f"- {code.code} is not an existing ACS150 type code (no such model); say so "
+                f"first and give it no ratings. Most similar existing ratings: {near}."
+            )
+            continue
         lines.append(
             f"- {code.code} is not in the knowledge base and must not be given a meaning; "
             f"say so first. Nearest known ids: {near}."

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from omar_cli.clock import utc_now
 from omar_cli.settings import Settings
@@ -115,13 +115,40 @@ class Services:
         keys = {self.settings.api_key, *(p.api_key for p in all_profiles(self.settings))}
         return tuple(k for k in keys if k)
 
+    def _store_for_answers(self) -> SessionStore:
+        """The store, or a stand-in that fails each use when it cannot be opened: an
+        answer never waits on the store (omar_cli.unsaved)."""
+        from omar_cli.errors import StoreError
+
+        try:
+            return self.store
+        except StoreError as exc:
+            from omar_cli.unsaved import UnopenedStore
+
+            return cast("SessionStore", UnopenedStore(exc))
+
+    def _knowledge_for_answers(self) -> KnowledgeIndex:
+        """All the knowledge, or the built-in part when the user's documents cannot be
+        read, noted as left out of the answer."""
+        from omar_cli.errors import StoreError
+
+        try:
+            return self.knowledge
+        except StoreError as exc:
+            from omar_cli.i18n import _
+            from omar_cli.unsaved import tolerate
+
+            if not tolerate(_("your documents were left out of the answer"), exc):
+                raise
+            return self.codes
+
     @cached_property
     def assistant(self) -> Assistant:
         from omar_cli.assistant import Assistant
 
         return Assistant(
-            store=self.store,
-            knowledge=lambda: self.knowledge,
+            store=self._store_for_answers(),
+            knowledge=self._knowledge_for_answers,
             chat=self.chat,
             settings=self.settings,
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import ConfigError
+from omar_cli.i18n import N_, UI_LANGS, _
 
 if TYPE_CHECKING:
     from omar_cli.profiles import Profile
@@ -56,18 +57,26 @@ class Setting:
 
 
 def _seconds(raw: str) -> float:
-    value = float(raw)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
     # nan compares false with everything, so the bounds are written to let it fail
     if not (0 < value <= 3600):
-        raise ValueError("must be a number of seconds above 0 and at most 3600")
+        raise ValueError(_("must be a number of seconds above 0 and at most 3600"))
     return value
 
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        value = int(raw)
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1  # not a whole number: refused with the range below
         if not low <= value <= high:
-            raise ValueError(f"must be a whole number from {low} to {high}")
+            raise ValueError(
+                _("must be a whole number from {low} to {high}").format(low=low, high=high)
+            )
         return value
 
     return parse
@@ -76,9 +85,9 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
 def _text(raw: str) -> str:
     value = raw.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     if not value.isprintable():
-        raise ValueError("must not contain control characters")
+        raise ValueError(_("must not contain control characters"))
     return value
 
 
@@ -93,10 +102,10 @@ def _optional_url(raw: str) -> str | None:
         return None
     # urlsplit silently drops tabs and newlines, so a pasted URL is checked before it
     if not value.isprintable() or any(ch.isspace() for ch in value):
-        raise ValueError("must not contain spaces, newlines or control characters")
+        raise ValueError(_("must not contain spaces, newlines or control characters"))
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
+        raise ValueError(_("must be an http:// or https:// URL with a host"))
     parts.port  # noqa: B018 -- raises ValueError for a port out of range
     _check_host(parts.hostname, bracketed="[" in parts.netloc)
     return value
@@ -113,13 +122,15 @@ def _check_host(host: str, *, bracketed: bool) -> None:
         return
     labels = host.rstrip(".").split(".")
     if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(f"{host!r} is not a valid host name")
+        raise ValueError(_("{host} is not a valid host name").format(host=repr(host)))
 
 
 def _language(raw: str) -> str:
+    # Only the languages the interface speaks: a setting the messages would silently
+    # ignore (fr gave English) is refused, as `--lang fr` is.
     value = raw.strip().lower()
-    if len(value) != 2 or not value.isalpha() or not value.isascii():
-        raise ValueError("must be a two-letter ISO 639-1 code such as es or en")
+    if value not in UI_LANGS:
+        raise ValueError(_("must be one of: {choices}").format(choices=", ".join(UI_LANGS)))
     return value
 
 
@@ -146,34 +157,42 @@ def _env_name(raw: str) -> str | None:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("model", _text, "gpt-4o-mini", "OMAR_MODEL", "chat model"),
-    Setting("vision_model", _text, "gpt-4o-mini", "OMAR_VISION_MODEL", "model for photos"),
-    Setting("transcription_model", _text, "whisper-1", "OMAR_TRANSCRIPTION_MODEL", "speech model"),
-    Setting("language", _language, "es", "OMAR_LANGUAGE", "transcription language (ISO 639-1)"),
+    Setting("model", _text, "gpt-4o-mini", "OMAR_MODEL", N_("chat model")),
+    Setting("vision_model", _text, "gpt-4o-mini", "OMAR_VISION_MODEL", N_("model for photos")),
+    Setting(
+        "transcription_model", _text, "whisper-1", "OMAR_TRANSCRIPTION_MODEL", N_("speech model")
+    ),
+    Setting(
+        "language",
+        _language,
+        "es",
+        "OMAR_LANGUAGE",
+        N_("language of the messages and of transcription (es or en)"),
+    ),
     Setting(
         "base_url",
         _optional_url,
         None,
         "OPENAI_BASE_URL",
-        "OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio)",
+        N_("OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio)"),
     ),
-    Setting("timeout", _seconds, 30.0, "OMAR_TIMEOUT", "seconds per API request"),
+    Setting("timeout", _seconds, 30.0, "OMAR_TIMEOUT", N_("seconds per API request")),
     Setting(
-        "max_retries", _int_between(0, 10), 2, "OMAR_MAX_RETRIES", "retries on 429/5xx/network"
+        "max_retries", _int_between(0, 10), 2, "OMAR_MAX_RETRIES", N_("retries on 429/5xx/network")
     ),
     Setting(
         "session_idle_minutes",
         _int_between(0, 60 * 24 * 366),  # at most a year: a timedelta overflows long before
         30,
         "OMAR_SESSION_IDLE_MINUTES",
-        "continue the last session if active this recently",
+        N_("continue the last session if active this recently"),
     ),
     Setting(
         "context_chars",
         _int_between(0, 1_000_000),
         6000,
         "OMAR_CONTEXT_CHARS",
-        "prompt budget for knowledge excerpts (characters)",
+        N_("prompt budget for knowledge excerpts (characters)"),
     ),
     Setting(
         "profile",
@@ -252,43 +271,72 @@ def resolve_paths(env: Mapping[str, str]) -> Paths:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot read config file {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
+    text = decode_config(raw, path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"config file {path} is not valid TOML: {exc}",
-            hint=f"fix it by hand or remove it (omar config path shows {path})",
+            _("config file {path} is not valid TOML: {error}").format(path=path, error=exc),
+            hint=_("fix it by hand or remove it (omar config path shows {path})").format(path=path),
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    return data
+
+
+def decode_config(raw: bytes, path: Path) -> str:
+    """The config file's text: UTF-8, with or without the BOM Notepad adds, or UTF-16 with
+    its BOM (Notepad's "Unicode"); anything else is refused saying what it is."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in raw:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    raise ConfigError(
+        _("config file {path} is not UTF-8 text").format(path=path),
+        hint=_("save it again as UTF-8 (in Notepad: Save as, Encoding UTF-8)"),
+    )
 
 
 def parse_value(key: str, raw: Any, where: str) -> Any:
     """Validate one value from the config file, the environment or `config set`."""
     if key.lower() in SECRET_KEYS:
         raise ConfigError(
-            f"{where}: the API key is never stored in a file",
-            hint="set the OPENAI_API_KEY environment variable instead",
+            _("{where}: the API key is never stored in a file").format(where=where),
+            hint=_("set the OPENAI_API_KEY environment variable instead"),
         )
     setting = SETTINGS_BY_KEY.get(key)
     if setting is None:
         known = ", ".join(SETTINGS_BY_KEY)
-        raise ConfigError(f"{where}: unknown setting '{key}'", hint=f"known settings: {known}")
+        raise ConfigError(
+            _("{where}: unknown setting {key}").format(where=where, key=repr(key)),
+            hint=_("known settings: {known}").format(known=known),
+        )
     try:
         return setting.parse(str(raw))
     except ValueError as exc:
-        raise ConfigError(f"{where}: bad value for '{key}': {raw!r} ({exc})") from None
+        raise ConfigError(
+            _("{where}: bad value for {key}: {value} ({reason})").format(
+                where=where, key=repr(key), value=repr(raw), reason=exc
+            )
+        ) from None
 
 
 def _api_key(raw: str) -> str | None:
     key = raw.strip()  # a pasted key often drags a newline or a space along
     if key and not (key.isascii() and key.isprintable() and " " not in key):
         raise ConfigError(
-            "$OPENAI_API_KEY contains characters a key cannot have",
-            hint="copy the key again, without spaces or accents",
+            _("$OPENAI_API_KEY contains characters a key cannot have"),
+            hint=_("copy the key again, without spaces or accents"),
         )
     return key or None
 
@@ -321,7 +369,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_file: bool = T
     for key, raw in file_values.items():
         if key in ("profiles", "profile_order"):
             continue
-        values[key] = parse_value(key, raw, f"config file {paths.config_file}")
+        values[key] = parse_value(key, raw, _("config file {path}").format(path=paths.config_file))
         origins[key] = "config"
     for setting in SETTINGS:
         raw_env = env.get(setting.env)
@@ -366,4 +414,8 @@ def write_config_data(path: Path, data: Mapping[str, Any]) -> None:
     try:
         atomic_write_bytes(path, tomli_w.dumps(dict(data)).encode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
+        raise ConfigError(
+            _("cannot write config file {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc
+            )
+        ) from None

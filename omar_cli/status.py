@@ -6,15 +6,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import OmarError
+from omar_cli.i18n import N_
 
 if TYPE_CHECKING:
     from omar_cli.services import Services
 
 
+DEFAULT_ENDPOINT = "https://api.openai.com/v1"
+#: how OMAR reaches a model, in one wording for every line that speaks of the key or the
+#: endpoint (the same rule as Services.chat: without a key only a local server answers)
+ACCESS = {
+    "api_key": N_("API key set"),
+    "local_endpoint": N_("local endpoint, no key needed"),
+    "offline": N_("no API key (set OPENAI_API_KEY): offline answers only"),
+}
+
+
 @dataclass(frozen=True)
 class StatusReport:
     api_key: str | None  # masked
+    access: str  # a key of ACCESS
     endpoint: str
+    endpoint_default: bool  # no base_url: OpenAI's own endpoint
     models: dict[str, str]
     endpoint_ok: bool | None  # None: not checked
     endpoint_latency_ms: float | None
@@ -51,13 +64,13 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
             ok = True
         except OmarError as exc:
             ok, problem = False, exc.message
-    elif check_endpoint:
-        problem = "no API key configured (set OPENAI_API_KEY); offline answers only"
     stats = svc.store.stats()
     return StatusReport(
         profiles=profiles,
         api_key=settings.masked_key(),
-        endpoint=_without_credentials(settings.base_url) or "https://api.openai.com/v1 (default)",
+        access="offline" if chat is None else "api_key" if settings.api_key else "local_endpoint",
+        endpoint=_without_credentials(settings.base_url) or DEFAULT_ENDPOINT,
+        endpoint_default=not settings.base_url,
         models={
             "chat": settings.model,
             "vision": settings.vision_model,

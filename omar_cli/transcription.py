@@ -18,7 +18,7 @@ transcripts are joined (``audio_files.upload_clips``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,8 +34,9 @@ from omar_cli.audio_files import (
     upload_clips,
     vocabulary_prompt,
 )
-from omar_cli.errors import ApiError, AuthError, InputError, OmarError
+from omar_cli.errors import ApiError, AuthError, InputError
 from omar_cli.i18n import _
+from omar_cli.results import Problem
 from omar_cli.store import Review
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ class VoiceResult:
     stop_reason: str | None = None
     kept_at: str | None = None  # where the recording stays when it is not stored
     ask: AskResult | None = None
-    error: OmarError | None = field(default=None, compare=False)
+    #: why the voice note was not transcribed (the answer's own is ``ask.error``)
+    error: Problem | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = self.ask.to_dict() if self.ask is not None else {}
@@ -166,7 +168,7 @@ class VoiceNotes:
             self.store.update_message(
                 message.id, status="pending" if queued else "failed", error=exc.message
             )
-            return replace(base, queued=queued, error=exc)
+            return replace(base, queued=queued, error=Problem.of(exc))
         result = replace(base, **done)
         if on_transcript is not None and result.transcript is not None:
             on_transcript(result.transcript)

@@ -1,22 +1,21 @@
 """The assistant and the CLI against the in-memory ScriptedModel: domain rules without HTTP.
 
-Each test module that uses these declares the two small fixtures itself (see
-tests/test_assistant.py): a knowledge cache shared by the whole test session, so the index is
-built once (it is keyed by a fingerprint of the entries, so sharing is safe), and a fresh
-``ScriptedModel`` per test.
+Each test module that uses these declares a ``model`` fixture (a fresh ``ScriptedModel`` per
+test, see tests/test_assistant.py); the knowledge cache is conftest's ``knowledge_cache``,
+shared by the whole test session so the index is built once.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import IO, Any, cast
 
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
 from omar_cli.cli.context import AppState
-from omar_cli.cli.output import Output
+from omar_cli.environment import Environment
 from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.services import Services
 from omar_cli.settings import load_settings
@@ -35,14 +34,21 @@ class ScriptedCli:
         self.model = model
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        # the runner swaps sys.stdout/stderr during the run: write to whichever is current
-        output = Output(stdout=_Current("stdout"), stderr=_Current("stderr"))  # type: ignore[arg-type]
-        state = AppState(services=scripted_services(self.model), output=output)
+        # the runner swaps the standard streams during the run: use whichever is current
+        env = Environment.create(
+            stdin=cast("IO[str]", _Current("stdin")),
+            stdout=cast("IO[str]", _Current("stdout")),
+            stderr=cast("IO[str]", _Current("stderr")),
+            stdin_isatty=False,
+            stdout_isatty=False,
+            stderr_isatty=False,
+        )
+        state = AppState.for_env(env, scripted_services(self.model))
         return CliRunner().invoke(app, list(args), input=input, obj=state)
 
 
 class _Current:
-    """sys.stdout or sys.stderr as they are at each call, not as they were when built."""
+    """sys.stdin, stdout or stderr as they are at each call, not as they were when built."""
 
     def __init__(self, name: str) -> None:
         self._name = name

@@ -34,11 +34,6 @@ from omar_cli.store import SessionStore
 Run = Callable[..., Result]
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def omar(
     fake_openai: FakeOpenAIServer, knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch
@@ -132,7 +127,7 @@ def test_question_from_stdin(scripted: ScriptedCli, model: ScriptedModel) -> Non
 def test_empty_question_is_an_input_error(omar: Run) -> None:
     result = omar("ask", "   ")
     assert result.exit_code == ExitCode.INPUT
-    assert result.stderr.startswith("omar: error: the question is empty")
+    assert result.stderr.startswith("omar: error: la pregunta está vacía")
 
 
 def test_session_continues_then_new_then_chosen(
@@ -246,7 +241,7 @@ def test_no_network_then_sync_sends_pending(
 def test_sync_without_key_is_a_clear_error(isolated_dirs: Path) -> None:
     result = CliRunner().invoke(app, ["sync"])
     assert result.exit_code == ExitCode.NO_API_KEY
-    assert result.stderr.startswith("omar: error: no API key")
+    assert result.stderr.startswith("omar: error: no hay clave de API")
 
 
 def test_cut_stream_keeps_partial_answer(

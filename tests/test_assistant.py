@@ -13,6 +13,7 @@ from omar_cli.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    ExitCode,
     InputError,
     NetworkError,
     RateLimitError,
@@ -22,16 +23,12 @@ from omar_cli.errors import (
 from omar_cli.llm.model import ChatMessage, ChatResult, ImagePart, TextPart
 from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.prompt import EARLIER_PHOTO, PHOTO_ONLY_QUESTION, SYSTEM_PROMPT
+from omar_cli.results import Problem
 from omar_cli.services import Services
 
 #: the smallest valid PNG header and a JPEG start: enough for the type to be read
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
-
-
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
 
 
 @pytest.fixture
@@ -104,7 +101,7 @@ def test_ctrl_c_mid_answer_keeps_the_partial_text(svc: Services, model: Scripted
 
 
 def test_an_empty_question_is_refused(svc: Services) -> None:
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="vacía"):
         svc.assistant.ask("  \n")
 
 
@@ -127,7 +124,7 @@ def test_a_failure_that_may_pass_answers_offline_and_keeps_the_question(
 ) -> None:
     model.enqueue_error(error)
     result = svc.assistant.ask("Se dispara por sobrecorriente al arrancar")
-    assert (result.mode, result.queued, result.error) == ("offline", True, error)
+    assert (result.mode, result.queued, result.error) == ("offline", True, Problem.of(error))
     assert result.answer and result.sources
     assert [m.text for m in svc.store.pending()] == ["Se dispara por sobrecorriente al arrancar"]
     question = svc.store.get_message(result.question_id)
@@ -140,7 +137,8 @@ def test_a_rejected_request_answers_offline_and_fails_the_question(
     model.enqueue_error(BadRequestError("model 'x' not found"))
     result = svc.assistant.ask("hola")
     assert (result.mode, result.queued) == ("offline", False)
-    assert isinstance(result.error, BadRequestError)
+    assert result.error is not None and result.error.type == "bad_request"
+    assert result.error.code == ExitCode.BAD_REQUEST and "'x'" in result.error.message
     assert svc.store.pending() == []
     assert svc.store.get_message(result.question_id).status == "failed"
 
@@ -155,7 +153,7 @@ def test_an_empty_answer_is_a_server_failure(
 ) -> None:
     script(model)
     result = svc.assistant.ask("Cortocircuito en el cable del motor")
-    assert isinstance(result.error, ServerError)
+    assert result.error is not None and result.error.kind == "ServerError"
     assert result.mode == "offline" and result.queued and "[F0004]" in result.answer
 
 
@@ -298,7 +296,7 @@ def test_a_queued_photo_question_is_synced_with_its_photo(
 
 
 def test_what_is_not_an_image_is_refused(svc: Services) -> None:
-    with pytest.raises(InputError, match="not a JPEG"):
+    with pytest.raises(InputError, match="no es una imagen JPEG"):
         svc.assistant.ask("foto", images=[ImagePart.from_bytes(b"%PDF-1.7")])
 
 

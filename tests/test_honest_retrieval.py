@@ -241,3 +241,36 @@ def test_another_makers_or_family_drive_is_never_answered_as_ours(
     assert index._plan(query).named == []
     assert index.unknown_codes(query) == []
     assert all(hit.match == "weak" for hit in search(index, query))
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("old yaskawa died so we put in the abb, now it trips", False),
+        ("el yaskawa viejo murio, pusimos el abb y ahora se apaga", False),
+        ("the yaskawa on the next line trips on overcurrent", True),
+        ("replaced the abb acs880 with a yaskawa", True),
+    ],
+)
+def test_the_abb_that_replaced_another_makers_drive_is_ours(text: str, other: bool) -> None:
+    from omar_cli.knowledge.products import about_other_product
+
+    assert about_other_product(text) is other
+
+
+def test_rating_rows_a_question_cannot_tell_apart_stand_as_one(index: KnowledgeIndex) -> None:
+    """ "monofásico" fits every 1-phase row alike: one row, then the topics they share."""
+    query = "puedo conectar un motor de 220 a un variador monofasico"
+    found = [hit.id for hit in search(index, query)]
+    assert sum(1 for i in found[:3] if i.startswith("rating-")) == 1
+    assert {"typecode", "sizing-drive-selection"} <= set(found[:3])
+
+
+def test_story_words_and_shorthand(index: KnowledgeIndex) -> None:
+    """When it happened says nothing; "max freq" is the maximum frequency."""
+    assert [w.word for w in index._plan("ayer funcionaba perfecto y hoy no arranca").words] == [
+        "funcionaba",
+        "arranca",
+    ]
+    assert search(index, "max freq")[0].id == "2008"
+    assert search(index, "tiempo de accel")[0].id in ("2202", "2205")

@@ -47,6 +47,7 @@ IMAGE_KEYS = {
     "new_session",
     "queued",
     "error",
+    "not_saved",
     "question",
     "default_question",
     "linked",
@@ -66,11 +67,6 @@ SENT_IMAGE_KEYS = {
     "orientation_applied",
     "metadata_removed",
 }
-
-
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
 
 
 @pytest.fixture
@@ -177,7 +173,7 @@ def test_a_text_only_endpoint_is_reported_and_the_photo_waits(
     result = omar("image", str(photo))
     assert result.exit_code == ExitCode.BAD_REQUEST
     assert "no acepta imágenes" in result.stdout
-    assert "cannot read images" in result.stderr
+    assert "no puede leer imágenes" in result.stderr
     (pending,) = store(isolated_dirs).pending()
     assert pending.media and pending.meta["default_question"] is True
     # sync against the same endpoint keeps it queued and says why

@@ -33,12 +33,8 @@ from omar_cli.images import (
     target_size,
 )
 from omar_cli.llm.scripted import ScriptedModel
+from omar_cli.results import Problem
 from omar_cli.services import Services
-
-
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
 
 
 @pytest.fixture
@@ -270,7 +266,7 @@ def test_a_network_failure_keeps_the_photo_queued(svc: Services, model: Scripted
     model.enqueue_error(NetworkError("cannot reach the endpoint"))
     result = ask_about_photos(svc.assistant, [prepared(camera_jpeg())], "¿Qué es?", lang="es")
     assert result.ask.queued and "en cola" in result.reply
-    assert isinstance(result.ask.error, NetworkError)
+    assert result.ask.error == Problem.of(NetworkError("cannot reach the endpoint"))
 
 
 def test_an_endpoint_without_vision_is_named_and_the_photo_stays_queued(
@@ -283,7 +279,7 @@ def test_an_endpoint_without_vision_is_named_and_the_photo_stays_queued(
     assert svc.store.get_message(result.ask.question_id).status == "pending"
     model.enqueue_error(NoVisionError("still no vision"))
     report = svc.assistant.sync()
-    assert isinstance(report.error, NoVisionError) and report.remaining == 1
+    assert report.error == Problem.of(NoVisionError("still no vision")) and report.remaining == 1
     assert [m.id for m in svc.store.pending()] == [result.ask.question_id]
 
 

@@ -17,6 +17,8 @@ from omar_cli.knowledge.index import KnowledgeIndex, UnknownCodeError, fingerpri
 from omar_cli.knowledge.lang import detect_lang, query_words
 from omar_cli.knowledge.model import Entry, LangText, Source
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
+
 SRC = (Source(doc="ACS150 User's Manual", page="130", ref="S1"),)
 
 

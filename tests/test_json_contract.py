@@ -47,6 +47,7 @@ ASK = {
     "conflict_note",
     "offline_answer",
     "error",
+    "not_saved",
 }
 MESSAGE = {
     "id",
@@ -154,11 +155,6 @@ SETTING = {"value", "origin", "env"}
 JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
     monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
@@ -261,7 +257,9 @@ def test_status(omar: ScriptedCli) -> None:
     keys(
         doc,
         "api_key",
+        "access",
         "endpoint",
+        "endpoint_default",
         "models",
         "endpoint_ok",
         "endpoint_latency_ms",
@@ -314,7 +312,7 @@ def test_look_ups(omar: ScriptedCli, command: str, code: str) -> None:
 
 def test_search_and_codes(omar: ScriptedCli) -> None:
     found = run(omar, "search", "sobretensión al frenar")
-    keys(found, "query", "lang", "hits", "unknown_codes")
+    keys(found, "query", "lang", "hits", "unknown_codes", "warnings")
     assert found["hits"] and all(
         set(h) == {"id", "kind", "title", "text", "score", "confidence", "source", "match"}
         for h in found["hits"]
@@ -432,6 +430,58 @@ def test_voice_commands(
     assert [set(d) for d in doc["devices"]] == [DEVICE]
 
 
+REVIEW_ROW = {"id", "created_at", "updated_at", "duration_s", "title", "first_question", "codes"}
+REVIEW_ROW |= {"photos", "recordings", "pending", "approved", "rejected", "edited"}
+
+
+def test_review(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    asked = run(omar, "ask", "F0002")
+    for command in (("review",), ("review", "list")):
+        listed = run(omar, *command)
+        keys(listed, "sessions")
+        assert [set(s) for s in listed["sessions"]] == [REVIEW_ROW]
+    shown = run(omar, "review", "show", asked["session_id"][:12])
+    keys(shown, "session", "messages", "damaged")
+    assert all(set(m) == MESSAGE for m in shown["messages"])
+    item = asked["message_id"]
+    for verdict in (("approve", item), ("reject", item), ("edit", item, "--text", "Otra.")):
+        done = run(omar, "review", *verdict)
+        keys(done, "item")
+        assert set(done["item"]) == MESSAGE and set(done["item"]["review"]) == REVIEW
+
+
+def test_review_import(omar: ScriptedCli, model: ScriptedModel, tmp_path: Path) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    run(omar, "ask", "F0002")
+    bundle = tmp_path / "equipo.omar"
+    assert omar("review", "export", "--bundle", str(bundle)).exit_code == 0
+    doc = run(omar, "review", "import", str(bundle))
+    keys(doc, "imported")
+    assert set(doc["imported"]) == {
+        "sessions_added",
+        "sessions_merged",
+        "messages_added",
+        "reviews_updated",
+        "media_added",
+        "conflicts",
+    }
+
+
+def test_review_rm(omar: ScriptedCli, model: ScriptedModel) -> None:
+    model.enqueue("Sobretensión [F0002].")
+    asked = run(omar, "ask", "F0002")
+    doc = run(omar, "review", "rm", asked["session_id"], "--yes")
+    keys(doc, "removed")
+    assert set(doc["removed"]) == {"sessions", "media"}
+
+
+def test_note(omar: ScriptedCli) -> None:
+    doc = run(omar, "note", "F0002 resuelto alargando 2203")
+    keys(doc, "note")
+    assert set(doc["note"]) == MESSAGE and set(doc["note"]["review"]) == REVIEW
+
+
 def test_every_command_with_json_is_pinned_here() -> None:
     """A new command with --json must join this module."""
     import typer.main
@@ -471,5 +521,14 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "record-and-transcribe",
         "transcribe",
         "devices",
+        "review",
+        "review list",
+        "review show",
+        "review approve",
+        "review reject",
+        "review edit",
+        "review import",
+        "review rm",
+        "note",
     }
     assert found == pinned

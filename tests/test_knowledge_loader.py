@@ -11,6 +11,8 @@ from omar_cli.errors import ConfigError, ExitCode
 from omar_cli.knowledge.loader import KnowledgeError, builtin_dir, load_entries
 from omar_cli.knowledge.model import Entry
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
+
 # ---------------------------------------------------------------- the real built-in base
 
 

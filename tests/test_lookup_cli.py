@@ -58,7 +58,7 @@ def test_unknown_code_exits_not_found_with_suggestions() -> None:
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["error"]["type"] == "not_found"
     assert doc["error"]["suggestions"]
-    assert result.stderr.startswith("omar: error: unknown fault")
+    assert result.stderr.startswith("omar: error: fallo desconocido")
 
 
 def test_search_json_hits_best_first() -> None:

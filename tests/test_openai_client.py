@@ -35,6 +35,8 @@ from omar_cli.llm.openai_client import (
     token_limit_field,
 )
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
+
 KEY = "sk-test-ZZ9-plural-z-alpha-4242"
 MODEL = "gpt-4o-mini"
 MESSAGES = [

@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
 from omar_cli.errors import ConfigError
+from omar_cli.i18n import _
 from omar_cli.settings import load_settings
 from omar_cli.store import SessionStore
 
@@ -248,7 +249,7 @@ def test_status_shows_each_profiles_health(
     assert (local["name"], local["ok"], local["context_window"]) == ("local", True, 2048)
     assert CLOUD_KEY not in json.dumps(doc)
     text = omar("status")
-    assert "profile local" in text.stdout and "profile cloud" in text.stdout
+    assert "perfil local" in text.stdout and "perfil cloud" in text.stdout
 
 
 # ------------------------------------------------------------------ fitting the request
@@ -321,17 +322,16 @@ def test_context_exceeded_is_retried_once_smaller(
 def test_context_still_exceeded_says_so(
     home: Path, omar: Run, fake_openai: FakeOpenAIServer
 ) -> None:
-    from omar_cli import i18n
+    from omar_cli.llm.openai_client import _MODEL_HINT
 
-    i18n.set_language("en")
     write_config(home, one_local_profile(fake_openai.base_url))
     fake_openai.enqueue_error(400, LLAMA_CPP_TOO_LONG, times=2)
     result = omar("ask", "--new", "¿Qué significa el fallo F0001?", "--json")
     doc = as_json(result)
     assert doc["mode"] == "offline" and len(fake_openai.requests) == 2
-    assert "too long for the context" in doc["error"]["message"]
+    assert "demasiado larga para el contexto" in doc["error"]["message"]  # Spanish, the default
     assert "context_window" in doc["error"]["hint"]
-    assert "model name" not in doc["error"]["hint"]
+    assert doc["error"]["hint"] not in (_MODEL_HINT, _(_MODEL_HINT))  # not "check the model name"
 
 
 def test_fit_request_trims_history_first_and_never_below_the_safety_rule() -> None:

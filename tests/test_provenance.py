@@ -21,11 +21,6 @@ from omar_cli.store import Usage
 JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
     monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))

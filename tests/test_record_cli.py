@@ -26,11 +26,6 @@ from omar_cli.store import SessionStore
 Run = Callable[..., Result]
 
 
-@pytest.fixture(scope="session")
-def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("knowledge-cache")
-
-
 @pytest.fixture
 def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
     monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))

@@ -9,6 +9,8 @@ import pytest
 from omar_cli.errors import ConfigError
 from omar_cli.settings import load_settings, mask_secret, write_config_value
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # Spanish: test_config_cli.py
+
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
@@ -110,6 +112,10 @@ def test_config_unset_restores_default(tmp_path: Path) -> None:
         ("base_url", "http://localhost:99999/v1"),
         ("base_url", "ftp://host/v1"),
         ("language", "spanish"),
+        ("language", "fr"),
+        ("timeout", "-5"),
+        ("timeout", "soon"),
+        ("max_retries", "two"),
         ("max_retries", "99"),
         ("timeout", "0"),
     ],

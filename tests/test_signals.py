@@ -25,7 +25,10 @@ from omar_cli.llm.scripted import ScriptedModel
 from omar_cli.settings import load_settings
 from omar_cli.store import SessionStore
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals"),
+    pytest.mark.usefixtures("english_messages"),  # the messages it reads
+]
 
 PIECES = ["Primero aísle ", "la alimentación. ", *[f"Paso {n}. " for n in range(100)]]
 

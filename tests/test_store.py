@@ -20,6 +20,8 @@ from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.store import MIGRATIONS, Migration, SessionStore, Usage, session_files, storage
 from omar_cli.store.migrations import read_schema
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
+
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 25, 12, 35, 1, tzinfo=UTC)
 

@@ -1,7 +1,9 @@
 """The terminal as it is at the cabinet: 80 columns, pipes, a cp1252 console, typed codes.
 
-Every test runs the real `omar` in a subprocess: on a pseudo-terminal where the width or
-the prompt matters, piped where scripts read it.
+The real `omar` runs in a subprocess where the process is the point: on a pseudo-terminal
+where the width matters, piped where the console's encoding or a closed pipe does. What only
+depends on the arguments, the language or typed answers runs in-process, through the same
+``Environment`` a real run builds (tests/cli_support.py): same parsing, same output, no start-up.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import in_process
 from fake_openai import FakeOpenAIServer
 from terminal import run_on_terminal
+from typer.testing import CliRunner
+
+from omar_cli.cli.app import app
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 QUESTION = "El variador muestra F0002 al frenar, ¿qué reviso?"
@@ -120,20 +126,20 @@ def test_help_into_head_exits_zero() -> None:
     ],
 )
 def test_codes_typed_unquoted(args: tuple[str, ...], entry: str) -> None:
-    result = piped(*args, "--json")
+    result = in_process(*args, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["entry"]["id"] == entry
 
 
 def test_an_unknown_name_typed_unquoted_is_named_whole() -> None:
-    result = piped("alarm", "DEVICE", "OVERTEMP")
+    result = in_process("alarm", "DEVICE", "OVERTEMP")
     assert result.returncode == 3
-    assert "'DEVICE OVERTEMP'" in result.stderr.decode("utf-8")
+    assert "'DEVICE OVERTEMP'" in result.stderr
 
 
 def test_the_interface_follows_the_language_setting() -> None:
-    spanish = piped("show", "F9999").stderr.decode("utf-8")
-    english = piped("show", "F9999", env={"OMAR_LANGUAGE": "en"}).stderr.decode("utf-8")
+    spanish = in_process("show", "F9999").stderr
+    english = in_process("show", "F9999", env={"OMAR_LANGUAGE": "en"}).stderr
     assert spanish.startswith("omar: error: ninguna entrada tiene el id 'F9999'")
     assert english.startswith("omar: error: no entry has the id 'F9999'")
     assert "omar: hint: closest ids:" in english
@@ -142,25 +148,28 @@ def test_the_interface_follows_the_language_setting() -> None:
 def test_removing_a_document_asks_in_spanish_and_takes_si(tmp_path: Path) -> None:
     doc = tmp_path / "notas.md"
     doc.write_text("# Frenado\n\nLa resistencia se calienta.\n", encoding="utf-8")
-    added = json.loads(piped("knowledge", "add", str(doc), "--json").stdout)
+    added = json.loads(in_process("knowledge", "add", str(doc), "--json").stdout)
     doc_id = added["document"]["id"]
-    kept = run_on_terminal("knowledge", "remove", doc_id, typed="quizá\nno\n")
+    kept = in_process("knowledge", "remove", doc_id, typed="quizá\nno\n")
     assert kept.returncode == 1 and "no se ha quitado nada" in kept.stderr
     assert "¿Quitar" in kept.stderr and "[s/N]" in kept.stderr and "responda s" in kept.stderr
-    assert doc_id in piped("knowledge", "list").stdout.decode("utf-8")
-    gone = run_on_terminal("knowledge", "remove", doc_id, typed="sí\n")
+    assert doc_id in in_process("knowledge", "list").stdout
+    refused = in_process("knowledge", "remove", doc_id)  # no terminal to ask on, no --yes
+    assert refused.returncode == 2 and doc_id in in_process("knowledge", "list").stdout
+    gone = run_on_terminal("knowledge", "remove", doc_id, typed="sí\n")  # a real terminal
     assert gone.returncode == 0, gone.stderr
     assert "quitado" in gone.screen
-    assert doc_id not in piped("knowledge", "list").stdout.decode("utf-8")
+    assert doc_id not in in_process("knowledge", "list").stdout
 
 
 def test_help_is_in_spanish_by_default_and_english_on_request() -> None:
-    spanish = piped("--help").stdout.decode("utf-8")
+    # Typer prints help itself, to the runner's stdout rather than the Environment's
+    spanish = CliRunner().invoke(app, ["--help"]).stdout
     assert "asistente de campo" in spanish and "Opciones" in spanish
     assert "Mostrar esta ayuda y salir." in spanish
-    fault = piped("fault", "--help").stdout.decode("utf-8")
+    fault = CliRunner().invoke(app, ["fault", "--help"]).stdout
     assert "Ejemplo: omar fault F0002" in fault and "[obligatorio]" in fault
-    english = piped("fault", "--help", env={"OMAR_LANGUAGE": "en"}).stdout.decode("utf-8")
+    english = CliRunner().invoke(app, ["fault", "--help"], env={"OMAR_LANGUAGE": "en"}).stdout
     assert "Example: omar fault F0002" in english and "Options" in english
 
 
@@ -185,7 +194,7 @@ def test_an_online_answer_on_a_terminal_fits_and_has_one_safety_note(
 def test_document_sizes_are_worded_for_one_and_many(tmp_path: Path) -> None:
     one = tmp_path / "una.md"
     one.write_text("# Frenado\n\nLa resistencia se calienta.\n", encoding="utf-8")
-    out = piped("knowledge", "add", str(one)).stdout.decode("utf-8")
+    out = in_process("knowledge", "add", str(one)).stdout
     assert "(markdown, 1 sección, 1 fragmento)" in out
-    english = piped("knowledge", "list", env={"OMAR_LANGUAGE": "en"}).stdout.decode("utf-8")
+    english = in_process("knowledge", "list", env={"OMAR_LANGUAGE": "en"}).stdout
     assert "(markdown, 1 section, added " in english

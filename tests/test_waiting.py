@@ -20,6 +20,8 @@ from omar_cli.llm.model import ChatMessage
 from omar_cli.llm.openai_client import ApiConfig, OpenAIChat
 from omar_cli.store import SessionStore
 
+pytestmark = pytest.mark.usefixtures("english_messages")  # the messages it reads
+
 MESSAGES = [ChatMessage.of("user", "What does fault F0001 mean?")]
 #: time the test itself may add around the measured call (thread hand-offs, a slow CI box)
 MARGIN = 0.6

@@ -29,7 +29,7 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
 Key = tuple[str, str | None]  # msgid (``context\x04msgid`` with a context), msgid_plural
 HELP = "help"  # the context of `--help` texts (docstrings and help= strings)
 #: commands whose modules are not converted yet: their help may stay English for now
-HELP_UNCONVERTED = frozenset({"config", "status", "sessions", "sync"})
+HELP_UNCONVERTED: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from omar_cli import __version__
 from omar_cli.cli.context import AppState, command_name
+from omar_cli.environment import Environment
 from omar_cli.errors import ExitCode, Interrupted, OmarError, UsageError
 from omar_cli.i18n import _
 
@@ -110,11 +111,10 @@ def _debug(ctx: Any) -> bool:
 
 
 def report_error(ctx: Any, exc: OmarError) -> None:
+    from omar_cli.cli.render import render_error
+
     obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
-    out = obj.output
-    if out.json_mode:
-        out.emit_json({"error": exc.to_dict()}, ok=False)
-    out.error_lines(exc)
+    render_error(obj.output, exc)
 
 
 app = typer.Typer(
@@ -147,8 +147,8 @@ def root(
 
     Example: omar fault F0002
     """
-    if ctx.obj is None:
-        ctx.obj = AppState()
+    if ctx.obj is None:  # built here, once per run; a test may have passed its own
+        ctx.obj = AppState.for_env(Environment.create())
     ctx.obj.debug = debug
 
 
@@ -161,15 +161,20 @@ def _register() -> None:
         image,
         knowledge,
         lookup,
+        note,
         record,
+        review,
+        review_data,
+        review_queue,
         sessions,
         show,
         status,
         sync,
     )
 
-    for module in (ask, image, record, lookup, show, codes, sync, sessions, status):
+    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review, note):
         module.register(app)
+    del review_queue, review_data  # their commands join the review group on import
     app.add_typer(config.app, name="config")
     app.add_typer(knowledge.app, name="knowledge")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +10,7 @@ import typer
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.cli.output import Output
 from omar_cli.cli.profile_option import ProfileOption, use_profile
+from omar_cli.cli.render import render_result
 from omar_cli.cli.signals import signals_as_interrupt
 from omar_cli.errors import OmarError
 from omar_cli.i18n import N_, _, translator
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.status import Status
 
-    from omar_cli.assistant import AskResult
+    from omar_cli.environment import Environment
+    from omar_cli.results import AskResult
 
 
 def register(app: typer.Typer) -> None:
@@ -60,27 +61,33 @@ def ask(
     use_profile(st, profile)
     if model:
         st.svc.settings = st.svc.settings.with_overrides(model=model)
-    text = _read_question(question)
-    if text is None and (not sys.stdin.isatty() or json_out):
+    text = _read_question(st.env, question)
+    if text is None and (not st.env.stdin_isatty or json_out):
         raise typer.BadParameter(_("no question given (pass it as an argument or with -)"))
     with signals_as_interrupt(st):
         if text is None:
             _chat_loop(st, session=session, new=new, offline=offline)
             return
-        result = _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
-    if result.error is not None:
-        raise typer.Exit(int(result.error.code))
+        _ask_once(st, text, session=session, new=new, offline=offline, queue=queue)
 
 
-def _read_question(words: list[str] | None) -> str | None:
-    if words == ["-"] or (not words and not sys.stdin.isatty()):
-        return sys.stdin.read()
+def _read_question(env: Environment, words: list[str] | None) -> str | None:
+    if words == ["-"] or (not words and not env.stdin_isatty):
+        return env.read_all()
     return " ".join(words) if words else None
 
 
 def _ask_once(
-    st: AppState, text: str, *, session: str | None, new: bool, offline: bool, queue: bool
+    st: AppState,
+    text: str,
+    *,
+    session: str | None,
+    new: bool,
+    offline: bool,
+    queue: bool,
+    exit: bool = True,
 ) -> AskResult:
+    """Ask, stream and render one question; with ``exit``, a problem ends the command."""
     out = st.output
     svc = st.svc
     if not offline and svc.chat() is None:
@@ -95,7 +102,7 @@ def _ask_once(
             queue=queue,
             on_delta=stream.write if stream else None,
         )
-    _render(out, result, streamed=bool(stream and stream.started))
+    _render(out, result, streamed=bool(stream and stream.started), exit=exit)
     return result
 
 
@@ -114,19 +121,26 @@ def frame_words(lang: str) -> dict[str, str]:
     return {key: tr.gettext(text) for key, text in WORDS.items()}
 
 
-def _render(out: Output, result: AskResult, *, streamed: bool) -> None:
+def _render(out: Output, result: AskResult, *, streamed: bool, exit: bool = False) -> None:
+    """The answer through ``render_result``; with ``exit``, its problem ends the command
+    (other commands that show an answer among more output, e.g. a recording's, pass none)."""
     words = frame_words(result.lang)
-    if out.json_mode:
-        out.emit_json(result, ok=result.error is None)
-    else:
-        _render_text(out, result, streamed=streamed, words=words)
+    notes, after = [], []
     if result.unknown_citations:
-        out.note(words["unknown"].format(ids=", ".join(result.unknown_citations)))
-    if result.error is not None:
-        out.error_lines(result.error)
+        notes.append(words["unknown"].format(ids=", ".join(result.unknown_citations)))
     if result.queued:
         note = _("question {id} kept pending; run `omar sync` when online")
-        out.note(note.format(id=result.question_id))
+        after.append(note.format(id=result.question_id))
+    render_result(
+        out,
+        result,
+        problem=result.error,
+        warning=result.not_saved,
+        text=lambda: _render_text(out, result, streamed=streamed, words=words),
+        notes=notes,
+        after=after,
+        exit=exit,
+    )
 
 
 def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
@@ -246,14 +260,16 @@ def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -
         out.stderr.write("omar> ")
         out.stderr.flush()
         try:
-            text = input()
+            text = st.env.read_line()
         except EOFError:  # Ctrl-D
             out.err("")
             return
         if not text.strip() or text.strip() in ("exit", "quit", "salir"):
             return
         try:
-            result = _ask_once(st, text, session=session, new=new, offline=offline, queue=False)
+            result = _ask_once(
+                st, text, session=session, new=new, offline=offline, queue=False, exit=False
+            )
         except OmarError as exc:
             out.error_lines(exc)
             continue

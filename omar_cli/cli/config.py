@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state
+from omar_cli.i18n import N_, _
 
 
 def _config_file() -> Path:
@@ -17,6 +18,14 @@ def _config_file() -> Path:
 
     return resolve_paths(os.environ).config_file
 
+
+#: where a value came from, as `config show` words it (--json keeps the plain names)
+ORIGINS = {
+    "default": N_("default"),
+    "config": N_("config file"),
+    "env": N_("environment"),
+    "flag": N_("flag"),
+}
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,7 +52,7 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
         for s in SETTINGS
     }
     key_info = {
-        "value": settings.masked_key() or "not set",
+        "value": settings.masked_key() or _("not set"),
         "origin": "env",
         "env": "OPENAI_API_KEY",
     }
@@ -53,10 +62,13 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
         )
         return
     for key, row in {**rows, "api_key": key_info}.items():
-        st.output.out(f"{key} = {row['value']!r}  ({row['origin']}; ${row['env']})")
+        where = ORIGINS.get(str(row["origin"]), str(row["origin"]))
+        origin = _(where)
+        st.output.out(f"{key} = {row['value']!r}  ({origin}; ${row['env']})")
 
 
-@app.command("set")
+# ignore_unknown_options: `config set timeout -5` is a value to refuse, not an option
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name, e.g. model.")],
@@ -75,7 +87,9 @@ def set_(
     if json_out:
         st.output.emit_json({"key": key, "value": stored, "file": str(path)})
     else:
-        st.output.out(f"{key} = {stored!r}  (written to {path})")
+        st.output.out(
+            _("{key} = {value}  (written to {path})").format(key=key, value=repr(stored), path=path)
+        )
 
 
 @app.command("unset")
@@ -96,7 +110,7 @@ def unset(
     if json_out:
         st.output.emit_json({"key": key, "file": str(path)})
     else:
-        st.output.out(f"{key} removed from {path}")
+        st.output.out(_("{key} removed from {path}").format(key=key, path=path))
 
 
 @app.command("path")

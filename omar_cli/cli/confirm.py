@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def confirm(out: Output, question: str, *, read: Callable[[], str] | None = None) -> bool:
     """Ask ``question`` until the answer is yes (s, sí, si, y, yes) or no (n, no, or just
     Enter: the safe default). End of input is a no."""
-    reader = read or input
+    reader = read or out.env.read_line
     while True:
         out.stderr.write(_("{question} [s/N] ").format(question=question))
         out.stderr.flush()

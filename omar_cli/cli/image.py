@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +10,7 @@ import typer
 
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.profile_option import ProfileOption, use_profile
+from omar_cli.cli.render import render_result
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
@@ -73,7 +73,7 @@ def image(
         st.svc.settings = st.svc.settings.with_overrides(vision_model=model)
     lang = st.svc.settings.language
     # every photo is read and checked before anything is stored or sent
-    prepared = prepare_images(read_sources(paths, sys.stdin.buffer, lang), detail.value, lang)
+    prepared = prepare_images(read_sources(paths, st.env.stdin_bytes(), lang), detail.value, lang)
     if not offline and st.svc.chat() is None:
         out.note(text(lang, "no_key"))
     from omar_cli.cli.ask import _Streamer  # the same live view as `omar ask`
@@ -91,30 +91,30 @@ def image(
             on_delta=stream.write if stream else None,
         )
     _render(out, result, streamed=bool(stream and stream.started))
-    if result.ask.error is not None:
-        raise typer.Exit(int(result.ask.error.code))
 
 
 def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
     from omar_cli.images import text
 
     ask = result.ask
-    if out.json_mode:
-        out.emit_json(result, ok=ask.error is None)
-    else:
-        _render_text(out, result, streamed=streamed)
     label = text(ask.lang, "sent" if ask.mode == "online" else "ready")
-    for sent in result.images:
-        info = sent.sent
-        out.note(
-            f"{label}: {sent.label} → {info.width}×{info.height} px, "
-            f"{info.bytes / 1000:.0f} kB (original {sent.original_width}×{sent.original_height}, "
-            f"{len(sent.original) / 1e6:.1f} MB)"
-        )
-    if ask.error is not None:
-        out.error_lines(ask.error)
-    if ask.queued:
-        out.note(text(ask.lang, "queued_note", id=ask.question_id))
+    notes = [
+        f"{label}: {sent.label} → {sent.sent.width}×{sent.sent.height} px, "
+        f"{sent.sent.bytes / 1000:.0f} kB "
+        f"(original {sent.original_width}×{sent.original_height}, "
+        f"{len(sent.original) / 1e6:.1f} MB)"
+        for sent in result.images
+    ]
+    after = [text(ask.lang, "queued_note", id=ask.question_id)] if ask.queued else []
+    render_result(
+        out,
+        result,
+        problem=ask.error,
+        warning=ask.not_saved,
+        text=lambda: _render_text(out, result, streamed=streamed),
+        notes=notes,
+        after=after,
+    )
 
 
 def _render_text(out: Output, result: ImageResult, *, streamed: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -81,7 +80,7 @@ def remove(
     st = state(ctx, json_mode=json_out)
     doc = st.svc.library.find(ref)  # an unknown id fails here, before any question
     if not yes:
-        if not sys.stdin.isatty():
+        if not st.env.stdin_isatty:
             raise UsageError(_("refusing to remove a document without --yes"), hint=_("add --yes"))
         question = _("Remove {id} {title}?").format(id=doc.id, title=repr(doc.title))
         if not confirm(st.output, question):

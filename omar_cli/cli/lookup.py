@@ -9,12 +9,13 @@ import typer
 
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import Output
-from omar_cli.errors import InputError
+from omar_cli.errors import InputError, StoreError
 from omar_cli.i18n import N_, _, translator
 from omar_cli.text import clean_text
 
 if TYPE_CHECKING:
-    from omar_cli.knowledge.index import Hit
+    from omar_cli.cli.context import AppState
+    from omar_cli.knowledge.index import Hit, KnowledgeIndex
     from omar_cli.knowledge.model import Entry
 
 LangOpt = Annotated[
@@ -107,24 +108,44 @@ def search(
     query = clean_text(" ".join(text)).strip()
     if not query:
         raise InputError(_("the search text is empty"), hint=_('example: omar search "F0002"'))
-    language = checked_lang(lang) if lang else st.svc.knowledge.detect_lang(query)
-    hits = st.svc.knowledge.search(query, lang=language, limit=limit)
-    unknown = st.svc.knowledge.unknown_codes(query)
+    index, unread = _searchable(st)
+    language = checked_lang(lang) if lang else index.detect_lang(query)
+    hits = index.search(query, lang=language, limit=limit)
+    unknown = index.unknown_codes(query)
     out = st.output
     if json_out:
         codes = [{"code": u.code, "suggestions": list(u.suggestions)} for u in unknown]
         doc = {"query": query, "lang": language, "hits": [_hit(h) for h in hits]}
-        out.emit_json({**doc, "unknown_codes": codes})
-        return
-    if unknown:
-        from omar_cli.knowledge.offline import unknown_code_line
+        warnings = [unread.message] if unread else []
+        out.emit_json({**doc, "unknown_codes": codes, "warnings": warnings})
+    else:
+        if unknown:
+            from omar_cli.knowledge.offline import unknown_code_line
 
-        for code in unknown:
-            out.note(unknown_code_line(code, language))
-    if not hits:
-        out.note(_("no matches; try the code the panel shows or other words"))
-        return
-    weak_label = "posiblemente relacionado" if language == "es" else "possibly related"
+            for code in unknown:
+                out.note(unknown_code_line(code, language))
+        if not hits:
+            out.note(_("no matches; try the code the panel shows or other words"))
+        else:
+            _print_hits(out, hits, language)
+    if unread is not None:  # answered, but from less than asked: the exit code says so
+        raise typer.Exit(int(unread.code))
+
+
+def _searchable(st: AppState) -> tuple[KnowledgeIndex, StoreError | None]:
+    """The whole knowledge, or the built-in part when the user's documents cannot be read
+    (an unreadable data folder must not stop a look-up), with the reason."""
+    try:
+        return st.svc.knowledge, None
+    except StoreError as exc:
+        st.output.warn(
+            _("your documents were left out of the search: {problem}").format(problem=exc.message)
+        )
+        return st.svc.codes, exc
+
+
+def _print_hits(out: Output, hits: list[Hit], language: str) -> None:
+    weak_label = translator(language).gettext("possibly related")
     width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
         head = f"[{hit.id}] {hit.entry.name} — {hit.title}"

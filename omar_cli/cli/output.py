@@ -1,8 +1,9 @@
 """Where results and messages go: stdout for results only, stderr for everything else.
 
-Rich is used only when the stream is a terminal (and it honours NO_COLOR); piped output is
-plain text. `--json` output is one object per command: the payload's keys at top level plus
-``schema`` (envelope version), ``command`` and ``ok``. A contract test pins this shape.
+Rich is used only when the stream is a terminal (or FORCE_COLOR is set; NO_COLOR takes the
+colours away), as the injected ``Environment`` says; piped output is plain text. `--json`
+output is one object per command: the payload's keys at top level plus ``schema`` (envelope
+version), ``command`` and ``ok``. A contract test pins this shape.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from omar_cli.environment import Environment
 from omar_cli.i18n import _
+from omar_cli.results import Problem
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from omar_cli.errors import OmarError
@@ -26,26 +31,56 @@ JSON_SCHEMA = 1
 MIN_SECRET_LENGTH = 8
 
 
-@dataclass
 class Output:
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    json_mode: bool = False
-    #: the running command as the JSON envelope names it ("fault", "knowledge add")
-    command: str = "omar"
-    #: strings that must never be printed (the API key); replaced before anything is written
-    secrets: tuple[str, ...] = ()
-    #: where errors are also appended, one line each, for a later look at what went wrong
-    error_log: Path | None = None
-    stdout_closed: bool = False
+    """Results to stdout, everything else to stderr, as the run's ``Environment`` says.
+
+    Whether stdout is styled, its width and its colours come from the environment, decided
+    once when it was built; only ``json_mode`` (set by the command) changes the rendering.
+    """
+
+    def __init__(
+        self,
+        env: Environment | None = None,
+        *,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        json_mode: bool = False,
+        command: str = "omar",
+        secrets: tuple[str, ...] = (),
+        error_log: Path | None = None,
+    ) -> None:
+        if env is None:
+            # Streams alone (tests written before the Environment): stdin is whichever
+            # sys.stdin is current when read, as a test runner swaps it for each run.
+            stdin = cast("IO[str]", _CurrentStdin())
+            env = Environment.create(stdin=stdin, stdout=stdout, stderr=stderr)
+        elif stdout is not None or stderr is not None:
+            raise TypeError("give the streams in the Environment, or no Environment")
+        self.env = env
+        self.json_mode = json_mode
+        #: the running command as the JSON envelope names it ("fault", "knowledge add")
+        self.command = command
+        #: strings that must never be printed (the API key); replaced before anything is written
+        self.secrets = secrets
+        #: where errors are also appended, one line each, for a later look at what went wrong
+        self.error_log = error_log
+        self.stdout_closed = False
+
+    @property
+    def stdout(self) -> IO[str]:
+        return self.env.stdout
+
+    @property
+    def stderr(self) -> IO[str]:
+        return self.env.stderr
 
     @property
     def rich_stdout(self) -> bool:
-        return _isatty(self.stdout) and not self.json_mode
+        return self.env.styled_stdout and not self.json_mode
 
     @property
     def rich_stderr(self) -> bool:
-        return _isatty(self.stderr)
+        return self.env.stderr_isatty
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -71,25 +106,35 @@ class Output:
         write_safely(self.stderr, self.redact(text) + "\n")
         self.stderr.flush()
 
-    def error_lines(self, exc: OmarError) -> None:
-        self.err(_("omar: error: {message}").format(message=exc.message))
-        if exc.hint:
-            self.err(_("omar: hint: {hint}").format(hint=exc.hint))
-        self._log_error(exc)
+    def error_lines(self, error: OmarError | Problem) -> None:
+        """The one-line error and its hint on stderr, and a line in the error log."""
+        problem = error if isinstance(error, Problem) else Problem.of(error)
+        self.err(_("omar: error: {message}").format(message=problem.message))
+        if problem.hint:
+            self.err(_("omar: hint: {hint}").format(hint=problem.hint))
+        self._log_error(problem)
 
-    def _log_error(self, exc: OmarError) -> None:
+    def _log_error(self, problem: Problem) -> None:
         if self.error_log is None:
             return
-        from datetime import UTC, datetime
-
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        line = self.redact(f"{stamp} exit={int(exc.code)} {exc.code.name}: {exc.message}")
+        stamp = self.env.now().isoformat(timespec="seconds")
+        kind = problem.type.upper()
+        line = self.redact(f"{stamp} exit={problem.code} {kind}: {problem.message}")
         try:
             self.error_log.parent.mkdir(parents=True, exist_ok=True)
             with self.error_log.open("a", encoding="utf-8") as fh:
                 fh.write(line.replace("\n", " ") + "\n")
         except OSError:
             pass  # a log that cannot be written must never hide the error itself
+
+    def warn_error(self, error: OmarError | Problem) -> None:
+        """A failure that did not stop the result (an answer the store could not keep):
+        a warning and its hint, logged like an error."""
+        problem = error if isinstance(error, Problem) else Problem.of(error)
+        self.warn(problem.message)
+        if problem.hint:
+            self.err(_("omar: hint: {hint}").format(hint=problem.hint))
+        self._log_error(problem)
 
     def note(self, text: str) -> None:
         self.err(f"omar: {text}")
@@ -101,8 +146,11 @@ class Output:
     @property
     def width(self) -> int | None:
         """Columns of the terminal stdout is, None when piped (piped text is never wrapped)."""
-        if not _isatty(self.stdout):
+        if not self.env.stdout_isatty:
             return None
+        columns = self.env.vars.get("COLUMNS", "")
+        if columns.isdigit():
+            return max(int(columns), 20)
         import shutil
 
         return max(shutil.get_terminal_size((80, 24)).columns, 20)
@@ -123,17 +171,36 @@ class Output:
         from rich.console import Console
 
         stream = cast("IO[str]", _SafeStream(self.stdout))
-        return Console(file=stream, no_color="NO_COLOR" in os.environ, highlight=False)
+        return Console(
+            file=stream,
+            force_terminal=self.env.styled_stdout,
+            no_color=self.env.no_color,
+            highlight=False,
+            _environ=dict(self.env.vars),
+        )
 
     def err_console(self) -> Console:
         from rich.console import Console
 
         stream = cast("IO[str]", _SafeStream(self.stderr))
-        return Console(file=stream, no_color="NO_COLOR" in os.environ, highlight=False)
+        return Console(
+            file=stream,
+            force_terminal=self.env.stderr_isatty,
+            no_color=self.env.no_color,
+            highlight=False,
+            _environ=dict(self.env.vars),
+        )
 
     def emit_json(self, payload: Any, *, ok: bool = True) -> None:
         body = {"schema": JSON_SCHEMA, "command": self.command, "ok": ok, **to_jsonable(payload)}
         self.out(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def local_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A stored moment (kept in UTC) as the user's clock on the wall shows it; --json keeps
+    ISO 8601 with the offset instead."""
+    local = moment.astimezone()  # the store's moments are all aware, so this is exact
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -222,6 +289,13 @@ class _SafeStream:
         return getattr(self._stream, name)
 
 
+class _CurrentStdin:
+    """``sys.stdin`` as it is at each use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdin, name)
+
+
 def silence(stream: IO[str]) -> None:
     # Point the broken descriptor at /dev/null so Python's flush at exit stays quiet.
     try:
@@ -229,10 +303,3 @@ def silence(stream: IO[str]) -> None:
         os.dup2(devnull, stream.fileno())
     except (OSError, ValueError):
         pass  # not a real file descriptor (an in-memory stream): nothing more to do
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

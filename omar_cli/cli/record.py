@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from contextlib import nullcontext
 from pathlib import Path
@@ -19,6 +18,7 @@ from omar_cli.i18n import _
 if TYPE_CHECKING:
     from omar_cli.audio import Progress, Recording
     from omar_cli.cli.output import Output
+    from omar_cli.environment import Environment
     from omar_cli.transcription import AudioFacts, VoiceOptions, VoiceResult
 
 LanguageOption = Annotated[
@@ -86,7 +86,7 @@ def record_and_transcribe(
     voice = _options(st, language, ask, new, session, offline)  # refused before recording
     path = _new_recording_path(svc.settings.paths.data / "recordings", svc.clock())
     meter = _LiveMeter(st.output, path)
-    with _EnterWatcher() as enter:
+    with _EnterWatcher(st.env) as enter:
         recorder = Recorder(
             svc.audio_input or open_input_stream,
             stop_requested=enter.pressed,
@@ -259,9 +259,12 @@ def _new_recording_path(folder: Path, now: Any) -> Path:
 
 
 class _EnterWatcher:
-    """Enter on standard input stops the recording (read in a thread; EOF stops nothing)."""
+    """Enter on standard input stops the recording (read in a thread; EOF stops nothing).
 
-    def __init__(self) -> None:
+    The input is the run's Environment's, so a test presses Enter by typing "\\n"."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
         self._pressed = threading.Event()
 
     def __enter__(self) -> _EnterWatcher:
@@ -276,7 +279,7 @@ class _EnterWatcher:
 
     def _watch(self) -> None:
         try:
-            line = sys.stdin.readline()
+            line = self.env.stdin.readline()
         except (OSError, ValueError):
             return
         if line.endswith("\n"):

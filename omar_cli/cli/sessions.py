@@ -7,6 +7,20 @@ from typing import Annotated
 import typer
 
 from omar_cli.cli.context import JsonOption, state
+from omar_cli.cli.output import local_time
+from omar_cli.i18n import N_, _, ngettext
+
+#: stored words (role, status, mode) as the text view names them; --json keeps them as stored
+WORDS = {
+    "user": N_("question"),
+    "assistant": N_("answer"),
+    "pending": N_("pending"),
+    "answered": N_("answered"),
+    "failed": N_("failed"),
+    "incomplete": N_("incomplete"),
+    "offline": N_("offline"),
+    "online": N_("online"),
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -40,12 +54,15 @@ def sessions(
             out.emit_json({"sessions": found})
             return
         if not found:
-            out.note("no sessions yet; ask something with omar ask")
+            out.note(_("no sessions yet; ask something with omar ask"))
         for s in found:
             question = _printable(" ".join((s.first_question or "").split())[:60])
-            pending = f", {s.pending} pending" if s.pending else ""
-            when = s.updated_at.strftime("%Y-%m-%d %H:%M")
-            out.out(f"{s.id}  {when}  {s.messages} msgs{pending}  {question}")
+            count = ngettext("{n} message", "{n} messages", s.messages).format(n=s.messages)
+            if s.pending:
+                count += ", " + ngettext("{n} pending", "{n} pending", s.pending).format(
+                    n=s.pending
+                )
+            out.out(out.fold(f"{s.id}  {local_time(s.updated_at)}  {count}  {question}"))
         return
     detail = session_detail(store, session_id)
     for unreadable in detail.damaged:
@@ -54,9 +71,18 @@ def sessions(
         out.emit_json(detail)
         return
     for m in detail.messages:
-        extra = ", ".join(dict.fromkeys(filter(None, [m.status, m.mode, m.model])))
-        out.out(f"--- {m.id}  {m.role}  ({_printable(extra)})  {m.created_at:%Y-%m-%d %H:%M:%S}")
+        words = [_word(m.status), _word(m.mode), m.model]
+        extra = ", ".join(dict.fromkeys(filter(None, words)))
+        when = local_time(m.created_at, seconds=True)
+        out.out(f"--- {m.id}  {_word(m.role)}  ({_printable(extra)})  {when}")
         out.out(_printable(m.text.rstrip()) + "\n")
+
+
+def _word(stored: str | None) -> str | None:
+    if stored is None:
+        return None
+    word = WORDS.get(str(stored))
+    return _(word) if word else str(stored)
 
 
 def _printable(text: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from omar_cli.errors import Interrupted
+from omar_cli.i18n import _
 
 if TYPE_CHECKING:
     from omar_cli.cli.context import AppState
@@ -27,7 +28,7 @@ class Stopped(KeyboardInterrupt):
 
         self.signum = signum
         #: what the kept partial answer records as its error
-        self.reason = f"stopped by {signal.Signals(signum).name}"
+        self.reason = _("stopped by {signal}").format(signal=signal.Signals(signum).name)
         super().__init__(self.reason)
 
 
@@ -64,7 +65,10 @@ def signals_as_interrupt(st: AppState) -> Iterator[None]:
 
 
 def _report(st: AppState, stopped: Stopped) -> None:
-    error = Interrupted(stopped.reason, hint="what was stored is kept; omar sync completes it")
-    if st.output.json_mode:
-        st.output.emit_json({"error": {**error.to_dict(), "code": 128 + stopped.signum}}, ok=False)
-    st.output.error_lines(error)
+    from dataclasses import replace
+
+    from omar_cli.cli.render import render_error
+    from omar_cli.results import Problem
+
+    error = Interrupted(stopped.reason, hint=_("what was stored is kept; omar sync completes it"))
+    render_error(st.output, replace(Problem.of(error), code=128 + stopped.signum))

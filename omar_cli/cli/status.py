@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from omar_cli.cli.context import JsonOption, state
+from omar_cli.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from omar_cli.status import StatusReport
 
 
 def register(app: typer.Typer) -> None:
@@ -30,48 +34,64 @@ def status(
     report = gather_status(st.svc, check_endpoint=not no_check)
     # From the report: reading the whole store a second time would double the wait.
     for path in report.store["damaged"]:
-        st.output.warn(f"session store file is damaged: {path}")
+        st.output.warn(_("session store file is damaged: {path}").format(path=path))
     out = st.output
     if json_out:
         out.emit_json(report)
         return
-    if report.endpoint_ok:
-        health = f"answers ({report.endpoint_latency_ms} ms)"
-    elif report.endpoint_ok is None and not report.endpoint_error:
-        health = "not checked"
-    else:
-        health = f"NOT reachable: {report.endpoint_error}"
-    store = report.store
-    latency = store["avg_latency_ms"]
-    rows = [
-        ("API key", report.api_key or "not set (offline answers only)"),
-        ("endpoint", report.endpoint),
-        ("endpoint health", health),
-        ("models", ", ".join(f"{k}={v}" for k, v in report.models.items())),
-        ("store", f"{store['path']} ({store['size_bytes'] / 1024:.1f} KiB)"),
-        ("sessions", str(store["sessions"])),
-        ("messages", f"{store['messages']} ({store['pending']} pending)"),
-        ("avg answer latency", f"{latency:.0f} ms" if latency is not None else "n/a"),
-    ]
-    for profile in report.profiles:
-        rows.append((f"profile {profile['name']}", _profile_line(profile)))
-    if store["damaged"]:
-        rows.append(("damaged files", ", ".join(store["damaged"])))
-    if store["rebuilt"]:
-        rows.append(("rebuilt sessions", ", ".join(store["rebuilt"])))
-    width = max(len(k) for k, _ in rows)
+    rows = _rows(report)
+    width = max(len(k) for k, _v in rows)
     for key, value in rows:
         out.out(f"{key.ljust(width)}  {value}")
 
 
+def _rows(report: StatusReport) -> list[tuple[str, str]]:
+    from omar_cli.status import ACCESS
+
+    access = _(ACCESS[report.access])
+    endpoint = report.endpoint
+    if report.endpoint_default:
+        endpoint = _("{url} (default)").format(url=endpoint)
+    store = report.store
+    latency = store["avg_latency_ms"]
+    pending = ngettext("{n} pending", "{n} pending", store["pending"]).format(n=store["pending"])
+    rows = [
+        (_("API key"), f"{report.api_key} ({access})" if report.api_key else access),
+        (_("endpoint"), endpoint),
+        (_("endpoint health"), _health(report)),
+        (_("models"), ", ".join(f"{k}={v}" for k, v in report.models.items())),
+        (_("store"), f"{store['path']} ({store['size_bytes'] / 1024:.1f} KiB)"),
+        (_("sessions"), str(store["sessions"])),
+        (_("messages"), f"{store['messages']} ({pending})"),
+        (_("avg answer latency"), f"{latency:.0f} ms" if latency is not None else _("n/a")),
+    ]
+    for profile in report.profiles:
+        name = _("profile {name}").format(name=profile["name"])
+        rows.append((name, _profile_line(profile)))
+    if store["damaged"]:
+        rows.append((_("damaged files"), ", ".join(store["damaged"])))
+    if store["rebuilt"]:
+        rows.append((_("rebuilt sessions"), ", ".join(store["rebuilt"])))
+    return rows
+
+
+def _health(report: StatusReport) -> str:
+    if report.endpoint_ok:
+        return _("answers ({ms} ms)").format(ms=report.endpoint_latency_ms)
+    if report.endpoint_error:
+        return _("NOT reachable: {error}").format(error=report.endpoint_error)
+    if report.access == "offline":
+        return _("not contacted (offline answers only)")
+    return _("not checked")
+
+
 def _profile_line(profile: dict[str, Any]) -> str:
     if profile["ok"]:
-        health = f"answers ({profile['latency_ms']} ms)"
+        health = _("answers ({ms} ms)").format(ms=profile["latency_ms"])
     elif profile["error"]:
-        health = f"NOT reachable: {profile['error']}"
+        health = _("NOT reachable: {error}").format(error=profile["error"])
     else:
-        health = "not checked"
-    models = profile["models"]
+        health = _("not checked")
     window = profile["context_window"]
-    size = f", context {window}" if window else ""
-    return f"{profile['endpoint']} ({models['chat']}{size}): {health}"
+    size = _(", context {tokens}").format(tokens=window) if window else ""
+    return f"{profile['endpoint']} ({profile['models']['chat']}{size}): {health}"

@@ -8,7 +8,12 @@ import typer
 
 from omar_cli.cli.context import JsonOption, state, warn_damaged
 from omar_cli.cli.profile_option import ProfileOption, use_profile
+from omar_cli.cli.render import render_result
 from omar_cli.cli.signals import signals_as_interrupt
+from omar_cli.i18n import N_, _, ngettext
+
+#: an item's status as the text view names it; --json keeps the stored word
+STATUS = {"answered": N_("answered"), "failed": N_("failed"), "pending": N_("pending")}
 
 
 def register(app: typer.Typer) -> None:
@@ -39,20 +44,28 @@ def sync(
 
     def progress(done: int, total: int) -> None:
         if total and out.rich_stderr:
-            out.err(f"omar: sending {min(done + 1, total)}/{total}…")
+            out.err(_("omar: sending {n}/{total}…").format(n=min(done + 1, total), total=total))
 
     with signals_as_interrupt(st):  # a partial answer is kept, as with Ctrl-C
         report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
     warn_damaged(st)
-    if json_out:
-        out.emit_json(report, ok=report.error is None)
-    else:
+
+    def text() -> None:
         for item in report.items:
-            out.out(f"--- {item.question_id} ({item.status}): {item.question}")
+            word = STATUS.get(item.status)
+            status = _(word) if word else item.status
+            out.out(out.fold(f"--- {item.question_id} ({status}): {item.question}"))
             out.out((item.answer or item.error or "").rstrip() + "\n")
-        out.out(
-            f"answered {report.answered}, failed {report.failed}, still pending {report.remaining}"
-        )
-    if report.error is not None:
-        out.error_lines(report.error)
-        raise typer.Exit(int(report.error.code))
+        out.out(_totals(report.answered, report.failed, report.remaining))
+
+    render_result(out, report, problem=report.error, text=text)
+
+
+def _totals(answered: int, failed: int, remaining: int) -> str:
+    return ", ".join(
+        [
+            ngettext("{n} answered", "{n} answered", answered).format(n=answered),
+            ngettext("{n} failed", "{n} failed", failed).format(n=failed),
+            ngettext("{n} still pending", "{n} still pending", remaining).format(n=remaining),
+        ]
+    )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from omar_cli.i18n import N_, _
 from omar_cli.knowledge.lang import fold, token_spans, tokens
 from omar_cli.knowledge.model import Entry
 
@@ -214,7 +215,7 @@ def mentions(
             taken.append((found.start, found.end, (ids[0],)))
     seen: set[str] = set()
     result: list[tuple[str, ...]] = []
-    for _, _, named in sorted(taken):  # an entry counts once, where it is first named
+    for _start, _end, named in sorted(taken):  # an entry counts once, where it is first named
         fresh = tuple(i for i in named if i not in seen)
         seen.update(fresh)
         if fresh:
@@ -403,14 +404,19 @@ def code_aliases(entries: Sequence[Entry]) -> dict[str, str]:
 
 
 _COMMANDS = {FAULT: "omar fault", ALARM: "omar alarm", PARAMETER: "omar param"}
+#: where a code of another kind lives, per kind
+_OTHER_KIND = {
+    FAULT: N_("{id} is a fault: {command} {id}"),
+    ALARM: N_("{id} is an alarm: {command} {id}"),
+    PARAMETER: N_("{id} is a parameter: {command} {id}"),
+}
 
 
 def other_kind_hint(ident: str, kind: str) -> str | None:
     """Where a code asked for as another kind lives: "A2010 is an alarm: omar alarm A2010"."""
     if kind not in _COMMANDS:
         return None
-    article = "an" if kind[0] in "aeiou" else "a"
-    return f"{ident} is {article} {kind}: {_COMMANDS[kind]} {ident}"
+    return _(_OTHER_KIND[kind]).format(id=ident, command=_COMMANDS[kind])
 
 
 def numerically_near(ident: str, entries: Iterable[Entry], count: int) -> list[str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import N_, _
 from omar_cli.knowledge import lang as language
 from omar_cli.knowledge.codes import (
     Names,
@@ -58,8 +59,17 @@ _RELATED_SHARE = 0.25  # entries related to a quoted code get this share of the 
 _PHRASE_WEIGHT = 0.5
 #: an entry whose title the question says gets this share of the top score on top of its own
 _TITLE_SHARE = 0.5
+_FAMILY = 3  # this many rating rows scoring alike are one family the question names
+_FAMILY_TOPICS = 2  # the family's shared topics that take the others' places
 _LONGEST_TITLE = 6
-_NOTHING = "nothing close is known; describe the symptom and search instead"
+_NOTHING = N_("nothing close is known; describe the symptom and search instead")
+#: what a look-up says of a code no entry holds, per kind asked for
+_UNKNOWN = {
+    "fault": N_("unknown fault {code}"),
+    "alarm": N_("unknown alarm {code}"),
+    "parameter": N_("unknown parameter {code}"),
+    None: N_("unknown code {code}"),
+}
 
 
 class UnknownCodeError(NotFoundError):
@@ -86,10 +96,42 @@ class Hit:
 
 @dataclass(frozen=True)
 class UnknownCode:
-    """A code named in a question that no entry holds: F0090, A2099, 9999."""
+    """A code named in a question that no entry holds: F0090, A2099, 9999, or a type code
+    of a model that does not exist (ACS150-03x-04A7-4)."""
 
     code: str
     suggestions: tuple[str, ...]  # nearest known ids of the same kind, nearest first
+    kind: str = "code"  # "code", or "typecode" for a type code
+
+
+RATING_PREFIX = "rating-"
+
+
+def type_code(code: str) -> str:
+    """A rating id as the type code on the drive's label (rating-03x-04a7-4 →
+    ACS150-03x-04A7-4); other codes as they are."""
+    if not code.startswith(RATING_PREFIX):
+        return code
+    phase, current, voltage = [*code[len(RATING_PREFIX) :].split("-"), "", "", ""][:3]
+    return f"ACS150-{phase}-{current.upper()}-{voltage}"
+
+
+def _unknown_kind(code: str) -> str:
+    return "typecode" if code.startswith(RATING_PREFIX) else "code"
+
+
+def nearest_ratings(code: str, known: Iterable[str], count: int) -> list[str]:
+    """Existing ratings most like a type code that does not exist: same current and
+    supply first, then the same current, then the same supply (phases and voltage)."""
+    parts = code[len(RATING_PREFIX) :].split("-")
+
+    def likeness(ident: str) -> tuple[int, str]:
+        other = ident[len(RATING_PREFIX) :].split("-")
+        same = [a == b for a, b in zip(parts, other, strict=False)] + [False] * 3
+        return (-(2 * same[1] + same[0] + same[2]), ident)
+
+    ratings = sorted((i for i in known if i.startswith(RATING_PREFIX)), key=likeness)
+    return ratings[:count]
 
 
 @dataclass(frozen=True)
@@ -191,8 +233,35 @@ class KnowledgeIndex:
             self._symptoms_first(scores, plan)
         else:
             self._settings_first(scores, plan.named)
+        self._families(scores, {i for group in plan.named for i in group})
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return self._judged(ranked, plan, lang, limit, titled)
+
+    def _families(self, scores: dict[int, float], named: Collection[str]) -> None:
+        """Rating rows the question cannot tell apart stand as one, beside their topics.
+
+        "monofásico" or "motor de 2 hp" scores every row of a voltage range alike: one row
+        stands for them, and the topics they all relate to (type code, sizing) take the
+        others' places, since the question is about choosing among them.
+        """
+        families: dict[float, list[int]] = {}
+        for row, score in scores.items():
+            entry = self._entries[row]
+            if entry.kind == "rating" and entry.id not in named:
+                families.setdefault(round(score, 3), []).append(row)
+        for score, rows in families.items():
+            if len(rows) < _FAMILY:
+                continue
+            rows.sort()
+            shared = [r for r in self._entries[rows[0]].related]
+            for row in rows[1:]:
+                del scores[row]
+                shared = [r for r in shared if r in self._entries[row].related]
+            for rank, ident in enumerate(shared[:_FAMILY_TOPICS]):
+                topic = self._row.get(ident)
+                if topic is not None:
+                    lifted = score - 0.001 * (rank + 1)
+                    scores[topic] = max(scores.get(topic, 0.0), lifted)
 
     def unknown_codes(self, text: str) -> list[UnknownCode]:
         """Codes named in ``text`` that the knowledge does not hold, nearest known ids each.
@@ -200,7 +269,10 @@ class KnowledgeIndex:
         Numbers that are no codes (figures with a unit, other products' model numbers,
         years) are never reported.
         """
-        return [UnknownCode(code, tuple(self._near(code))) for code in self._plan(text).unknown]
+        return [
+            UnknownCode(type_code(code), tuple(self._near(code)), kind=_unknown_kind(code))
+            for code in self._plan(text).unknown
+        ]
 
     def named_in(self, text: str) -> list[str]:
         """Ids the text names outright: by code, by a name with a number, or by whole title."""
@@ -211,6 +283,8 @@ class KnowledgeIndex:
         return list(dict.fromkeys(ids))
 
     def _near(self, code: str) -> list[str]:
+        if code.startswith(RATING_PREFIX):
+            return nearest_ratings(code, [e.id for e in self._entries], count=3)
         return numerically_near(code, self._entries, count=3)
 
     def _plan(self, query: str) -> _Plan:
@@ -231,7 +305,9 @@ class KnowledgeIndex:
             blank.append((span.start, span.end))
             code = span.ids[0]
             fresh = code not in unknown and not any(i in known for i in span.ids)
-            if fresh and span.certain and not code.startswith("rating-"):
+            # every ACS150 rating is in the knowledge, so a type code that names none is
+            # a model that does not exist, and is said so (not shown the nearest rating)
+            if fresh and span.certain:
                 unknown.append(code)
         figures = figure_spans(folded)
         words = self._words(folded, blank, figures)
@@ -479,8 +555,11 @@ class KnowledgeIndex:
             suggestions = list(dict.fromkeys([other.id, *suggestions]))[:5]
         hint = other_kind_hint(other.id, other.kind) if other is not None else None
         if hint is None:
-            hint = f"nearest known: {', '.join(suggestions)}" if suggestions else _NOTHING
-        raise UnknownCodeError(f"unknown {kind or 'code'} {raw.strip()!r}", suggestions, hint)
+            near = _("nearest known: {ids}").format(ids=", ".join(suggestions))
+            hint = near if suggestions else _(_NOTHING)
+        unknown = _UNKNOWN.get(kind, _UNKNOWN[None])
+        message = _(unknown).format(code=repr(raw.strip()))
+        raise UnknownCodeError(message, suggestions, hint)
 
     def _resolve(self, raw: str, kind: str | None) -> Entry | None:
         readings = candidates(raw, kind, hex_map=self._hex)

@@ -71,6 +71,18 @@ _FILLER = _words(
     fully completely totally quite almost basically totalmente completamente bastante casi
     """
 )
+# Story-telling: when it happened, that it used to work, what was said and done around it.
+# "ayer funcionaba perfecto y hoy no arranca" is about "funcionaba ... no arranca".
+_STORY = _words(
+    """
+    ayer hoy anoche anteayer semana finde perfecto perfectamente igualito
+    sucede sucedio ocurre ocurrio doy dio dimos meto meti mete meter puse pusimos pusieron
+    viene vienen vino van iba toque toco tocamos jefe cliente
+    yesterday today tonight lunch weekend perfect perfectly fine
+    happens happened happen occurs sits sitting sat died old guy boss customer straight soon
+    around few
+    """
+)
 # Nearly every question names the drive and how its panel "shows" something; as search
 # terms these only add noise ("sale" would match "salida").
 _DOMAIN_ES = _words(
@@ -113,7 +125,23 @@ SYNONYMS = {
     "backwards": "direction",
     "scaling": "scale",
 }
-STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN | _FILLER
+#: Panel and forum shorthand, read as the whole word in each language ("max freq" is
+#: "maximum frequency"); the short form itself still counts where the knowledge uses it.
+ABBREVIATIONS = {
+    "max": ("maxima", "maximum"),
+    "min": ("minima", "minimum"),
+    "freq": ("frecuencia", "frequency"),
+    "frec": ("frecuencia", "frequency"),
+    "accel": ("aceleracion", "acceleration"),
+    "acel": ("aceleracion", "acceleration"),
+    "decel": ("deceleracion", "deceleration"),
+    "desacel": ("deceleracion", "deceleration"),
+    "temp": ("temperatura", "temperature"),
+    "mot": ("motor", "motor"),
+    "nom": ("nominal", "nominal"),
+    "vel": ("velocidad", "speed"),
+}
+STOPWORDS = STOPWORDS_ES | STOPWORDS_EN | STOPWORDS_DOMAIN | _FILLER | _STORY
 
 _ES_MARKS = frozenset("áéíóúñ¿¡")
 # Words that only one of the two languages uses; "a", "no", "me" are shared and ignored.
@@ -234,6 +262,10 @@ def query_words(
             continue
         synonym = SYNONYMS.get(token)
         own = tuple(dict.fromkeys((stem(token, first), stem(token, second))))
+        if token in ABBREVIATIONS:
+            whole = dict(zip(("es", "en"), ABBREVIATIONS[token], strict=True))
+            full = (stem(whole[first], first), stem(whole[second], second))
+            own = tuple(dict.fromkeys((*full, *own)))
         alt = tuple(dict.fromkeys((stem(synonym, first), stem(synonym, second)))) if synonym else ()
         found[token] = (own, alt)
     return [(word, own, alt) for word, (own, alt) in found.items()]

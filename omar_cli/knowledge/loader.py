@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from omar_cli.errors import ConfigError
+from omar_cli.i18n import _
 from omar_cli.knowledge.model import CONFIDENCES, KINDS, LANGS, Entry, LangText, Source
 
 
@@ -69,8 +70,8 @@ def load_entries(directory: Path, cache_dir: Path | None = None) -> list[Entry]:
     """
     if not directory.is_dir():
         raise KnowledgeError(
-            f"knowledge directory not found: {directory}",
-            hint="reinstall omar-cli, or check the path you passed",
+            _("knowledge directory not found: {directory}").format(directory=directory),
+            hint=_("reinstall omar-cli, or check the path you passed"),
         )
     paths = sorted(directory.glob("*.toml"))
     docs = _parse_all(paths, cache_dir)
@@ -80,8 +81,9 @@ def load_entries(directory: Path, cache_dir: Path | None = None) -> list[Entry]:
         for entry in _entries_of(path, docs[path.name]):
             if entry.id in origin:
                 raise KnowledgeError(
-                    f"{path}: duplicate entry id {entry.id!r} "
-                    f"(already defined in {origin[entry.id].name})"
+                    _("{path}: duplicate entry id {id} (already defined in {value})").format(
+                        path=path, id=repr(entry.id), value=origin[entry.id].name
+                    )
                 )
             origin[entry.id] = path
             entries.append(entry)
@@ -89,7 +91,9 @@ def load_entries(directory: Path, cache_dir: Path | None = None) -> list[Entry]:
         for rel in entry.related:
             if rel not in origin:
                 raise KnowledgeError(
-                    f"{origin[entry.id]}: entry {entry.id}: related id {rel!r} does not exist"
+                    _("{value}: entry {id}: related id {rel} does not exist").format(
+                        value=origin[entry.id], id=entry.id, rel=repr(rel)
+                    )
                 )
     return entries
 
@@ -104,7 +108,9 @@ def _parse_all(paths: list[Path], cache_dir: Path | None) -> dict[str, Any]:
         try:
             st = path.stat()
         except OSError as exc:
-            raise KnowledgeError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+            raise KnowledgeError(
+                _("{path}: cannot read: {reason}").format(path=path, reason=exc.strerror or exc)
+            ) from exc
         stamps[path.name] = [st.st_size, st.st_mtime_ns]
     if cache_dir is None or not paths:
         return {path.name: _parse(path) for path in paths}
@@ -131,9 +137,11 @@ def _parse(path: Path) -> Any:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line N, column M)"
-        raise KnowledgeError(f"{path}: malformed TOML: {exc}") from exc
+        raise KnowledgeError(_("{path}: malformed TOML: {exc}").format(path=path, exc=exc)) from exc
     except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise KnowledgeError(
+            _("{path}: cannot read: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from exc
 
 
 def _read_cache(cache_file: Path) -> dict[str, Any]:
@@ -167,37 +175,55 @@ def _entries_of(path: Path, doc: Any) -> list[Entry]:
     unknown = set(doc) - _FILE_KEYS
     if unknown:
         raise KnowledgeError(
-            f"{path}: unknown top-level key(s) {_names(unknown)}; only [[entry]] tables are allowed"
+            _(
+                "{path}: unknown top-level key(s) {unknown}; only [[entry]] tables are allowed"
+            ).format(path=path, unknown=_names(unknown))
         )
     raw_entries = doc.get("entry", [])
     if not isinstance(raw_entries, list):
-        raise KnowledgeError(f"{path}: 'entry' must be an array of tables ([[entry]])")
+        raise KnowledgeError(
+            _("{path}: 'entry' must be an array of tables ([[entry]])").format(path=path)
+        )
     return [_entry(str(path), i, raw) for i, raw in enumerate(raw_entries, start=1)]
 
 
 def _entry(fname: str, index: int, raw: Any) -> Entry:
     if not isinstance(raw, dict):
-        raise KnowledgeError(f"{fname}: entry #{index} is not a table")
+        raise KnowledgeError(
+            _("{fname}: entry #{index} is not a table").format(fname=fname, index=index)
+        )
     ident = raw.get("id")
     where = f"{fname}: entry {ident}" if isinstance(ident, str) else f"{fname}: entry #{index}"
     _check_keys(where, raw, _ENTRY_REQUIRED, _ENTRY_OPTIONAL)
     ident = _str(where, raw, "id")
     kind = _str(where, raw, "kind")
     if kind not in KINDS:
-        raise KnowledgeError(f"{where}: unknown kind {kind!r}; expected one of {_names(KINDS)}")
+        raise KnowledgeError(
+            _("{where}: unknown kind {kind}; expected one of {kinds}").format(
+                where=where, kind=repr(kind), kinds=_names(KINDS)
+            )
+        )
     pattern = _ID_PATTERNS.get(kind, _SLUG)
     if not pattern.fullmatch(ident):
         raise KnowledgeError(
-            f"{where}: id {ident!r} does not fit kind {kind!r} (expected {pattern.pattern})"
+            _("{where}: id {ident} does not fit kind {kind} (expected {pattern})").format(
+                where=where, ident=repr(ident), kind=repr(kind), pattern=pattern.pattern
+            )
         )
     confidence = _str(where, raw, "confidence")
     if confidence not in CONFIDENCES:
         raise KnowledgeError(
-            f"{where}: unknown confidence {confidence!r}; expected one of {_names(CONFIDENCES)}"
+            _("{where}: unknown confidence {confidence}; expected one of {confidences}").format(
+                where=where, confidence=repr(confidence), confidences=_names(CONFIDENCES)
+            )
         )
     hex_code = _opt_str(where, raw, "hex")
     if hex_code is not None and not _HEX.fullmatch(hex_code):
-        raise KnowledgeError(f"{where}: field 'hex' must be 4 upper-case hex digits, e.g. '2310'")
+        raise KnowledgeError(
+            _("{where}: field 'hex' must be 4 upper-case hex digits, e.g. '2310'").format(
+                where=where
+            )
+        )
     facts = _facts(where, raw.get("facts", {}))
     gaps = _str_tuple(where, raw, "gaps")
     return Entry(
@@ -220,7 +246,7 @@ def _lang_text(
     where: str, raw: Any, lang: str, facts: dict[str, str], gaps: tuple[str, ...]
 ) -> LangText:
     if not isinstance(raw, dict):
-        raise KnowledgeError(f"{where}: must be a table with title and text")
+        raise KnowledgeError(_("{where}: must be a table with title and text").format(where=where))
     translated = lang != _SOURCE_LANG
     extra = {"facts", "gaps"} if translated else set()
     _check_keys(where, raw, _LANG_REQUIRED, _LANG_OPTIONAL | extra)
@@ -243,8 +269,10 @@ def _translated_gaps(
     gaps = _str_tuple(where, raw, "gaps")
     if len(gaps) != len(english):
         raise KnowledgeError(
-            f"{where}: {len(gaps)} gaps but the entry's gaps has {len(english)}; "
-            "translate each gap once, in the same order"
+            _(
+                "{where}: {count} gaps but the entry's gaps has {english}; translate each gap "
+                "once, in the same order"
+            ).format(where=where, count=len(gaps), english=len(english))
         )
     return gaps
 
@@ -257,32 +285,44 @@ def _translated_facts(where: str, raw: Any, english: dict[str, str]) -> dict[str
     """
     if raw is None:
         if english:
-            raise KnowledgeError(f"{where}: the entry has [entry.facts]; translate them in facts")
+            raise KnowledgeError(
+                _("{where}: the entry has [entry.facts]; translate them in facts").format(
+                    where=where
+                )
+            )
         return {}
     if not english:
-        raise KnowledgeError(f"{where}: facts given but the entry has no [entry.facts]")
+        raise KnowledgeError(
+            _("{where}: facts given but the entry has no [entry.facts]").format(where=where)
+        )
     facts = _facts(where, raw)
     if len(facts) != len(english):
         raise KnowledgeError(
-            f"{where}: {len(facts)} facts but [entry.facts] has {len(english)}; "
-            "translate each fact once, in the same order"
+            _(
+                "{where}: {count} facts but [entry.facts] has {english}; translate each fact "
+                "once, in the same order"
+            ).format(where=where, count=len(facts), english=len(english))
         )
     for (key, value), (en_key, en_value) in zip(facts.items(), english.items(), strict=True):
         if _DIGITS.findall(value) != _DIGITS.findall(en_value):
             raise KnowledgeError(
-                f"{where}: facts.{key} does not carry the numbers of facts.{en_key} ({en_value!r})"
+                _(
+                    "{where}: facts.{key} does not carry the numbers of facts.{en_key} ({en_value})"
+                ).format(where=where, key=key, en_key=en_key, en_value=repr(en_value))
             )
     return facts
 
 
 def _sources(where: str, raw: Any) -> tuple[Source, ...]:
     if not isinstance(raw, list) or not raw:
-        raise KnowledgeError(f"{where}: field 'sources' must list at least one source")
+        raise KnowledgeError(
+            _("{where}: field 'sources' must list at least one source").format(where=where)
+        )
     out: list[Source] = []
     for i, item in enumerate(raw, start=1):
         at = f"{where}: source #{i}"
         if not isinstance(item, dict):
-            raise KnowledgeError(f'{at}: must be a table like {{ doc = "..." }}')
+            raise KnowledgeError(_('{at}: must be a table like {{ doc = "..." }}').format(at=at))
         _check_keys(at, item, frozenset({"doc"}), _SOURCE_KEYS - {"doc"})
         out.append(
             Source(
@@ -297,11 +337,15 @@ def _sources(where: str, raw: Any) -> tuple[Source, ...]:
 
 def _facts(where: str, raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
-        raise KnowledgeError(f"{where}: field 'facts' must be a table of strings")
+        raise KnowledgeError(
+            _("{where}: field 'facts' must be a table of strings").format(where=where)
+        )
     for key, value in raw.items():
         if not isinstance(value, str) or not value.strip():
             raise KnowledgeError(
-                f'{where}: facts.{key} must be a non-empty string (quote numbers: "30 s")'
+                _('{where}: facts.{key} must be a non-empty string (quote numbers: "30 s")').format(
+                    where=where, key=key
+                )
             )
     return dict(raw)
 
@@ -311,18 +355,24 @@ def _check_keys(
 ) -> None:
     missing = required - set(raw)
     if missing:
-        raise KnowledgeError(f"{where}: missing field(s) {_names(missing)}")
+        raise KnowledgeError(
+            _("{where}: missing field(s) {missing}").format(where=where, missing=_names(missing))
+        )
     unknown = set(raw) - required - optional
     if unknown:
         raise KnowledgeError(
-            f"{where}: unknown field(s) {_names(unknown)}; allowed: {_names(required | optional)}"
+            _("{where}: unknown field(s) {unknown}; allowed: {value}").format(
+                where=where, unknown=_names(unknown), value=_names(required | optional)
+            )
         )
 
 
 def _str(where: str, raw: Mapping[str, Any], key: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise KnowledgeError(f"{where}: field {key!r} must be a non-empty string")
+        raise KnowledgeError(
+            _("{where}: field {key} must be a non-empty string").format(where=where, key=repr(key))
+        )
     return value
 
 
@@ -335,7 +385,11 @@ def _opt_str(where: str, raw: Mapping[str, Any], key: str) -> str | None:
 def _str_tuple(where: str, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise KnowledgeError(f"{where}: field {key!r} must be a list of non-empty strings")
+        raise KnowledgeError(
+            _("{where}: field {key} must be a list of non-empty strings").format(
+                where=where, key=repr(key)
+            )
+        )
     return tuple(value)
 
 

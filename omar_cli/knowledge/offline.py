@@ -57,6 +57,8 @@ ANSWER_LABELS: dict[str, dict[str, str]] = {
     "es": {
         "unknown": "{code} no está en la base de conocimiento.",
         "nearest": "Códigos conocidos más cercanos: {near} (p. ej. {command}).",
+        "no_model": "{code} no existe: ningún ACS150 lleva ese código de tipo.",
+        "models": "Modelos que sí existen más parecidos: {near} (p. ej. {command}).",
         "possibly": "Posiblemente relacionado (no es una respuesta directa)",
         "no_answer": "No encontré en la base de conocimiento nada que responda a esta pregunta.",
         "rephrase": "Pruebe a describir el síntoma con las palabras del panel o del manual, o use "
@@ -69,6 +71,8 @@ ANSWER_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "unknown": "{code} is not in the knowledge base.",
         "nearest": "Nearest known codes: {near} (e.g. {command}).",
+        "no_model": "{code} does not exist: no ACS150 has that type code.",
+        "models": "Most similar models that do exist: {near} (e.g. {command}).",
         "possibly": "Possibly related (not a direct answer)",
         "no_answer": "I found nothing in the knowledge base that answers this question.",
         "rephrase": "Try describing the symptom with the words on the panel or in the manual, or "
@@ -141,13 +145,14 @@ def _conflict_notices(entries: Sequence[Entry], lang: str) -> list[str]:
 def unknown_code_line(code: UnknownCode, lang: str) -> str:
     """ "F0090 no está en la base de conocimiento. Códigos conocidos más cercanos: ..." """
     words = ANSWER_LABELS.get(lang, ANSWER_LABELS["en"])
-    line = words["unknown"].format(code=code.code)
+    typecode = code.kind == "typecode"
+    line = words["no_model" if typecode else "unknown"].format(code=code.code)
     if not code.suggestions:
         return line
     first = code.suggestions[0]
-    command = f"{_LOOKUP.get(first[:1], 'omar param')} {first}"
+    command = f"{'omar show' if typecode else _LOOKUP.get(first[:1], 'omar param')} {first}"
     near = ", ".join(code.suggestions)
-    return f"{line} {words['nearest'].format(near=near, command=command)}"
+    return f"{line} {words['models' if typecode else 'nearest'].format(near=near, command=command)}"
 
 
 def _pointers(hits: Sequence[Hit], lang: str) -> str:

@@ -54,7 +54,8 @@ def about_other_product(folded: str, siblings: Container[str] = ()) -> bool:
     "PowerFlex 525 shows F004" asks about a PowerFlex code. An ABB drive counts as another
     unless it is one of the ``siblings`` the knowledge draws on ("acs550": same codes); a
     question that names the ACS150 as well ("replaced the PowerFlex with an ACS150, now
-    F0001") is about ours.
+    F0001") is about ours, and so is one that names ABB with no other ABB model ("the old
+    Yaskawa died so we put in the ABB").
     """
     words = [word for word, _, _ in token_spans(folded)]
     models = [a + b for a, b in pairwise(words) if a in ("acs", "ach", "acq") and b.isdigit()]
@@ -66,6 +67,8 @@ def about_other_product(folded: str, siblings: Container[str] = ()) -> bool:
     abb = [w for w in [*words, *models] if _ABB_MODEL.fullmatch(w)]
     if any(model not in siblings for model in abb):
         return True
+    if "abb" in words:  # this drive, beside the one it replaced
+        return False
     return any(w in _BRANDS or _OTHER_MODEL.fullmatch(w) for w in words)
 
 

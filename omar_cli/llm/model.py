@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from omar_cli.errors import InputError
+from omar_cli.i18n import _
 
 Role = Literal["system", "user", "assistant"]
 #: how closely a vision model looks at an image: "low" is cheap (one 512 px tile)
@@ -54,11 +55,13 @@ class ImagePart:
     def from_data_url(cls, url: str, *, detail: ImageDetail = "auto") -> ImagePart:
         match = _DATA_URL.fullmatch(url.strip())
         if match is None:
-            raise InputError("not a base64 image data URL", hint="expected data:image/...;base64,")
+            raise InputError(
+                _("not a base64 image data URL"), hint=_("expected data:image/...;base64,")
+            )
         try:
             data = base64.b64decode(match["data"], validate=False)
         except (binascii.Error, ValueError):
-            raise InputError("the image data URL is not valid base64") from None
+            raise InputError(_("the image data URL is not valid base64")) from None
         return cls(data, match["mime"], detail)
 
     @property
@@ -110,8 +113,10 @@ class AudioClip:
             return cls(path.read_bytes(), path.name)
         except OSError as exc:
             raise InputError(
-                f"cannot read audio file {path}: {exc.strerror or exc}",
-                hint="check the path; record again with the voice command",
+                _("cannot read audio file {path}: {reason}").format(
+                    path=path, reason=exc.strerror or exc
+                ),
+                hint=_("check the path; record again with the voice command"),
             ) from None
 
 
@@ -189,6 +194,6 @@ def sniff_image_mime(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     raise InputError(
-        "the file is not a JPEG, PNG, GIF or WebP image",
-        hint="take the photo again, or convert it to JPEG",
+        _("the file is not a JPEG, PNG, GIF or WebP image"),
+        hint=_("take the photo again, or convert it to JPEG"),
     )

@@ -42,6 +42,7 @@ from omar_cli.errors import (
     ServerError,
     TimeoutError_,
 )
+from omar_cli.i18n import N_, _, ngettext
 from omar_cli.llm.model import (
     AudioClip,
     ChatMessage,
@@ -68,19 +69,21 @@ RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 _MAX_QUOTE = 200
 
-_NO_KEY_HINT = "set OPENAI_API_KEY, or use --offline for answers from the local knowledge"
-_AUTH_HINT = "check OPENAI_API_KEY; `omar status` shows which key and endpoint are in use"
-_RATE_HINT = "wait a minute and ask again, or keep the question pending and run `omar sync` later"
-_QUOTA_HINT = "add credit or raise the limit at platform.openai.com; meanwhile use --offline"
-_SERVER_HINT = "the service is having trouble: try again later, or use --offline"
-_TIMEOUT_HINT = "try again, or raise the timeout in the config; --offline answers locally"
-_NETWORK_HINT = (
+_NO_KEY_HINT = N_("set OPENAI_API_KEY, or use --offline for answers from the local knowledge")
+_AUTH_HINT = N_("check OPENAI_API_KEY; `omar status` shows which key and endpoint are in use")
+_RATE_HINT = N_(
+    "wait a minute and ask again, or keep the question pending and run `omar sync` later"
+)
+_QUOTA_HINT = N_("add credit or raise the limit at platform.openai.com; meanwhile use --offline")
+_SERVER_HINT = N_("the service is having trouble: try again later, or use --offline")
+_TIMEOUT_HINT = N_("try again, or raise the timeout in the config; --offline answers locally")
+_NETWORK_HINT = N_(
     "check the connection; use --offline for local look-ups and `omar sync` to send pending "
     "questions once online"
 )
-_MODEL_HINT = "check the model name (config `model` or --model); `omar status` lists the setup"
-_INCOMPLETE_HINT = "the partial answer was kept; ask again for the full answer"
-_VISION_HINT = "set vision_model to a model that reads images (or use an endpoint that has one)"
+_MODEL_HINT = N_("check the model name (config `model` or --model); `omar status` lists the setup")
+_INCOMPLETE_HINT = N_("the partial answer was kept; ask again for the full answer")
+_VISION_HINT = N_("set vision_model to a model that reads images (or use an endpoint that has one)")
 #: how servers say a model takes no images: OpenAI ("image_url is only supported by certain
 #: models"), vLLM ("not a multimodal model"), llama.cpp ("image input is not supported ...
 #: mmproj"), LM Studio ("model does not support images")
@@ -196,7 +199,7 @@ class OpenAIChat:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
+                raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
             client = self._get_client().with_options(timeout=_attempt_timeout(left), max_retries=0)
             try:
                 stream = client.chat.completions.create(
@@ -328,7 +331,7 @@ def _resolve_key(config: ApiConfig) -> str:
         return config.api_key
     if not config.is_openai:
         return LOCAL_PLACEHOLDER_KEY
-    raise NoApiKeyError("no OpenAI API key is configured", hint=_NO_KEY_HINT)
+    raise NoApiKeyError(_("no OpenAI API key is configured"), hint=_(_NO_KEY_HINT))
 
 
 # --------------------------------------------------------------------------- streaming
@@ -372,9 +375,11 @@ class _Answer:
     def result(self, ctx: _Context) -> ChatResult:
         if self.finish_reason is None:
             raise IncompleteAnswerError(
-                f"the answer from {ctx.host} stopped before it finished (no finish reason)",
+                _("the answer from {host} stopped before it finished (no finish reason)").format(
+                    host=ctx.host
+                ),
                 partial=self.text,
-                hint=_INCOMPLETE_HINT,
+                hint=_(_INCOMPLETE_HINT),
             )
         return ChatResult(
             text=self.text,
@@ -411,15 +416,19 @@ def _chunks(
                 error = _cut(answer, error)
             elif isinstance(error, NetworkError):  # the host answered, then the link dropped
                 error = NetworkError(
-                    f"the connection to {ctx.host} dropped before the answer arrived",
-                    _NETWORK_HINT,
+                    _("the connection to {host} dropped before the answer arrived").format(
+                        host=ctx.host
+                    ),
+                    _(_NETWORK_HINT),
                 )
             raise error from _safe_cause(exc)
         except ValueError:  # a chunk that is not JSON, or not a chunk
-            error = ServerError(f"{ctx.host} sent a malformed stream", hint=_SERVER_HINT)
+            error = ServerError(
+                _("{host} sent a malformed stream").format(host=ctx.host), hint=_(_SERVER_HINT)
+            )
             raise _cut(answer, error) from None
         if not answer.text and time.monotonic() > deadline:
-            raise TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
+            raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
         yield chunk
 
 
@@ -437,7 +446,9 @@ def _check_wire_format(response: Any, ctx: _Context, expected: str) -> None:
 
 def _cut(answer: _Answer, error: ApiError) -> IncompleteAnswerError:
     return IncompleteAnswerError(
-        f"the answer was cut off: {error.message}", partial=answer.text, hint=_INCOMPLETE_HINT
+        _("the answer was cut off: {error}").format(error=error.message),
+        partial=answer.text,
+        hint=_(_INCOMPLETE_HINT),
     )
 
 
@@ -496,7 +507,9 @@ def _backoff(retries: int) -> float:
 
 def _no_answer(ctx: _Context) -> str:
     seconds = ctx.timeout if ctx.timeout is not None else ctx.config.timeout
-    return f"no answer from {ctx.host} within {seconds:g} s"
+    return _("no answer from {host} within {seconds} s").format(
+        host=ctx.host, seconds=f"{seconds:g}"
+    )
 
 
 # --------------------------------------------------------------------------- translation
@@ -532,16 +545,21 @@ def _translate(exc: openai.OpenAIError, ctx: _Context) -> ApiError:
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return TimeoutError_(_no_answer(ctx), _TIMEOUT_HINT)
+        return TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
     if isinstance(exc, openai.APIConnectionError):
-        return NetworkError(f"cannot reach {ctx.host}", _NETWORK_HINT)
+        return NetworkError(_("cannot reach {host}").format(host=ctx.host), _(_NETWORK_HINT))
     if isinstance(exc, openai.APIStatusError):
         return _translate_status(exc, ctx)
     if isinstance(exc, openai.APIResponseValidationError):
-        return ServerError(f"unexpected response from {ctx.host}", _SERVER_HINT)
+        return ServerError(
+            _("unexpected response from {host}").format(host=ctx.host), _(_SERVER_HINT)
+        )
     if isinstance(exc, openai.APIError):  # an error event inside a stream
-        return ServerError(f"{ctx.host} reported: {ctx.redact(exc.message)}", _SERVER_HINT)
-    return ApiError(f"OpenAI client error: {ctx.redact(str(exc))}")
+        return ServerError(
+            _("{host} reported: {said}").format(host=ctx.host, said=ctx.redact(exc.message)),
+            _(_SERVER_HINT),
+        )
+    return ApiError(_("OpenAI client error: {error}").format(error=ctx.redact(str(exc))))
 
 
 def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
@@ -549,36 +567,68 @@ def _translate_status(exc: openai.APIStatusError, ctx: _Context) -> ApiError:
     said = ctx.redact(_server_message(exc))
     where = f"{ctx.host} (HTTP {status})"
     if status == 401:  # the message echoes the key, even masked: not quoted
-        return AuthError(f"API key rejected by {where}", _AUTH_HINT)
+        return AuthError(_("API key rejected by {where}").format(where=where), _(_AUTH_HINT))
     if status == 403:
-        return AuthError(f"API key not allowed by {where}: {said}", _AUTH_HINT)
+        return AuthError(
+            _("API key not allowed by {where}: {said}").format(where=where, said=said),
+            _(_AUTH_HINT),
+        )
     if status == 429 and code == "insufficient_quota":
-        return RateLimitError(f"the account has run out of quota at {where}: {said}", _QUOTA_HINT)
+        return RateLimitError(
+            _("the account has run out of quota at {where}: {said}").format(where=where, said=said),
+            _(_QUOTA_HINT),
+        )
     if status == 429:
-        return RateLimitError(f"rate limit still hit after {_retries(ctx)}: {said}", _RATE_HINT)
+        return RateLimitError(
+            _("rate limit still hit after {retries}: {said}").format(
+                retries=_retries(ctx), said=said
+            ),
+            _(_RATE_HINT),
+        )
     if status == 408:
-        return TimeoutError_(f"{where} timed out the request", _TIMEOUT_HINT)
+        return TimeoutError_(
+            _("{where} timed out the request").format(where=where), _(_TIMEOUT_HINT)
+        )
     if _NO_VISION.search(said):  # before 5xx: llama.cpp says it with a 500
         return NoVisionError(
-            f"{where} cannot read images with model {ctx.model!r}: {said}", _VISION_HINT
+            _("{where} cannot read images with model {model}: {said}").format(
+                where=where, model=repr(ctx.model), said=said
+            ),
+            _(_VISION_HINT),
         )
     if status >= 500 or status == 409:
-        return ServerError(f"{where} failed after {_retries(ctx)}: {said}", _SERVER_HINT)
+        return ServerError(
+            _("{where} failed after {retries}: {said}").format(
+                where=where, retries=_retries(ctx), said=said
+            ),
+            _(_SERVER_HINT),
+        )
     if code == "model_not_found" or (status == 404 and "model" in said.lower()):
-        return BadRequestError(f"model {ctx.model!r} not found at {where}: {said}", _MODEL_HINT)
+        return BadRequestError(
+            _("model {model} not found at {where}: {said}").format(
+                model=repr(ctx.model), where=where, said=said
+            ),
+            _(_MODEL_HINT),
+        )
     if code == "context_length_exceeded" or _CONTEXT_EXCEEDED.search(said):
         return ContextExceededError(
-            f"the request is too long for the context of model {ctx.model!r} at {where}: {said}",
-            hint="set the profile's context_window to the server's context size "
-            "(omar config profile add NAME --context-window N), or start the server with a "
-            "larger context",
+            _("the request is too long for the context of model {model} at {where}: {said}").format(
+                model=repr(ctx.model), where=where, said=said
+            ),
+            hint=_(
+                "set the profile's context_window to the server's context size "
+                "(omar config profile add NAME --context-window N), or start the server with a "
+                "larger context"
+            ),
         )
     if status == 404:
         return BadRequestError(
-            f"{where} has no such API path: {said}",
-            hint="check the base URL (it usually ends in /v1); `omar status` shows it",
+            _("{where} has no such API path: {said}").format(where=where, said=said),
+            hint=_("check the base URL (it usually ends in /v1); `omar status` shows it"),
         )
-    return BadRequestError(f"{where} refused the request: {said}", _MODEL_HINT)
+    return BadRequestError(
+        _("{where} refused the request: {said}").format(where=where, said=said), _(_MODEL_HINT)
+    )
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
@@ -587,12 +637,12 @@ def _server_message(exc: openai.APIStatusError) -> str:
         return str(body["message"])
     if isinstance(body, str) and body.strip():
         return body
-    return exc.response.reason_phrase or "no details"
+    return exc.response.reason_phrase or _("no details")
 
 
 def _retries(ctx: _Context) -> str:
     count = ctx.config.max_retries if ctx.retries is None else ctx.retries
-    return f"{count} retr{'y' if count == 1 else 'ies'}"
+    return ngettext("{n} retry", "{n} retries", count).format(n=count)
 
 
 def _safe_cause(exc: BaseException) -> BaseException | None:

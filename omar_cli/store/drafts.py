@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from omar_cli.errors import StoreError
+from omar_cli.i18n import _
 from omar_cli.store.ids import is_session_id, parse_message_id
 from omar_cli.store.locking import LockTimeout
 from omar_cli.store.model import Lease, Message, Role, Status
@@ -56,13 +57,12 @@ def saying_what_was_lost(what: str) -> Iterator[None]:
 
 def unsaved(draft: Message) -> str:
     if draft.role == Role.USER:
-        return "the question was not stored; ask it again"
+        return _("the question was not stored; ask it again")
     if draft.reply_to:
-        return (
-            f"the answer was not stored; question {draft.reply_to} stays pending, "
-            "and `omar sync` will answer it"
-        )
-    return "the message was not stored"
+        return _(
+            "the answer was not stored; question {id} stays pending, and `omar sync` will answer it"
+        ).format(id=draft.reply_to)
+    return _("the message was not stored")
 
 
 def closes(draft: Message, session_id: str) -> int | None:
@@ -100,7 +100,7 @@ def held_elsewhere(lease: Lease | None, owner: str, now: datetime) -> bool:
     """Whether another live process holds the lease (a dead one's lease is free)."""
     if lease is None or lease.owner == owner or lease.expires_at <= now:
         return False
-    host, _, pid = lease.owner.rpartition(":")
+    host, _sep, pid = lease.owner.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         return _alive(int(pid))
     return True

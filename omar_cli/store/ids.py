@@ -11,6 +11,7 @@ import secrets
 from datetime import UTC, datetime
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import _
 
 _SESSION_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{4}")
 _SEQ = re.compile(r"[1-9][0-9]*")
@@ -31,10 +32,10 @@ def message_id(session_id: str, seq: int) -> str:
 
 
 def parse_message_id(text: str) -> tuple[str, int]:
-    session_id, _, seq = text.rpartition(".")
+    session_id, _sep, seq = text.rpartition(".")
     if not is_session_id(session_id) or _SEQ.fullmatch(seq) is None:
         raise NotFoundError(
-            f"no message {text!r}",
-            hint="Message ids look like 20261125-123501-3f9a.7 (session id, dot, number).",
+            _("no message {id}").format(id=repr(text)),
+            hint=_("Message ids look like 20261125-123501-3f9a.7 (session id, dot, number)."),
         )
     return session_id, int(seq)

@@ -27,6 +27,7 @@ from typing import Any
 from tinydb import Query
 
 from omar_cli.errors import StoreError
+from omar_cli.i18n import _
 from omar_cli.store.ids import is_session_id
 from omar_cli.store.model import DamagedSession
 from omar_cli.store.session_files import SESSION_FILE, SessionFiles, chunk_name
@@ -85,6 +86,15 @@ class SessionIndex:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
+    def drop(self, session_id: str) -> None:
+        """Forget a deleted session; call with the write lock held, after its folder went."""
+        path = self._path(month_of(session_id))
+        try:
+            open_db(path, durable=False).table(_TABLE).remove(Query().id == session_id)
+        except StoreError:
+            with contextlib.suppress(OSError):  # rebuilt from the folders at the next read
+                path.unlink(missing_ok=True)
+
     def read(
         self,
         *,
@@ -113,7 +123,11 @@ class SessionIndex:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise StoreError(f"cannot list {self._sessions_dir}: {exc.strerror or exc}") from exc
+            raise StoreError(
+                _("cannot list {folder}: {reason}").format(
+                    folder=self._sessions_dir, reason=exc.strerror or exc
+                )
+            ) from exc
         months: dict[str, set[str]] = {}
         for name in names:
             if is_session_id(name):

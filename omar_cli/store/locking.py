@@ -24,6 +24,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from omar_cli.errors import StoreError
+from omar_cli.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,13 @@ class LockKind:
 
 WRITE_LOCK = LockKind(
     ".lock",
-    "the session store {root} stayed locked for {timeout:g} s",
-    "Another omar command is writing to it; try again when it finishes.",
+    N_("the session store {root} stayed locked for {timeout:g} s"),
+    N_("Another omar command is writing to it; try again when it finishes."),
 )
 SYNC_LOCK = LockKind(
     ".sync.lock",
-    "another omar sync kept the session store {root} busy for {timeout:g} s",
-    "Wait for the other sync to finish; run omar sync again if questions are left.",
+    N_("another omar sync kept the session store {root} busy for {timeout:g} s"),
+    N_("Wait for the other sync to finish; run omar sync again if questions are left."),
 )
 LOCK_NAME = WRITE_LOCK.file_name
 
@@ -71,13 +72,15 @@ class StoreLock:
             self._lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.005)
         except Timeout as exc:
             raise LockTimeout(
-                self.kind.busy.format(root=self.path.parent, timeout=timeout),
-                hint=self.kind.hint,
+                _(self.kind.busy).format(root=self.path.parent, timeout=timeout),
+                hint=_(self.kind.hint),
             ) from exc
         except OSError as exc:
             raise StoreError(
-                f"cannot lock the session store ({self.path}): {exc.strerror or exc}",
-                hint="Check that the folder exists and is writable.",
+                _("cannot lock the session store ({path}): {reason}").format(
+                    path=self.path, reason=exc.strerror or exc
+                ),
+                hint=_("Check that the folder exists and is writable."),
             ) from exc
         try:
             yield

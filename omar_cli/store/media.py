@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import _
 from omar_cli.store.model import MediaRef
 from omar_cli.store.storage import write_bytes_atomic
 
@@ -63,7 +64,7 @@ class MediaFiles:
         existing = self._existing(check_sha256(sha256))
         if existing is None:
             raise NotFoundError(
-                f"no media file {sha256[:12]}… in {self.dir}",
-                hint="The photo or recording was deleted or never stored.",
+                _("no media file {name}… in {folder}").format(name=sha256[:12], folder=self.dir),
+                hint=_("The photo or recording was deleted or never stored."),
             )
         return existing

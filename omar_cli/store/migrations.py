@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from omar_cli.errors import StoreError
+from omar_cli.i18n import N_, _
 from omar_cli.store.record import iso
 from omar_cli.store.session_files import SessionFiles, upgrade_state
 from omar_cli.store.storage import corrupt_error, read_json, write_json_atomic
@@ -37,10 +38,14 @@ SESSIONS_DIR = "sessions"
 MEDIA_DIR = "media"
 BACKUP_DIR = "upgrade-backup"
 _TABLE = "schema"
-_META_HINT = (
-    f"{META_FILE} records the store's schema version, and OMAR never guesses or rewrites "
+_META_HINT = N_(
+    "{file} records the store's schema version, and OMAR never guesses or rewrites "
     "it: restore it from a backup, or move the whole store folder aside to start afresh."
 )
+
+
+def _meta_hint() -> str:
+    return _(_META_HINT).format(file=META_FILE)
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,13 @@ def read_schema(root: Path) -> tuple[int, list[dict[str, Any]]]:
     StoreError when meta.json is damaged, or missing from a store that holds data.
     """
     path = root / META_FILE
-    data = read_json(path, corrupt_hint=_META_HINT)
+    data = read_json(path, corrupt_hint=_meta_hint())
     if data is None:
         if _holds_data(root):
-            raise StoreError(f"the session store holds data but {path} is missing", _META_HINT)
+            raise StoreError(
+                _("the session store holds data but {path} is missing").format(path=path),
+                _meta_hint(),
+            )
         return 0, []
     doc = data.get(_TABLE, {}).get("1")
     if doc is None and not _holds_data(root):
@@ -131,9 +139,9 @@ def read_schema(root: Path) -> tuple[int, list[dict[str, Any]]]:
     doc = doc or {}
     version, applied = doc.get("schema_version"), doc.get("applied")
     if type(version) is not int or version < 1:  # bool is an int too
-        raise corrupt_error(path, "no valid schema_version", _META_HINT)
+        raise corrupt_error(path, _("no valid schema_version"), _meta_hint())
     if not isinstance(applied, list):
-        raise corrupt_error(path, "no list of applied migrations", _META_HINT)
+        raise corrupt_error(path, _("no list of applied migrations"), _meta_hint())
     return version, applied
 
 
@@ -146,16 +154,22 @@ def _holds_data(root: Path) -> bool:
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise StoreError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+            raise StoreError(
+                _("cannot list {folder}: {reason}").format(
+                    folder=folder, reason=exc.strerror or exc
+                )
+            ) from exc
     return False
 
 
 def refuse_newer(root: Path, version: int, latest: int) -> None:
     if version > latest:
         raise StoreError(
-            f"the session store {root} has schema version {version}, but this omar "
-            f"only understands up to {latest}",
-            hint="A newer omar wrote it: upgrade omar, or use a different data folder.",
+            _(
+                "the session store {root} has schema version {version}, but this omar "
+                "only understands up to {latest}"
+            ).format(root=root, version=version, latest=latest),
+            hint=_("A newer omar wrote it: upgrade omar, or use a different data folder."),
         )
 
 
@@ -201,8 +215,8 @@ def _back_up(root: Path) -> None:
         os.replace(partial, backup)
     except OSError as exc:
         raise StoreError(
-            f"cannot copy the session store aside before upgrading it: {exc}",
-            hint="Check free disk space: the upgrade needs room for one copy of the store.",
+            _("cannot copy the session store aside before upgrading it: {error}").format(error=exc),
+            hint=_("Check free disk space: the upgrade needs room for one copy of the store."),
         ) from exc
 
 

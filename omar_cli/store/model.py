@@ -157,6 +157,7 @@ class SessionSummary:
     pending_seqs: tuple[int, ...]
     codes: tuple[str, ...]  # codes named in questions or cited by answers
     reviews: Mapping[str, int]  # review state -> how many answers are in it
+    media: Mapping[str, int] = field(default_factory=_empty_map)  # photo/recording -> count
 
 
 @dataclass(frozen=True)

@@ -105,17 +105,29 @@ def from_doc(cls: type[T], doc: Mapping[str, Any], **identity: Any) -> T:
         raise RecordError(str(exc)) from None
 
 
+_SHAPES: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``get_origin`` and ``get_args`` of a type hint, worked out once per hint: whole-session
+    reads (review exports) build tens of thousands of records."""
+    found = _SHAPES.get(hint)
+    if found is None:
+        found = _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint))
+    return found
+
+
 def _load(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
+    origin, args = _shape(hint)
     if origin in (types.UnionType, typing.Union):
         if value is None:
             return None
-        (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        (inner,) = [a for a in args if a is not type(None)]
         return _load(inner, value)
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        item = typing.get_args(hint)[0]
+        item = args[0]
         return tuple(_load(item, v) for v in value)
     if origin is not None and issubclass(origin, Mapping):
         if not isinstance(value, Mapping):

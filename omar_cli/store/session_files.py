@@ -34,6 +34,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from omar_cli.errors import NotFoundError
+from omar_cli.i18n import _
 from omar_cli.store.model import Message
 from omar_cli.store.record import RecordError, from_doc
 from omar_cli.store.storage import corrupt_error, fsync_dir, open_db
@@ -79,6 +80,7 @@ def _zero_counters() -> Doc:
         "first_question": None,  # [seq, text] of the earliest question kept
         "codes": [],  # fault, alarm and parameter codes named by questions or answers
         "reviews": {},  # review state -> how many answers are in it
+        "media": {},  # "photo" / "recording" -> how many questions carry one
     }
 
 
@@ -124,6 +126,7 @@ def count_message(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
         state["latency_total_ms"] += sign * int(doc["latency_ms"])
         state["latency_n"] += sign
     _count_review(state, seq, doc, sign)
+    _count_media(state, doc, sign)
     if sign > 0:
         first = state.get("first_question")
         if role == "user" and (first is None or seq <= first[0]):
@@ -140,6 +143,17 @@ def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     reviews[review["state"]] = reviews.get(review["state"], 0) + sign
     if reviews[review["state"]] <= 0:
         del reviews[review["state"]]
+
+
+def _count_media(state: Doc, doc: Mapping[str, Any], sign: int) -> None:
+    # Counted here so `omar review` lists photos and recordings without opening messages.
+    if not doc.get("media"):
+        return
+    kind = "recording" if (doc.get("meta") or {}).get("kind") == "recording" else "photo"
+    media = state.setdefault("media", {})
+    media[kind] = media.get(kind, 0) + sign
+    if media[kind] <= 0:
+        del media[kind]
 
 
 class SessionFiles:
@@ -168,7 +182,7 @@ class SessionFiles:
             return None
         problem = state_problem(doc)
         if problem is None and doc["id"] != self.id:
-            problem = f"it names session {doc['id']!r}"
+            problem = _("it names session {id}").format(id=repr(doc["id"]))
         if problem is not None:
             raise corrupt_error(self.state_path, problem)
         return dict(doc)
@@ -177,8 +191,8 @@ class SessionFiles:
         state = self.read_state()
         if state is None:
             raise NotFoundError(
-                f"no session {self.id!r}",
-                hint="`omar sessions` lists the sessions kept on this machine.",
+                _("no session {id}").format(id=repr(self.id)),
+                hint=_("`omar sessions` lists the sessions kept on this machine."),
             )
         return state
 
@@ -200,7 +214,9 @@ class SessionFiles:
         try:
             from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
         except RecordError as exc:
-            raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
+            raise corrupt_error(
+                self.dir / chunk_name(index), _("message {seq}: {error}").format(seq=seq, error=exc)
+            ) from None
         return dict(doc)
 
     def chunk_indexes(self) -> list[int]:
@@ -270,6 +286,22 @@ class SessionFiles:
         for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
             yield doc.doc_id, self._checked(index, doc.doc_id, doc)
 
+    def iter_records(self, state: Mapping[str, Any]) -> Iterator[Message]:
+        """``iter_messages``, built as records in the same pass that checks them."""
+        last = next_seq(state) - 1
+        for index in range(chunk_index(last) + 1 if last else 0):
+            yield from self.chunk_messages(index)
+
+    def chunk_messages(self, index: int) -> Iterator[Message]:
+        """The chunk's messages, checked and built in one pass (``chunk_items`` + building
+        would read each twice: whole-session reads are what review exports do most)."""
+        for doc in sorted(self.chunk_table(index).all(), key=lambda d: d.doc_id):
+            seq = doc.doc_id
+            try:
+                yield from_doc(Message, doc, id=f"{self.id}.{seq}", session_id=self.id, seq=seq)
+            except RecordError as exc:
+                raise corrupt_error(self.dir / chunk_name(index), f"message {seq}: {exc}") from None
+
     def _scan_all(self) -> Iterator[tuple[int, Doc]]:
         # Lists the folder instead of trusting the counter, which is what is being repaired.
         for index in self.chunk_indexes():
@@ -335,13 +367,13 @@ def state_problem(doc: Mapping[str, Any]) -> str | None:
     """What is wrong with a session file, so a hand-edited one fails clearly, not later."""
     for key, kind in _STATE_FIELDS.items():
         if not isinstance(doc.get(key), kind):
-            return f"{key!r} is missing or not a {kind.__name__}"
+            return _("{key} is missing or not a {kind}").format(key=repr(key), kind=kind.__name__)
     for key, kind in _STATE_OPTIONAL.items():
         if doc.get(key) is not None and not isinstance(doc[key], kind):
-            return f"{key!r} is not a {kind.__name__}"
+            return _("{key} is not a {kind}").format(key=repr(key), kind=kind.__name__)
     for key in ("created_at", "updated_at"):
         try:
             datetime.fromisoformat(doc[key])
         except ValueError:
-            return f"{key!r} is not an ISO 8601 timestamp"
+            return _("{key} is not an ISO 8601 timestamp").format(key=repr(key))
     return None

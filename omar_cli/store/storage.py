@@ -21,18 +21,20 @@ from tinydb.storages import Storage
 
 from omar_cli.atomic import atomic_write_bytes, fsync_dir
 from omar_cli.errors import StoreError
+from omar_cli.i18n import _
 
 __all__ = ["fsync_dir", "open_db", "write_bytes_atomic", "write_json_atomic"]
 
 
 def corrupt_error(path: Path, why: str, hint: str | None = None) -> StoreError:
     return StoreError(
-        f"session store file is corrupt: {path} ({why})",
+        _("session store file is corrupt: {path} ({why})").format(path=path, why=why),
         hint=hint
-        or (
-            f"Move it aside (rename it to {path.name}.corrupt) and run again; OMAR never "
-            "overwrites a damaged file, and other sessions are unaffected."
-        ),
+        or _(
+            "Move it aside (rename it to {name}.corrupt) and run again, or start a new "
+            "session with --new; OMAR never overwrites a damaged file, and other sessions "
+            "are unaffected."
+        ).format(name=path.name),
     )
 
 
@@ -47,18 +49,20 @@ def read_json(path: Path, corrupt_hint: str | None = None) -> dict[str, Any] | N
         return None
     except OSError as exc:
         raise StoreError(
-            f"cannot read {path}: {exc.strerror or exc}",
-            hint="Check the file's permissions.",
+            _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc),
+            hint=_("Check the file's permissions."),
         ) from exc
     if not raw.strip():
         # Our writes never produce an empty file, so one means damage (or a foreign tool).
-        raise corrupt_error(path, "empty file", corrupt_hint)
+        raise corrupt_error(path, _("empty file"), corrupt_hint)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise corrupt_error(path, f"not valid JSON: {exc}", corrupt_hint) from exc
+        raise corrupt_error(
+            path, _("not valid JSON: {error}").format(error=exc), corrupt_hint
+        ) from exc
     if not _is_table_map(data):
-        raise corrupt_error(path, "not a TinyDB table map", corrupt_hint)
+        raise corrupt_error(path, _("not a TinyDB table map"), corrupt_hint)
     return data
 
 
@@ -77,8 +81,8 @@ def _is_table_map(data: object) -> TypeGuard[dict[str, Any]]:
 
 def _write_error(path: Path, exc: OSError) -> StoreError:
     return StoreError(
-        f"cannot write {path}: {exc.strerror or exc}",
-        hint="Check free disk space and that the folder is writable.",
+        _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc),
+        hint=_("Check free disk space and that the folder is writable."),
     )
 
 

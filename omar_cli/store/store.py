@@ -38,7 +38,9 @@ from typing import Any
 from omar_cli.atomic import remove_stray_temp_files
 from omar_cli.clock import utc_now
 from omar_cli.errors import NotFoundError, StoreError
+from omar_cli.i18n import _
 from omar_cli.store import drafts
+from omar_cli.store.bulk import StoreBulk
 from omar_cli.store.ids import is_session_id, new_session_id, parse_message_id
 from omar_cli.store.index import INDEX_DIR, IndexRead, SessionIndex, month_of
 from omar_cli.store.locking import SYNC_LOCK, StoreLock
@@ -82,7 +84,7 @@ LEASE = timedelta(minutes=15)
 Clock = Callable[[], datetime]
 
 
-class SessionStore(StoreQueries):
+class SessionStore(StoreQueries, StoreBulk):
     def __init__(
         self,
         root: Path,
@@ -106,7 +108,7 @@ class SessionStore(StoreQueries):
         #: who holds the leases this store takes: this host and process
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         latest = check_migrations(self._migrations)
-        version, _ = read_schema(self.root)
+        version, _applied = read_schema(self.root)
         refuse_newer(self.root, version, latest)
         self._ready = version == latest
         self._swept = False  # stray temp files removed (once per instance, at a write)
@@ -145,8 +147,8 @@ class SessionStore(StoreQueries):
     def _files(self, session_id: str) -> SessionFiles:
         if not is_session_id(session_id):
             raise NotFoundError(
-                f"no session {session_id!r}",
-                hint="Session ids look like 20261125-123501-3f9a; `omar sessions` lists them.",
+                _("no session {id}").format(id=repr(session_id)),
+                hint=_("Session ids look like 20261125-123501-3f9a; `omar sessions` lists them."),
             )
         return SessionFiles(self._sessions_dir, session_id)
 
@@ -212,12 +214,14 @@ class SessionStore(StoreQueries):
                 continue  # same second, same random tail: draw again
             except OSError as exc:
                 raise StoreError(
-                    f"cannot create {files.dir}: {exc.strerror or exc}",
-                    hint="Check that the data folder is writable.",
+                    _("cannot create {folder}: {reason}").format(
+                        folder=files.dir, reason=exc.strerror or exc
+                    ),
+                    hint=_("Check that the data folder is writable."),
                 ) from exc
             break
         else:
-            raise StoreError("could not find a free session id", hint="Try again.")
+            raise StoreError(_("could not find a free session id"), hint=_("Try again."))
         files.sync()
         fsync_dir(self._sessions_dir)
         self._index.put(state)
@@ -328,7 +332,7 @@ class SessionStore(StoreQueries):
             state = self._locked_state(files)
             old = files.get(seq)
             if old is None:
-                raise NotFoundError(f"no message {message_id!r}")
+                raise NotFoundError(_("no message {id}").format(id=repr(message_id)))
             current = drafts.message_from(session_id, seq, old)
             try:
                 updated = check(replace(current, **changes, updated_at=current.updated_at))
@@ -352,7 +356,7 @@ class SessionStore(StoreQueries):
         session_id, seq = parse_message_id(message_id)
         doc = self._files(session_id).get(seq)
         if doc is None:
-            raise NotFoundError(f"no message {message_id!r}")
+            raise NotFoundError(_("no message {id}").format(id=repr(message_id)))
         return drafts.message_from(session_id, seq, doc)
 
     def messages(
@@ -366,18 +370,14 @@ class SessionStore(StoreQueries):
         files = self._files(session_id)
         state = files.state()
         if damaged is None:
-            return [
-                drafts.message_from(session_id, seq, doc) for seq, doc in files.iter_messages(state)
-            ]
+            return list(files.iter_records(state))
         found: list[Message] = []
         for index in files.chunk_indexes():
             try:
-                items = list(files.chunk_items(index))
+                found.extend(list(files.chunk_messages(index)))
             except StoreError as exc:
                 path = files.dir / chunk_name(index)
                 damaged.append(DamagedSession(session_id, path, exc.message, exc.hint))
-                continue
-            found.extend(drafts.message_from(session_id, seq, doc) for seq, doc in items)
         return found
 
     def latest_messages(self, session_id: str, before_seq: int | None = None) -> Iterator[Message]:
