@@ -343,3 +343,19 @@ def test_a_damaged_session_is_skipped_with_a_warning(isolated_dirs: Path) -> Non
     assert [s["first_question"] for s in as_json(result)["sessions"]] == ["dos"]
     assert "aviso:" in result.stderr and "session.json" in result.stderr
     assert (damaged / "session.json").read_text() == "{"  # never overwritten
+
+
+def test_the_error_log_is_private_and_never_follows_a_symlink(
+    isolated_dirs: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("")
+    log = isolated_dirs / "log" / "errors.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.symlink_to(target)
+    result = CliRunner().invoke(app, ["sessions", "nope-nope"])
+    assert result.exit_code == 3 and "nope-nope" in result.stderr  # the error still shows
+    assert target.read_text() == ""  # nothing written through the planted link
+    log.unlink()
+    CliRunner().invoke(app, ["sessions", "nope-nope"])
+    assert log.read_text() and (log.stat().st_mode & 0o777) == 0o600

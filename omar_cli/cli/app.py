@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -47,6 +46,8 @@ class OmarGroup(TyperGroup):
         except OmarError as exc:
             if _debug(ctx):  # the cause behind the one-line message, key redacted
                 obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+                import traceback
+
                 obj.output.err(traceback.format_exc().rstrip())
             report_error(ctx, exc)
             raise typer.Exit(int(exc.code)) from None
@@ -117,24 +118,12 @@ def report_error(ctx: Any, exc: OmarError) -> None:
     render_error(obj.output, exc)
 
 
-app = typer.Typer(
-    cls=OmarGroup,
-    name="omar",
-    help="OMAR: field assistant for ABB ACS150 drives. Offline look-ups and grounded answers.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _version(value: bool) -> None:
     if value:
         print(f"omar {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
@@ -152,40 +141,73 @@ def root(
     ctx.obj.debug = debug
 
 
-def _register() -> None:
-    # Each command lives in its own small module; importing them is cheap (no heavy deps).
-    from omar_cli.cli import (
-        ask,
-        codes,
-        config,
-        image,
-        knowledge,
-        lookup,
-        note,
-        record,
-        review,
-        review_data,
-        review_queue,
-        sessions,
-        show,
-        status,
-        sync,
+#: the modules that register each top-level command, in the order `omar --help` lists them:
+#: a run builds only the command it invokes, so 30 commands cost `omar fault` nothing
+_MODULES: dict[str, tuple[str, ...]] = {
+    "ask": ("ask",),
+    "image": ("image",),
+    "record-and-transcribe": ("record",),
+    "transcribe": ("record",),
+    "devices": ("record",),
+    "fault": ("lookup",),
+    "alarm": ("lookup",),
+    "param": ("lookup",),
+    "search": ("lookup",),
+    "show": ("show",),
+    "codes": ("codes",),
+    "sync": ("sync",),
+    "sessions": ("sessions",),
+    "status": ("status",),
+    "review": ("review", "review_queue", "review_data"),
+    "note": ("note",),
+    "config": ("config",),
+    "knowledge": ("knowledge",),
+}
+_ALL = tuple(dict.fromkeys(name for names in _MODULES.values() for name in names))
+
+
+def build(modules: tuple[str, ...] = _ALL) -> typer.Typer:
+    """The root command with the sub-commands of ``modules`` (all of them by default)."""
+    import importlib
+
+    built = typer.Typer(
+        cls=OmarGroup,
+        name="omar",
+        help="OMAR: field assistant for ABB ACS150 drives. Offline look-ups and grounded answers.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
+    built.callback()(root)
+    for name in modules:
+        module = importlib.import_module(f"omar_cli.cli.{name}")
+        if name in ("config", "knowledge"):
+            built.add_typer(module.app, name=name)
+        elif hasattr(module, "register"):  # review_queue and review_data join review's group
+            module.register(built)
+    return built
 
-    for module in (ask, image, record, lookup, show, codes, sync, sessions, status, review, note):
-        module.register(app)
-    del review_queue, review_data  # their commands join the review group on import
-    app.add_typer(config.app, name="config")
-    app.add_typer(knowledge.app, name="knowledge")
+
+def _modules_for(args: list[str]) -> tuple[str, ...]:
+    """What a run needs: the invoked command's module; everything for the root's help."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    return _MODULES.get(command or "", _ALL)
 
 
-_register()
+def __getattr__(name: str) -> Any:
+    # `from omar_cli.cli.app import app` (tests, tools) gets the whole tree, built once
+    if name == "app":
+        whole = build()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(name)
 
 
 def main() -> None:
     was_devnull = _stdout_is_devnull()
     try:
-        app(prog_name="omar")
+        build(_modules_for(sys.argv[1:]))(prog_name="omar")
     except SystemExit as exc:
         # Rich meets a closed pipe (`omar --help | head -1`) by pointing stdout at
         # /dev/null and exiting 1; the reader leaving early is no failure of ours.

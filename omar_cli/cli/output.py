@@ -18,7 +18,6 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from omar_cli.environment import Environment
 from omar_cli.i18n import _
-from omar_cli.results import Problem
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from omar_cli.errors import OmarError
+    from omar_cli.results import Problem
 
 JSON_SCHEMA = 1
 MIN_SECRET_LENGTH = 8
@@ -108,6 +108,8 @@ class Output:
 
     def error_lines(self, error: OmarError | Problem) -> None:
         """The one-line error and its hint on stderr, and a line in the error log."""
+        from omar_cli.results import Problem
+
         problem = error if isinstance(error, Problem) else Problem.of(error)
         self.err(_("omar: error: {message}").format(message=problem.message))
         if problem.hint:
@@ -120,16 +122,20 @@ class Output:
         stamp = self.env.now().isoformat(timespec="seconds")
         kind = problem.type.upper()
         line = self.redact(f"{stamp} exit={problem.code} {kind}: {problem.message}")
-        try:
-            self.error_log.parent.mkdir(parents=True, exist_ok=True)
-            with self.error_log.open("a", encoding="utf-8") as fh:
-                fh.write(line.replace("\n", " ") + "\n")
-        except OSError:
-            pass  # a log that cannot be written must never hide the error itself
+        import contextlib
+
+        from omar_cli.atomic import append_private
+
+        # 0600, never through a symlink planted where the log goes; a log that cannot be
+        # written must never hide the error itself
+        with contextlib.suppress(OSError):
+            append_private(self.error_log, line.replace("\n", " ") + "\n")
 
     def warn_error(self, error: OmarError | Problem) -> None:
         """A failure that did not stop the result (an answer the store could not keep):
         a warning and its hint, logged like an error."""
+        from omar_cli.results import Problem
+
         problem = error if isinstance(error, Problem) else Problem.of(error)
         self.warn(problem.message)
         if problem.hint:
