@@ -143,9 +143,13 @@ def _render(out: Output, result: AskResult, *, streamed: bool, exit: bool = Fals
     )
 
 
-def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
+def print_body(
+    out: Output, result: AskResult, reply: str, *, streamed: bool, words: dict[str, str]
+) -> None:
+    """The answer (or, after a stream, what was added to it) and, for a cut answer, the line
+    that says so followed by the knowledge's own answer."""
     if not streamed:
-        _print_answer(out, result.answer)
+        _print_answer(out, reply)
     else:  # what was added after the stream: flags and the rule the model left out
         safety = f"⚠ {result.safety_note}" if result.safety_note else None
         for added in (result.conflict_note, safety):
@@ -155,6 +159,11 @@ def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[
     if result.offline_answer is not None:  # a cut answer: say so, then the knowledge's
         out.out(f"\n{words['cut']}\n")
         _print_answer(out, result.offline_answer)
+
+
+def _render_text(out: Output, result: AskResult, *, streamed: bool, words: dict[str, str]) -> None:
+    print_body(out, result, result.answer, streamed=streamed, words=words)
+    if result.offline_answer is not None:
         return
     if result.mode != "online":
         return

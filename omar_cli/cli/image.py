@@ -118,22 +118,12 @@ def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:
 
 
 def _render_text(out: Output, result: ImageResult, *, streamed: bool) -> None:
-    from omar_cli.cli.ask import _print_answer, frame_words
+    from omar_cli.cli.ask import frame_words, print_body
     from omar_cli.images import text
 
     ask = result.ask
     words = frame_words(ask.lang)
-    if not streamed:
-        _print_answer(out, result.reply)
-    else:  # what was added after the stream: flags and the rule the model left out
-        safety = f"⚠ {ask.safety_note}" if ask.safety_note else None
-        for added in (ask.conflict_note, safety):
-            if added:
-                out.out("")
-                _print_answer(out, added)
-    if ask.offline_answer is not None:
-        out.out(f"\n{words['cut']}\n")
-        _print_answer(out, ask.offline_answer)
+    print_body(out, ask, result.reply, streamed=streamed, words=words)
     cited = [s for s in result.sources if s.cited] if ask.mode == "online" else []
     if cited:
         out.out(f"\n{words['sources']}:\n" + "\n".join(f"  [{s.id}] {s.source}" for s in cited))
