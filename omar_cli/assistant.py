@@ -162,7 +162,7 @@ class Assistant:
         lang = self.knowledge().detect_lang(question)
         hits = self._retrieve(question, lang, [(t.role, t.text) for t in history])
         if chat is None:
-            result = self._offline(asked, hits, lang, keep_pending=queue)
+            result = self._answer_offline(asked, hits, lang, keep_pending=queue)
         else:
             try:
                 result = self._answer_online(
@@ -172,7 +172,7 @@ class Assistant:
                 result = self._fall_back(asked, hits, lang, exc)
             else:
                 if result.status == "incomplete":  # a cut answer: the knowledge completes it
-                    offline_result = self._offline(asked, hits, lang, keep_pending=True)
+                    offline_result = self._answer_offline(asked, hits, lang, keep_pending=True)
                     result = replace(result, offline_answer=offline_result.answer)
         return result
 
@@ -341,6 +341,8 @@ class Assistant:
                 mode="offline",
                 sources=tuple(s.id for s in sources),
                 reply_to=asked.id,
+                # no model, no prompt: what it rests on is the entries shown
+                provenance=offline_provenance([s.id for s in sources]),
             ),
         )
         if not keep_pending:
@@ -360,26 +362,12 @@ class Assistant:
             queued=keep_pending,
         )
 
-    def _offline(
-        self, asked: Message, hits: Sequence[Hit], lang: str, *, keep_pending: bool
-    ) -> AskResult:
-        """The offline answer, stored with its provenance: no model, the entries shown."""
-        result = self._answer_offline(asked, hits, lang, keep_pending=keep_pending)
-        shown = [s.id for s in result.sources]
-        message_id = result.message_id
-        if message_id is not None:
-            saving(
-                _("the answer's provenance was not saved"),
-                lambda: self.store.update_message(message_id, provenance=offline_provenance(shown)),
-            )
-        return result
-
     def _fall_back(
         self, asked: Message, hits: Sequence[Hit], lang: str, exc: ApiError
     ) -> AskResult:
         """An offline answer after an API failure; the question waits if a retry may work."""
         keep = _worth_retrying(exc)
-        result = self._offline(asked, hits, lang, keep_pending=keep)
+        result = self._answer_offline(asked, hits, lang, keep_pending=keep)
         # after the offline answer, which marks a question it does not keep as answered offline
         saving(
             _("the question's state was not saved"),
@@ -547,15 +535,13 @@ class Assistant:
                 meta={"also_given": [s.id for s in back.also_given]},
             ),
         )
-        # An incomplete answer leaves the question pending so `omar sync` can complete it.
-        saving(
-            _("the question was not marked answered"),
-            lambda: self.store.update_message(
-                asked.id,
-                status="pending" if error else "answered",
-                error=error.message if error else None,
-            ),
-        )
+        # A whole answer closes its question in the store's own write; an incomplete one
+        # leaves it pending so `omar sync` can complete it.
+        if error is not None:
+            saving(
+                _("the question was not marked answered"),
+                lambda: self.store.update_message(asked.id, status="pending", error=error.message),
+            )
         return AskResult(
             session_id=asked.session_id,
             question_id=asked.id,
