@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,14 +11,11 @@ from omar_cli.cli.output import Output
 from omar_cli.cli.profile_option import ProfileOption, use_profile
 from omar_cli.cli.render import render_result
 from omar_cli.cli.signals import signals_as_interrupt
+from omar_cli.cli.streamer import Streamer
 from omar_cli.errors import OmarError
 from omar_cli.i18n import N_, _, translator
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-    from rich.live import Live
-    from rich.status import Status
-
     from omar_cli.environment import Environment
     from omar_cli.results import AskResult
 
@@ -92,17 +88,16 @@ def _ask_once(
     svc = st.svc
     if not offline and svc.chat() is None:
         out.note(_("no API key configured: answering offline from the built-in knowledge"))
-    stream = _Streamer(out) if not out.json_mode else None
-    with stream or nullcontext():
+    with Streamer(out, show_text=not out.json_mode) as stream:
         result = svc.assistant.ask(
             text,
             session_id=session,
             new_session=new,
             offline=offline,
             queue=queue,
-            on_delta=stream.write if stream else None,
+            on_delta=stream.write,
         )
-    _render(out, result, streamed=bool(stream and stream.started), exit=exit)
+    _render(out, result, streamed=stream.started and stream.show_text, exit=exit)
     return result
 
 
@@ -188,77 +183,6 @@ def _print_answer(out: Output, text: str) -> None:
         out.console().print(Markdown(text))
     else:
         out.out(text)
-
-
-class _Streamer:
-    """Shows the answer as it arrives: rendered Markdown on a terminal, raw text when piped.
-
-    On a terminal the live view is transient and the whole answer is printed once at the
-    end, so a long answer is neither cut nor repeated in the scroll-back.
-    """
-
-    def __init__(self, out: Output) -> None:
-        self.out = out
-        self.text = ""
-        self.started = False
-        self._live: Live | None = None
-        self._status: Status | None = None
-
-    def __enter__(self) -> _Streamer:
-        if self.out.rich_stderr:
-            self._status = self.out.err_console().status(_("thinking…"))
-            self._status.start()
-        return self
-
-    def write(self, delta: str) -> None:
-        from rich.markdown import Markdown
-
-        if not self.started:
-            self._stop_status()
-            self.started = True
-            if self.out.rich_stdout:
-                from rich.live import Live
-
-                self._live = Live(console=self.out.console(), auto_refresh=False, transient=True)
-                self._live.start()
-        self.text += delta
-        if self._live is not None:
-            rows = max(self._live.console.height - 3, 3)
-            self._live.update(_Tail(Markdown(self.text), rows), refresh=True)
-        else:
-            self.out.out(delta, end="")
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop_status()
-        if self._live is not None:
-            from rich.markdown import Markdown
-
-            self._live.stop()
-            self.out.console().print(Markdown(self.text))
-        elif self.started and not self.text.endswith("\n"):
-            self.out.out("")
-
-    def _stop_status(self) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
-
-
-class _Tail:
-    """The last ``rows`` rendered lines: a live view taller than the screen could not be
-    cleared, so while streaming only the end of the answer is shown."""
-
-    def __init__(self, renderable: RenderableType, rows: int) -> None:
-        self.renderable = renderable
-        self.rows = rows
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.segment import Segment
-
-        lines = console.render_lines(self.renderable, options, pad=False)
-        for line in lines[-self.rows :]:
-            yield from line
-            yield Segment.line()
 
 
 def _chat_loop(st: AppState, *, session: str | None, new: bool, offline: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,10 +75,9 @@ def image(
     prepared = prepare_images(read_sources(paths, st.env.stdin_bytes(), lang), detail.value, lang)
     if not offline and st.svc.chat() is None:
         out.note(text(lang, "no_key"))
-    from omar_cli.cli.ask import _Streamer  # the same live view as `omar ask`
+    from omar_cli.cli.streamer import Streamer  # the same live view as `omar ask`
 
-    stream = _Streamer(out) if not out.json_mode else None
-    with stream or nullcontext():
+    with Streamer(out, show_text=not out.json_mode) as stream:
         result = ask_about_photos(
             st.svc.assistant,
             prepared,
@@ -88,9 +86,9 @@ def image(
             session_id=session,
             new_session=new,
             offline=offline,
-            on_delta=stream.write if stream else None,
+            on_delta=stream.write,
         )
-    _render(out, result, streamed=bool(stream and stream.started))
+    _render(out, result, streamed=stream.started and stream.show_text)
 
 
 def _render(out: Output, result: ImageResult, *, streamed: bool) -> None:

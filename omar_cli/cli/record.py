@@ -187,13 +187,13 @@ def _process(
     *,
     stop_reason: str | None = None,
 ) -> VoiceResult:
-    from omar_cli.cli.ask import _Streamer
+    from omar_cli.cli.streamer import Streamer
     from omar_cli.transcription import VoiceNotes
 
     out = st.output
     if not options.offline and st.svc.chat() is None:
         out.note(_("no API key configured: the recording is queued for `omar sync`"))
-    stream = _Streamer(out) if options.ask and not out.json_mode else None
+    stream = Streamer(out, show_text=not out.json_mode) if options.ask else None
 
     def show_transcript(text: str) -> None:
         if not out.json_mode:

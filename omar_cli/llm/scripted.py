@@ -9,6 +9,7 @@ A call with nothing queued is a bug in the test and raises ``LookupError`` (not 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class _Step:
     finish_reason: str = "stop"
     usage: Usage | None = None
     model: str | None = None
+    wait: float = 0.0
 
 
 class ScriptedModel:
@@ -70,10 +72,12 @@ class ScriptedModel:
         usage: Usage | None = None,
         finish_reason: str = "stop",
         model: str | None = None,
+        wait: float = 0.0,
     ) -> None:
-        """An answer, streamed as the given pieces (a string is one piece)."""
+        """An answer, streamed as the given pieces (a string is one piece) after ``wait``
+        seconds (a slow model still reading the prompt)."""
         pieces = (text,) if isinstance(text, str) else tuple(text)
-        self._steps.append(_Step(pieces, None, finish_reason, usage, model))
+        self._steps.append(_Step(pieces, None, finish_reason, usage, model, wait))
 
     def enqueue_error(self, error: BaseException, *, after: str | Sequence[str] = ()) -> None:
         """A failure raised after streaming ``after`` (e.g. ``KeyboardInterrupt`` mid-answer)."""
@@ -123,6 +127,8 @@ class ScriptedModel:
         if not self._steps:
             raise LookupError("ScriptedModel: a chat request arrived with nothing queued")
         step = self._steps.popleft()
+        if step.wait:
+            time.sleep(step.wait)
         for piece in step.pieces:
             if piece and on_delta is not None:
                 on_delta(piece)
