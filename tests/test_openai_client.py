@@ -111,6 +111,37 @@ def test_request_carries_key_model_messages_and_stream_flags(
     assert sent.json["max_tokens"] == 300  # a compatible endpoint; OpenAI gets the new name
 
 
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "Unrecognized request argument supplied: stream_options"),
+        (422, "[{'loc': ['body', 'stream_options'], 'msg': 'extra fields not permitted'}]"),
+    ],
+)
+def test_a_server_refusing_stream_options_is_asked_again_without_them(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat, status: int, message: str
+) -> None:
+    fake_openai.enqueue_error(status, message, param="stream_options")
+    fake_openai.enqueue_answer("F0001 es sobrecorriente.")
+    fake_openai.enqueue_answer("otra")
+
+    first = chat.stream_chat(MESSAGES, model=MODEL)
+    chat.stream_chat(MESSAGES, model=MODEL)
+
+    sent = fake_openai.requests
+    assert first.text == "F0001 es sobrecorriente." and first.usage is None
+    assert ["stream_options" in r.json for r in sent] == [True, False, False]
+
+
+def test_other_bad_requests_are_not_retried_without_stream_options(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    fake_openai.enqueue_error(400, "Invalid value for 'temperature'", param="temperature")
+    with pytest.raises(BadRequestError):
+        ask(chat)
+    assert len(fake_openai.requests) == 1
+
+
 def test_unset_options_are_not_sent(fake_openai: FakeOpenAIServer, chat: OpenAIChat) -> None:
     fake_openai.enqueue_answer("ok")
     ask(chat)

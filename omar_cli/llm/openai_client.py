@@ -137,6 +137,7 @@ class OpenAIChat:
     def __init__(self, config: ApiConfig) -> None:
         self._config = config
         self._client: openai.OpenAI | None = None
+        self._no_stream_options = False
 
     @property
     def config(self) -> ApiConfig:
@@ -201,16 +202,22 @@ class OpenAIChat:
             if left <= 0:
                 raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
             client = self._get_client().with_options(timeout=_attempt_timeout(left), max_retries=0)
+            extra = {} if self._no_stream_options else {"stream_options": STREAM_OPTIONS}
             try:
                 stream = client.chat.completions.create(
                     messages=cast("list[ChatCompletionMessageParam]", messages),
                     stream=True,
-                    stream_options={"include_usage": True},
+                    **extra,
                     **params,
                 )
                 _check_wire_format(stream.response, ctx, "text/event-stream")
                 return cast("openai.Stream[ChatCompletionChunk]", stream)
             except openai.OpenAIError as exc:
+                if extra and _rejects_stream_options(exc):
+                    # usage figures are a nicety: a server that refuses the field answers
+                    # without it (and is not asked again by this client)
+                    self._no_stream_options = True
+                    continue
                 delay = _retry_delay(exc, retries) if retries < self._config.max_retries else None
                 if delay is None or time.monotonic() + delay >= deadline:
                     error = _translate(exc, replace(ctx, retries=retries))
@@ -538,6 +545,21 @@ class _Context:
         text = re.sub(r"(?i)bearer\s+\S+", "Bearer ***", text)
         text = " ".join(text.split())
         return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
+
+
+#: asks for the token counts in the stream's last chunk; OpenAI, llama.cpp, Ollama and vLLM
+#: know it, yet it is not in every compatible server, so one that refuses it is asked without
+STREAM_OPTIONS = {"include_usage": True}
+
+
+def _rejects_stream_options(exc: openai.OpenAIError) -> bool:
+    """A 400/422 that names the field: "Unrecognized request argument supplied:
+    stream_options", a validator's "extra fields not permitted" at ``stream_options``…"""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
+        return False
+    return "stream_options" in f"{exc.message} {exc.body}"
 
 
 def _translate(exc: openai.OpenAIError, ctx: _Context) -> ApiError:
