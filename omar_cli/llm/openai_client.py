@@ -202,18 +202,20 @@ class OpenAIChat:
             if left <= 0:
                 raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
             client = self._get_client().with_options(timeout=_attempt_timeout(left), max_retries=0)
-            extra = {} if self._no_stream_options else {"stream_options": STREAM_OPTIONS}
+            with_options = not self._no_stream_options
             try:
                 stream = client.chat.completions.create(
                     messages=cast("list[ChatCompletionMessageParam]", messages),
                     stream=True,
-                    **extra,
+                    # the token counts in the last chunk; OpenAI, llama.cpp, Ollama and vLLM
+                    # know the field, yet not every compatible server does
+                    stream_options={"include_usage": True} if with_options else openai.omit,
                     **params,
                 )
                 _check_wire_format(stream.response, ctx, "text/event-stream")
                 return cast("openai.Stream[ChatCompletionChunk]", stream)
             except openai.OpenAIError as exc:
-                if extra and _rejects_stream_options(exc):
+                if with_options and _rejects_stream_options(exc):
                     # usage figures are a nicety: a server that refuses the field answers
                     # without it (and is not asked again by this client)
                     self._no_stream_options = True
@@ -545,11 +547,6 @@ class _Context:
         text = re.sub(r"(?i)bearer\s+\S+", "Bearer ***", text)
         text = " ".join(text.split())
         return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
-
-
-#: asks for the token counts in the stream's last chunk; OpenAI, llama.cpp, Ollama and vLLM
-#: know it, yet it is not in every compatible server, so one that refuses it is asked without
-STREAM_OPTIONS = {"include_usage": True}
 
 
 def _rejects_stream_options(exc: openai.OpenAIError) -> bool:
