@@ -345,3 +345,52 @@ def test_fit_request_trims_history_first_and_never_below_the_safety_rule() -> No
     shrunk = fit_request(2048, context_chars=6000, question="q", history=history, shrink=True)
     assert shrunk.history_turns == 0 and shrunk.grounding_chars < small.grounding_chars
     assert SAFETY_RULE in COMPACT_SYSTEM_PROMPT
+
+
+def test_ctrl_c_after_a_fallback_keeps_the_partial_answer_with_the_profile_that_gave_it(
+    home: Path, fake_openai: FakeOpenAIServer, knowledge_cache: Path
+) -> None:
+    """A real process, a real SIGINT: the partial text is stored, named after the second
+    profile (the one streaming), not the first (the one asked first)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from fake_openai import AnswerReply
+
+    write_config(home, two_profiles(unreachable_base_url(), fake_openai.base_url))
+    pieces = ["Primero aísle ", "la alimentación. ", *[f"Paso {n}. " for n in range(100)]]
+    fake_openai.enqueue(AnswerReply(pieces, pace=0.1, model="gemma-local"))
+    env = {**os.environ, "OMAR_CACHE_DIR": str(knowledge_cache), "OMAR_LANGUAGE": "en"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omar_cli", "ask", "--new", "¿Qué significa el fallo F0001?"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    received = bytearray()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while "la alimentación".encode() not in received and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    reader.join(timeout=5)
+    store = SessionStore(home / "data" / "store")
+    question, answer = store.messages(store.list_sessions()[0].id)
+    assert (question.status, answer.status) == ("pending", "incomplete")
+    assert answer.text.startswith("Primero aísle la alimentación.")
+    assert answer.model == "gemma-local"
+    assert answer.provenance is not None
+    assert answer.provenance.request["profile"] == "local"
+    assert answer.provenance.endpoint_host == f"127.0.0.1:{fake_openai.port}"
