@@ -294,10 +294,12 @@ class Assistant:
         """Hits for the question; a real follow-up also gets the previous question's.
 
         A greeting gets none. A question with a subject of its own (a code, or an entry that
-        answers it) is answered on that subject; one without ("¿y si persiste?") or a short
-        one pointing back ("and where is that set?") keeps the previous topic.
+        answers it) is answered on that subject; a short one without ("¿y si persiste?") or
+        one pointing back ("and where is that set?") keeps the previous topic. A longer one
+        with no subject the knowledge knows ("¿cuánto cuesta un ACS150 en México?") is a new
+        question it cannot answer, not a follow-up to dress in the previous topic.
         """
-        from omar_cli.knowledge.lang import is_greeting, points_back
+        from omar_cli.knowledge.lang import is_greeting, is_short, points_back
 
         if is_greeting(question):
             return []
@@ -308,7 +310,7 @@ class Assistant:
             return own
         named = bool(index.named_in(question) or index.unknown_codes(question))
         subject = named or any(h.match == "strong" for h in own)
-        if subject and not points_back(question):
+        if not points_back(question) and (subject or not is_short(question)):
             return own
         earlier = index.search(previous, lang=lang, limit=FOLLOW_UP_ENTRIES)
         # a question naming its own code or entry leads with it; "and if it comes back?" does

@@ -136,6 +136,28 @@ def test_a_new_question_is_answered_on_its_own_subject(first: str, second: str, 
     assert "F0002" not in ids
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "el variador se dispara con F0002 cuando frena",
+            "cuánto cuesta un ACS150 de 2,2 kW en México",
+        ),
+        (
+            "drive trips with F0002 when braking",
+            "who sells spare cooling fans near Hamburg for them",
+        ),
+    ],
+)
+def test_a_long_question_the_knowledge_cannot_answer_is_not_dressed_in_the_previous_topic(
+    first: str, second: str
+) -> None:
+    ask(first, "--new")
+    doc = ask(second)
+    assert doc["sources"] == []
+    assert "OVERVOLT" not in doc["answer"]  # the F0002 sheet is not given as the answer
+
+
 def test_search_names_unknown_codes() -> None:
     doc = run_json("search", "the panel shows F0090")
     assert doc["unknown_codes"][0]["code"] == "F0090"

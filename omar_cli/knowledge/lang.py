@@ -308,12 +308,17 @@ def is_greeting(text: str) -> bool:
 SHORT_FOLLOW_UP = 6
 
 
+def is_short(text: str) -> bool:
+    """Few enough words to lean on the question before ("¿y si persiste?")."""
+    return len(tokens(text)) <= SHORT_FOLLOW_UP
+
+
 def points_back(text: str) -> bool:
     """A short question leaning on the one before: "¿y si persiste?", "where is that set?"."""
     folded = fold(text).strip(" ¿¡?!.,")
     words = tokens(text)
     leans = folded.startswith(_LEAD_INS) or any(word in _ANAPHORA for word in words)
-    return leans and len(words) <= SHORT_FOLLOW_UP
+    return leans and is_short(text)
 
 
 def closest_term(word: str, stems: tuple[str, ...], vocabulary: Sequence[str]) -> str | None:
