@@ -87,3 +87,20 @@ def test_rm_older_than_keeps_recent_and_shared_media(
     assert listed(omar) == [recent["session_id"]]
     assert store.media_path(photo.sha256).exists()  # still used by the recent session
     assert omar("review", "rm").exit_code == 2
+
+
+def test_a_deletion_killed_half_way_is_finished_by_the_next_rm(
+    omar: ScriptedCli, model: ScriptedModel
+) -> None:
+    from omar_cli.settings import load_settings
+
+    model.enqueue("Uno [F0002].")
+    first = as_json(omar("ask", "--new", "¿F0002?", "--json"))["session_id"]
+    model.enqueue("Dos [F0001].")
+    second = as_json(omar("ask", "--new", "¿F0001?", "--json"))["session_id"]
+    sessions = load_settings().paths.store / "sessions"
+    # what a kill between the rename and the removal leaves behind
+    (sessions / first).rename(sessions / f".deleting-{first}")
+    assert listed(omar) == [second]
+    assert omar("review", "rm", second, "--yes").exit_code == 0
+    assert [p.name for p in sessions.iterdir() if p.name.startswith(".deleting-")] == []

@@ -27,6 +27,8 @@ from omar_cli.store.session_files import SessionFiles, count_message, new_sessio
 
 #: how old an unreferenced media file must be before it is removed
 MEDIA_GRACE_S = 600.0
+#: a session folder being deleted is renamed to this prefix first, so no read sees it
+_TRASH = ".deleting-"
 
 
 def _mtime(path: Path) -> float:
@@ -96,10 +98,11 @@ class StoreBulk:
     def delete_session(self, session_id: str) -> None:
         """Remove a session and all its messages (its media stays: see ``prune_media``)."""
         with self._writing():
+            self._empty_trash()
             files = self._files(session_id)
             if not files.dir.exists():
                 return
-            trash = self._sessions_dir / f".deleting-{session_id}"
+            trash = self._sessions_dir / f"{_TRASH}{session_id}"
             try:
                 os.replace(files.dir, trash)  # not a session id: no read sees it from now on
             except OSError as exc:
@@ -109,6 +112,16 @@ class StoreBulk:
                 ) from exc
             self._index.drop(session_id)
             shutil.rmtree(trash, ignore_errors=True)
+
+    def _empty_trash(self) -> None:
+        """Finish deletions a killed `review rm` left half done (renamed, not yet removed)."""
+        try:
+            found = os.scandir(self._sessions_dir)
+            leftovers = [e.path for e in found if e.name.startswith(_TRASH)]
+        except FileNotFoundError:
+            return
+        for path in leftovers:
+            shutil.rmtree(path, ignore_errors=True)
 
     def media_in_use(self) -> set[str]:
         """The sha256 of every media file some stored message still refers to."""
