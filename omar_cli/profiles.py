@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 IMPLICIT_NAME = "default"
 #: the smallest context a profile may declare: the safety rules and a question must fit
 MIN_CONTEXT_WINDOW = 512
+#: the default wait for a server on this machine or the plant's own network, when no timeout
+#: is set anywhere: a laptop CPU reads a 1,000-token prompt in tens of seconds, and nothing
+#: on the way can be slow the way a distant cloud can (a refused connection still fails fast)
+LOCAL_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -166,13 +170,36 @@ def build_profiles(
                 model=values.get("model", settings.model),
                 vision_model=values.get("vision_model", settings.vision_model),
                 transcription_model=values.get("transcription_model", settings.transcription_model),
-                timeout=values.get("timeout", settings.timeout),
+                timeout=values.get("timeout", default_timeout(values.get("base_url"), settings)),
                 api_key_env=key_env,
                 api_key=_key_from(env, key_env),
                 context_window=values.get("context_window"),
             )
         )
     return tuple(built)
+
+
+def default_timeout(base_url: str | None, settings: Settings) -> float:
+    """The top-level timeout; a local server's is longer unless the user chose one."""
+    if settings.origins.get("timeout", "default") == "default" and is_local(base_url):
+        return max(settings.timeout, LOCAL_TIMEOUT)
+    return settings.timeout
+
+
+def is_local(base_url: str | None) -> bool:
+    """A server on this machine or a private network (llama.cpp, Ollama, a plant server)."""
+    import ipaddress
+
+    host = urlsplit(base_url).hostname if base_url else None
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith((".local", ".localhost")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
 
 
 def _key_from(env: Mapping[str, str], name: str | None) -> str | None:
@@ -194,7 +221,7 @@ def implicit_profile(settings: Settings) -> Profile:
         model=settings.model,
         vision_model=settings.vision_model,
         transcription_model=settings.transcription_model,
-        timeout=settings.timeout,
+        timeout=default_timeout(settings.base_url, settings),
         api_key_env="OPENAI_API_KEY",
         api_key=settings.api_key,
         implicit=True,

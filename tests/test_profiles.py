@@ -105,6 +105,33 @@ def test_profiles_are_read_with_defaults_and_keys_from_their_variable(home: Path
 
 
 @pytest.mark.parametrize(
+    ("url", "env_timeout", "expected"),
+    [
+        ("http://127.0.0.1:8080/v1", None, 120.0),  # llama.cpp on the laptop
+        ("http://localhost:11434/v1", None, 120.0),  # Ollama
+        ("http://192.168.1.20:8080/v1", None, 120.0),  # a server on the plant network
+        ("https://llm.example.com/v1", None, 30.0),  # somewhere on the internet
+        ("http://127.0.0.1:8080/v1", "5", 5.0),  # the user's own choice wins
+    ],
+)
+def test_a_local_server_waits_longer_for_a_slow_cpu_unless_told_otherwise(
+    home: Path, url: str, env_timeout: str | None, expected: float
+) -> None:
+    write_config(home, f'[profiles.local]\nbase_url = "{url}"\n')
+    env = {"OMAR_CONFIG_DIR": str(home / "config")}
+    if env_timeout:
+        env["OMAR_TIMEOUT"] = env_timeout
+    (local,) = load_settings(env).profiles
+    assert local.timeout == expected
+    implicit = {"OMAR_CONFIG_DIR": str(home / "none"), "OPENAI_BASE_URL": url}
+    if env_timeout:
+        implicit["OMAR_TIMEOUT"] = env_timeout
+    from omar_cli.profiles import all_profiles
+
+    assert all_profiles(load_settings(implicit))[0].timeout == expected
+
+
+@pytest.mark.parametrize(
     ("table", "words"),
     [
         ('[profiles.x]\napi_key = "sk-123456789"\n', "never stored"),
