@@ -11,6 +11,7 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.i18n import _
+from omar_cli.transcription_engines import engine_label
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
@@ -180,6 +181,9 @@ def render_item(out: Output, m: Message) -> None:
         head.append(_("review: {state}").format(state=m.review.state))
     out.out("\n--- " + "  ".join(p for p in head if p))
     out.out(_printable(m.text.rstrip()))
+    engine = engine_label(m.meta)
+    if engine:
+        out.out(_("transcribed by {engine}").format(engine=_printable(engine)))
     if m.media:
         out.out(_("media: {refs}").format(refs=", ".join(h[:12] for h in m.media)))
     if m.sources:

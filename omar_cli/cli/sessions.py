@@ -9,6 +9,7 @@ import typer
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import local_time
 from omar_cli.i18n import N_, _, ngettext
+from omar_cli.transcription_engines import engine_label
 
 #: stored words (role, status, mode) as the text view names them; --json keeps them as stored
 WORDS = {
@@ -71,7 +72,7 @@ def sessions(
         out.emit_json(detail)
         return
     for m in detail.messages:
-        words = [_word(m.status), _word(m.mode), m.model]
+        words = [_word(m.status), _word(m.mode), engine_label(m.meta) or m.model]
         extra = ", ".join(dict.fromkeys(filter(None, words)))
         when = local_time(m.created_at, seconds=True)
         out.out(f"--- {m.id}  {_word(m.role)}  ({_printable(extra)})  {when}")
