@@ -11,7 +11,6 @@ import typer
 
 from omar_cli.cli.context import AppState, JsonOption, state
 from omar_cli.i18n import _
-from omar_cli.transcription_engines import engine_label
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
@@ -171,6 +170,7 @@ def render_session(out: Output, detail: SessionReview) -> None:
 
 def render_item(out: Output, m: Message) -> None:
     from omar_cli.cli.sessions import _printable
+    from omar_cli.transcription_engines import engine_label
 
     head = [m.id, m.role, m.status, m.model or "", f"{m.created_at.astimezone():%H:%M:%S}"]
     if m.latency_ms is not None:

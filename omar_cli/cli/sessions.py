@@ -9,7 +9,6 @@ import typer
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import local_time
 from omar_cli.i18n import N_, _, ngettext
-from omar_cli.transcription_engines import engine_label
 
 #: stored words (role, status, mode) as the text view names them; --json keeps them as stored
 WORDS = {
@@ -71,6 +70,8 @@ def sessions(
     if json_out:
         out.emit_json(detail)
         return
+    from omar_cli.transcription_engines import engine_label
+
     for m in detail.messages:
         words = [_word(m.status), _word(m.mode), engine_label(m.meta) or m.model]
         extra = ", ".join(dict.fromkeys(filter(None, words)))
