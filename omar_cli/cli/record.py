@@ -219,6 +219,9 @@ def _process(
         )
     ):
         out.note(_("no API key configured: the recording is queued for `omar sync`"))
+    elif options.local or st.svc.settings.transcription_engine == "local":
+        # the model loads and reads the whole note on this CPU: seconds, minutes for a long one
+        out.note(_("transcribing on this laptop (faster-whisper)…"))
     stream = _Streamer(out) if options.ask and not out.json_mode else None
 
     def show_transcript(text: str) -> None:
