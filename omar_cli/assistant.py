@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
     _Build = Callable[[Profile | None, bool], tuple[list[ChatMessage], int]]
     from omar_cli.store import Message, Session, SessionStore
+    from omar_cli.transcription_engines import LocalTranscriber
 
 #: a question longer than this is a pasted document, not a question
 MAX_QUESTION_CHARS = 8000
@@ -80,6 +81,10 @@ class Assistant:
     knowledge: Callable[[], KnowledgeIndex]
     chat: Callable[[], ChatModel | None]
     settings: Settings
+    #: Whisper on this laptop for voice notes (None: built from the settings when needed)
+    local_asr: Callable[[], LocalTranscriber] | None = None
+    #: told when one endpoint or engine failed and the next is tried (stderr, in the CLI)
+    on_fallback: Callable[[str], None] | None = None
 
     def ask(
         self,
@@ -186,32 +191,28 @@ class Assistant:
 
         ``retry_failed`` first puts the questions that failed back in the queue.
         """
+        from omar_cli.transcription import VoiceNotes
+
         chat = self.chat()
-        if chat is None:
-            raise NoApiKeyError(
-                _("no API key configured, so pending questions cannot be sent"),
-                hint=_(
-                    "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync"
-                ),
-            )
+        # without a key, the local model may still transcribe the queued voice notes
+        if chat is None and not VoiceNotes(self).local_ready():
+            raise _no_key_to_sync()
         # One sync at a time, so two of them never send the same question twice; the
         # store's write lock stays free meanwhile, so `omar ask` keeps working.
         with self.store.sync_lock():
             if retry_failed:
                 self.store.retry_failed()
-            transcribed, error = self._complete_recordings(chat)
+            # voice notes first, so one that asked is answered in the same sync
+            transcribed, error = VoiceNotes(self).complete_queued(chat)
+            if error is None and chat is None and self.store.pending():
+                error = _no_key_to_sync()
             if error is not None:
                 left = len(self.store.pending())
                 return SyncReport(tuple(transcribed), left, error=Problem.of(error))
+            if chat is None:
+                return SyncReport(tuple(transcribed), 0)
             report = self._sync_pending(chat, on_progress)
             return replace(report, items=(*transcribed, *report.items))
-
-    def _complete_recordings(self, chat: ChatModel) -> tuple[list[SyncItem], ApiError | None]:
-        """Voice notes queued offline: transcribed first, so one that asked is answered in
-        the same sync (see omar_cli/transcription.py)."""
-        from omar_cli.transcription import VoiceNotes
-
-        return VoiceNotes(self).complete_queued(chat)
 
     def _sync_pending(
         self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
@@ -597,6 +598,13 @@ def _checked_question(question: str, *, has_images: bool) -> str:
             hint=_("ask about one thing at a time; add long documents with omar knowledge add"),
         )
     return question
+
+
+def _no_key_to_sync() -> NoApiKeyError:
+    return NoApiKeyError(
+        _("no API key configured, so pending questions cannot be sent"),
+        hint=_("set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync"),
+    )
 
 
 def _worth_retrying(exc: ApiError) -> bool:

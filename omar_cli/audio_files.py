@@ -66,6 +66,13 @@ class AudioFacts:
 # --------------------------------------------------------------------------- the prompt
 
 
+def vocabulary_lead(lang: str) -> str:
+    """The prompt's lead sentence alone, for a small local Whisper model: given the whole
+    list of codes and English panel names, Whisper base copies the list instead of
+    transcribing (measured on espeak-ng speech; see transcription_engines)."""
+    return _LEADS.get(lang, _LEADS["en"])
+
+
 def vocabulary_prompt(entries: Iterable[Entry], lang: str) -> str:
     """The drive's words for Whisper: a lead sentence, then fault, alarm and parameter
     codes with their panel names, each kind within its share of MAX_PROMPT_CHARS (what the

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     STORE = 5  # session store corrupt, locked too long, or not writable
     INPUT = 6  # bad input file (PDF, image, audio) or empty question
     AUDIO_DEVICE = 7  # no microphone, PortAudio missing, device busy, sample rate refused
+    LOCAL_MODEL = 8  # local transcription unavailable: extra not installed, model missing
     NO_API_KEY = 9  # an online-only action was asked for and no key is configured
     AUTH = 10  # key rejected (401/403)
     RATE_LIMIT = 11  # 429 after the retries
@@ -78,6 +79,14 @@ class AudioDeviceError(OmarError):
     refusing the sample rate. The hint names the fix (a package, a device, a setting)."""
 
     code = ExitCode.AUDIO_DEVICE
+
+
+class LocalModelError(OmarError):
+    """Local transcription cannot run: faster-whisper (the `local` extra) is not installed, no
+    local model is configured, or the model cannot be found, fetched or loaded. The hint names
+    the fix (the pip command, the setting, the folder)."""
+
+    code = ExitCode.LOCAL_MODEL
 
 
 class Interrupted(OmarError):

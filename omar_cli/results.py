@@ -114,6 +114,8 @@ class SyncItem:
     answer: str | None = None
     message_id: str | None = None
     error: str | None = None
+    #: a voice note's transcription engine (transcription_engines.EngineDone.engine)
+    engine: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

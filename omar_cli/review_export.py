@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.i18n import _
+from omar_cli.transcription_engines import engine_label
 
 if TYPE_CHECKING:
     from omar_cli.llm.model import ChatMessage
@@ -141,6 +142,9 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
         who = _label(m)
         lines.append(f"**{who}** `{m.id}` ({m.created_at:%Y-%m-%d %H:%M})")
         lines += ["", _quote(m.text), ""]
+        engine = engine_label(m.meta)
+        if engine:
+            lines += [_("Transcribed by: {engine}").format(engine=engine), ""]
         for sha in m.media:
             lines.append(_("Photo or recording: `{sha}`").format(sha=sha[:16]))
         if m.review is not None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from omar_cli.llm.model import ChatModel
     from omar_cli.profiles import Profile
     from omar_cli.store import SessionStore
+    from omar_cli.transcription_engines import LocalTranscriber
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Services:
     audio_input: Callable[..., Any] | None = field(default=None, repr=False)
     #: told when a profile failed and the next one is tried (the CLI writes it to stderr)
     on_fallback: Callable[[str], None] | None = field(default=None, repr=False)
+    #: Whisper on this laptop given by tests (a fake model); otherwise built from settings
+    local_asr: Callable[[], LocalTranscriber] | None = field(default=None, repr=False)
 
     @cached_property
     def store(self) -> SessionStore:
@@ -151,4 +154,6 @@ class Services:
             knowledge=self._knowledge_for_answers,
             chat=self.chat,
             settings=self.settings,
+            local_asr=self.local_asr,
+            on_fallback=self.on_fallback,
         )

@@ -134,6 +134,23 @@ def _language(raw: str) -> str:
     return value
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(_("must be one of: {choices}").format(choices=", ".join(choices)))
+        return value
+
+    return parse
+
+
+def _optional_text(raw: str) -> str | None:
+    return _text(raw) if raw.strip() else None
+
+
+#: CTranslate2's compute types for local transcription (int8: the fastest on a laptop CPU)
+COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float32", "float16", "auto")
+
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
@@ -195,6 +212,27 @@ SETTINGS: tuple[Setting, ...] = (
         N_("prompt budget for knowledge excerpts (characters)"),
     ),
     Setting(
+        "transcription_engine",
+        _one_of("auto", "local", "cloud"),
+        "auto",
+        "OMAR_TRANSCRIPTION_ENGINE",
+        N_("auto: the cloud, this laptop's model when the cloud fails; local; cloud"),
+    ),
+    Setting(
+        "local_transcription_model",
+        _optional_text,
+        None,
+        "OMAR_LOCAL_TRANSCRIPTION_MODEL",
+        N_("local Whisper model (faster-whisper): a CTranslate2 model folder or a model name"),
+    ),
+    Setting(
+        "local_compute_type",
+        _one_of(*COMPUTE_TYPES),
+        "int8",
+        "OMAR_LOCAL_COMPUTE_TYPE",
+        N_("compute type of the local Whisper model (CTranslate2)"),
+    ),
+    Setting(
         "profile",
         _profile_name,
         None,
@@ -225,6 +263,9 @@ class Settings:
     max_retries: int = _default("max_retries")
     session_idle_minutes: int = _default("session_idle_minutes")
     context_chars: int = _default("context_chars")
+    transcription_engine: str = _default("transcription_engine")
+    local_transcription_model: str | None = _default("local_transcription_model")
+    local_compute_type: str = _default("local_compute_type")
     profile: str | None = _default("profile")
     #: the endpoint profiles of the config file (``[profiles.NAME]``), in fallback order
     profiles: tuple[Profile, ...] = ()

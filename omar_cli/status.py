@@ -36,6 +36,8 @@ class StatusReport:
     store: dict[str, Any]
     #: each endpoint profile in fallback order: name, endpoint, models, health
     profiles: tuple[dict[str, Any], ...] = ()
+    #: whether this laptop can transcribe (transcription_engines.LocalStatus), and when
+    local_transcription: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +69,7 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
     stats = svc.store.stats()
     return StatusReport(
         profiles=profiles,
+        local_transcription=_local_transcription(svc),
         api_key=settings.masked_key(),
         access="offline" if chat is None else "api_key" if settings.api_key else "local_endpoint",
         endpoint=_without_credentials(settings.base_url) or DEFAULT_ENDPOINT,
@@ -127,6 +130,19 @@ def _profile_health(svc: Services, *, check: bool) -> tuple[dict[str, Any], ...]
                 row["ok"], row["error"] = False, exc.message
         rows.append(row)
     return tuple(rows)
+
+
+def _local_transcription(svc: Services) -> dict[str, Any]:
+    """Read from the disk (is faster-whisper there, is the model folder there): the model
+    is not loaded, so status stays quick."""
+    if svc.local_asr is not None:
+        local = svc.local_asr()
+    else:
+        from omar_cli.llm.whisper_local import LocalWhisper
+        from omar_cli.transcription_engines import LocalSetup
+
+        local = LocalWhisper(LocalSetup.from_settings(svc.settings))
+    return {"engine": svc.settings.transcription_engine, **local.status().to_dict()}
 
 
 def _without_credentials(url: str | None) -> str | None:

@@ -32,17 +32,20 @@ from omar_cli.audio_files import (
     facts_of_recording,
     inspect_file,
     upload_clips,
+    vocabulary_lead,
     vocabulary_prompt,
 )
-from omar_cli.errors import ApiError, AuthError, InputError
+from omar_cli.errors import InputError, OmarError
 from omar_cli.i18n import _
 from omar_cli.results import Problem
 from omar_cli.store import Review
+from omar_cli.transcription_engines import EngineFailed, Engines, LocalSetup
 
 if TYPE_CHECKING:
     from omar_cli.assistant import AskResult, Assistant, SyncItem
     from omar_cli.llm.model import ChatModel
     from omar_cli.store import Message
+    from omar_cli.transcription_engines import LocalTranscriber
 
 __all__ = [
     "ACCEPTED_SUFFIXES",
@@ -58,8 +61,6 @@ __all__ = [
     "vocabulary_prompt",
 ]
 
-#: how much of the previous part's transcript leads the next part's prompt
-CARRY_CHARS = 200
 RECORDING = "recording"
 
 
@@ -80,6 +81,8 @@ class VoiceResult:
     stop_reason: str | None = None
     kept_at: str | None = None  # where the recording stays when it is not stored
     ask: AskResult | None = None
+    #: what transcribed it (transcription_engines.EngineDone.engine)
+    engine: dict[str, Any] | None = None
     #: why the voice note was not transcribed (the answer's own is ``ask.error``)
     error: Problem | None = None
 
@@ -91,6 +94,7 @@ class VoiceResult:
             recording_id=self.recording_id,
             transcript=self.transcript,
             transcription_model=self.model,
+            transcription_engine=self.engine,
             language=self.language,
             transcription_latency_ms=self.latency_ms,
             parts=self.parts,
@@ -121,6 +125,8 @@ class VoiceOptions:
     session_id: str | None = None
     new_session: bool = False
     offline: bool = False
+    #: only this laptop's model (--local), now and when `omar sync` completes it
+    local: bool = False
 
 
 class VoiceNotes:
@@ -133,6 +139,35 @@ class VoiceNotes:
 
     def prompt(self, lang: str | None) -> str:
         return vocabulary_prompt(self.assistant.knowledge().entries, lang or "es")
+
+    def engines(self, chat: ChatModel | None) -> Engines:
+        return Engines(
+            chat,
+            self.assistant.local_asr or self._build_local,
+            upload_limit=self.upload_limit,
+            on_fallback=self.assistant.on_fallback,
+        )
+
+    def _build_local(self) -> LocalTranscriber:
+        from omar_cli.llm.whisper_local import LocalWhisper
+
+        return LocalWhisper(LocalSetup.from_settings(self.assistant.settings))
+
+    def check_local(self, options: VoiceOptions) -> None:
+        """Refuse now, before anything is recorded, when only the local model may transcribe
+        and it cannot: the extra is missing, no model is set, or its folder is not there."""
+        if not (options.local or self.assistant.settings.transcription_engine == "local"):
+            return
+        status = self.engines(None).local_status()
+        if status is not None and not status.available:
+            raise status.error()
+
+    def local_ready(self) -> bool:
+        """The local model may transcribe queued recordings (`omar sync` without a key)."""
+        if self.assistant.settings.transcription_engine == "cloud":
+            return False
+        status = self.engines(None).local_status()
+        return status is not None and status.available
 
     def process(
         self,
@@ -157,18 +192,18 @@ class VoiceNotes:
             new_session=created,
             stop_reason=stop_reason,
         )
-        chat = None if options.offline else self.assistant.chat()
-        if chat is None:
+        engines = self.engines(None if options.offline else self.assistant.chat())
+        steps = engines.plan(
+            self.assistant.settings.transcription_engine,
+            local_only=options.local,
+            offline=options.offline,
+        )
+        if not steps:
             self.store.update_message(message.id, lease=None)  # free for `omar sync`
             return replace(base, queued=True)
-        try:
-            done = self._transcribe(chat, message, stored)
-        except ApiError as exc:
-            queued = _worth_retrying(exc)
-            self.store.update_message(
-                message.id, status="pending" if queued else "failed", error=exc.message
-            )
-            return replace(base, queued=queued, error=Problem.of(exc))
+        done = self._transcribe(engines, steps, message, stored)
+        if isinstance(done, EngineFailed):
+            return replace(base, queued=done.retry, error=Problem.of(done.error))
         result = replace(base, **done)
         if on_transcript is not None and result.transcript is not None:
             on_transcript(result.transcript)
@@ -176,6 +211,7 @@ class VoiceNotes:
             asked = self.assistant.ask(
                 result.transcript,
                 session_id=message.session_id,
+                offline=options.offline,
                 on_delta=on_delta,
                 meta={"from_recording": message.id},
             )
@@ -195,15 +231,18 @@ class VoiceNotes:
         label = _("[voice note, {seconds} s, waiting for its transcript]").format(
             seconds=round(facts.duration or 0)
         )
+        wanted: dict[str, Any] = {
+            "language": options.language,
+            "model": self.assistant.settings.transcription_model,
+            "ask": options.ask,
+        }
+        if options.local:  # --local: `omar sync` keeps it on this laptop too
+            wanted["local_only"] = True
         meta = {
             "kind": RECORDING,
             "audio": {k: v for k, v in facts.to_dict().items() if k != "path"}
             | {"source": Path(facts.path).name},
-            "transcription": {
-                "language": options.language,
-                "model": self.assistant.settings.transcription_model,
-                "ask": options.ask,
-            },
+            "transcription": wanted,
         }
         message = store.add_message(
             session.id, "user", label, status="pending", mode="online", media=(media.sha256,),
@@ -211,68 +250,73 @@ class VoiceNotes:
         )  # fmt: skip
         return message, created
 
-    def _transcribe(self, chat: ChatModel, message: Message, path: Path) -> dict[str, Any]:
-        """Transcribe a stored recording and record the transcript on its message."""
+    def _transcribe(
+        self, engines: Engines, steps: Sequence[str], message: Message, path: Path
+    ) -> dict[str, Any] | EngineFailed:
+        """Transcribe a stored recording and record the transcript on its message; a
+        failure is recorded too (pending for `omar sync` when a retry or a fix may cure it)."""
         wanted = dict(message.meta.get("transcription") or {})
         language = wanted.get("language")
         model = str(wanted.get("model") or self.assistant.settings.transcription_model)
         facts = _facts_from(message, path)
-        vocabulary = self.prompt(language)
-        texts: list[str] = []
-        latency = 0
-        for clip in upload_clips(path, facts, self.upload_limit):
-            carry = texts[-1][-CARRY_CHARS:] if texts else ""
-            prompt = f"{vocabulary} {carry}".strip()
-            got = chat.transcribe(clip, model=model, language=language, prompt=prompt)
-            texts.append(got.text.strip())
-            latency += got.latency_ms
-        transcript = " ".join(t for t in texts if t)
-        done = {**wanted, "status": "done", "model": model, "latency_ms": latency}
-        done.update(parts=len(texts), text=transcript)
+        got = engines.run(
+            steps, path, facts, model=model, language=language,
+            vocabulary=self.prompt(language), local_prompt=vocabulary_lead(language or "es"),
+        )  # fmt: skip
+        if isinstance(got, EngineFailed):
+            status = "pending" if got.retry else "failed"
+            self.store.update_message(message.id, status=status, error=got.error.message)
+            return got
+        done = {**wanted, "status": "done", "model": got.model, "latency_ms": got.latency_ms}
+        done.update(parts=got.parts, text=got.text, engine=got.engine)
         meta = {**message.meta, "transcription": done}
         # Asked, the transcript is the next question's text; kept here too, the chat history
         # would hold it twice in a row.
-        shown = transcript
-        if wanted.get("ask") and transcript:
+        shown = got.text
+        if wanted.get("ask") and got.text:
             shown = _("[voice note, {seconds} s: asked as the next question]").format(
                 seconds=round(facts.duration or 0)
             )
         # a transcript is a reviewable item, like an answer: a supervisor approves or corrects it
         self.store.update_message(
-            message.id, text=shown, status="answered", error=None, meta=meta, model=model,
-            latency_ms=latency, review=Review(),
+            message.id, text=shown, status="answered", error=None, meta=meta, model=got.model,
+            latency_ms=got.latency_ms, review=Review(),
         )  # fmt: skip
         return {
-            "transcript": transcript,
-            "model": model,
-            "latency_ms": latency,
-            "parts": len(texts),
+            "transcript": got.text,
+            "model": got.model,
+            "latency_ms": got.latency_ms,
+            "parts": got.parts,
+            "engine": got.engine,
         }
 
-    def complete_queued(self, chat: ChatModel) -> tuple[list[SyncItem], ApiError | None]:
+    def complete_queued(self, chat: ChatModel | None) -> tuple[list[SyncItem], OmarError | None]:
         """Transcribe every queued recording, oldest first (`omar sync`); one that asked for
         it is then queued as a question, which the same sync answers.
 
-        Stops at the first failure a retry may cure, as sync does for questions.
+        Stops at the first failure a retry may cure, as sync does for questions. A recording
+        no engine can take now (no key, no local model) stays queued.
         """
         from omar_cli.assistant import SyncItem
 
+        engines = self.engines(chat)
+        mode = self.assistant.settings.transcription_engine
         items: list[SyncItem] = []
         for queued in queued_recordings(self.store.pending()):
+            wanted = queued.meta.get("transcription") or {}
+            steps = engines.plan(mode, local_only=bool(wanted.get("local_only")), offline=False)
+            if not steps:
+                continue
             message = self.store.claim(queued.id)
             if message is None:
                 continue
-            try:
-                path = self.store.media_path(message.media[0])
-                done = self._transcribe(chat, message, path)
-            except ApiError as exc:
-                retry = _worth_retrying(exc)
-                status = "pending" if retry else "failed"
-                self.store.update_message(message.id, status=status, error=exc.message)
-                if retry:
-                    return items, exc
+            path = self.store.media_path(message.media[0])
+            done = self._transcribe(engines, steps, message, path)
+            if isinstance(done, EngineFailed):
+                if done.retry:
+                    return items, done.error
                 items.append(SyncItem(message.id, message.session_id, "failed", message.text,
-                                      error=exc.message))  # fmt: skip
+                                      error=done.error.message))  # fmt: skip
                 continue
             if (message.meta.get("transcription") or {}).get("ask") and done["transcript"]:
                 self.store.add_message(
@@ -280,7 +324,8 @@ class VoiceNotes:
                     mode="online", lease=None, meta={"from_recording": message.id},
                 )  # fmt: skip
             items.append(SyncItem(message.id, message.session_id, "transcribed", message.text,
-                                  answer=done["transcript"], message_id=message.id))  # fmt: skip
+                                  answer=done["transcript"], message_id=message.id,
+                                  engine=done["engine"]))  # fmt: skip
         return items, None
 
 
@@ -319,7 +364,3 @@ def _silent(facts: AudioFacts) -> InputError:
         ),
         hint=_("check that the microphone is not muted, or pick it with --device"),
     )
-
-
-def _worth_retrying(exc: ApiError) -> bool:
-    return exc.retryable or isinstance(exc, AuthError)

@@ -23,6 +23,9 @@ HEAVY = (
     "pypdf",
     "tinydb",
     "sqlite3",
+    "faster_whisper",  # the `local` extra: imported only to transcribe locally
+    "ctranslate2",
+    "av",
 )
 
 

@@ -213,7 +213,16 @@ def test_sync(omar: ScriptedCli, model: ScriptedModel) -> None:
     doc = run(omar, "sync", code=14)
     keys(doc, "answered", "failed", "remaining", "items", "error")
     assert [set(i) for i in doc["items"]] == [
-        {"question_id", "session_id", "status", "question", "answer", "message_id", "error"}
+        {
+            "question_id",
+            "session_id",
+            "status",
+            "question",
+            "answer",
+            "message_id",
+            "error",
+            "engine",
+        }
     ]
     assert set(doc["error"]) == ERROR
 
@@ -267,8 +276,10 @@ def test_status(omar: ScriptedCli) -> None:
         "paths",
         "store",
         "profiles",
+        "local_transcription",
     )
     assert [set(p) for p in doc["profiles"]] == [PROFILE_ROW]
+    assert set(doc["local_transcription"]) == LOCAL_TRANSCRIPTION
     assert set(doc["models"]) == {"chat", "vision", "transcription", "transcription_language"}
     assert set(doc["paths"]) == {"data", "config", "cache", "log"}
     assert set(doc["store"]) == {
@@ -362,11 +373,16 @@ def test_show(omar: ScriptedCli) -> None:
     assert set(doc["entry"]) == ENTRY
 
 
+LOCAL_TRANSCRIPTION = {"engine", "installed", "model", "kind", "present", "compute_type"}
+LOCAL_TRANSCRIPTION |= {"problem", "hint", "available"}
+#: what made a transcript: the JSON's transcription_engine and the stored one
+ENGINE = {"name", "model", "compute_type", "profile", "endpoint"}
 VOICE = {
     "session_id",
     "recording_id",
     "transcript",
     "transcription_model",
+    "transcription_engine",
     "language",
     "transcription_latency_ms",
     "parts",
@@ -413,6 +429,7 @@ def test_voice_commands(
     doc = voice("record-and-transcribe", "--seconds", "1")
     keys(doc, *VOICE)
     assert set(doc["audio"]) == AUDIO
+    assert set(doc["transcription_engine"]) == ENGINE
     model.enqueue_transcript("¿Qué es F0002?")
     model.enqueue("Sobretensión [F0002].")
     note = tmp_path / "nota.wav"

@@ -35,6 +35,12 @@ SessionOption = Annotated[
 OfflineOption = Annotated[
     bool, typer.Option("--offline", help="Do not send now: keep it queued for omar sync.")
 ]
+LocalOption = Annotated[
+    bool,
+    typer.Option(
+        "--local", help="Transcribe on this laptop (faster-whisper): the audio is not sent."
+    ),
+]
 ModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="Transcription model for this recording.")
 ]
@@ -66,6 +72,7 @@ def record_and_transcribe(
     new: NewOption = False,
     session: SessionOption = None,
     offline: OfflineOption = False,
+    local: LocalOption = False,
     model: ModelOption = None,
     profile: ProfileOption = None,
     json_out: JsonOption = False,
@@ -83,7 +90,7 @@ def record_and_transcribe(
 
     st = _state(ctx, json_out, model, profile)
     svc = st.svc
-    voice = _options(st, language, ask, new, session, offline)  # refused before recording
+    voice = _options(st, language, ask, new, session, offline, local)  # refused before recording
     path = _new_recording_path(svc.settings.paths.data / "recordings", svc.clock())
     meter = _LiveMeter(st.output, path)
     with _EnterWatcher(st.env) as enter:
@@ -117,6 +124,7 @@ def transcribe(
     new: NewOption = False,
     session: SessionOption = None,
     offline: OfflineOption = False,
+    local: LocalOption = False,
     model: ModelOption = None,
     profile: ProfileOption = None,
     json_out: JsonOption = False,
@@ -128,8 +136,9 @@ def transcribe(
     from omar_cli.transcription import inspect_file
 
     st = _state(ctx, json_out, model, profile)
+    voice = _options(st, language, ask, new, session, offline, local)
     facts = inspect_file(file)
-    result = _process(st, file, facts, _options(st, language, ask, new, session, offline))
+    result = _process(st, file, facts, voice)
     _finish(st.output, result, None)
 
 
@@ -164,9 +173,15 @@ def _state(ctx: typer.Context, json_out: bool, model: str | None, profile: str |
 
 
 def _options(
-    st: AppState, language: str | None, ask: bool, new: bool, session: str | None, offline: bool
+    st: AppState,
+    language: str | None,
+    ask: bool,
+    new: bool,
+    session: str | None,
+    offline: bool,
+    local: bool,
 ) -> VoiceOptions:
-    from omar_cli.transcription import VoiceOptions
+    from omar_cli.transcription import VoiceNotes, VoiceOptions
 
     lang = (language or st.svc.settings.language or "es").strip().lower()
     if not re.fullmatch(r"[a-z]{2}", lang):
@@ -176,7 +191,11 @@ def _options(
         )
     if session:
         st.svc.store.get_session(session)  # an unknown id fails now, not after the recording
-    return VoiceOptions(lang, ask=ask, session_id=session, new_session=new, offline=offline)
+    voice = VoiceOptions(
+        lang, ask=ask, session_id=session, new_session=new, offline=offline, local=local
+    )
+    VoiceNotes(st.svc.assistant).check_local(voice)  # no local model: said before recording
+    return voice
 
 
 def _process(
@@ -191,8 +210,18 @@ def _process(
     from omar_cli.transcription import VoiceNotes
 
     out = st.output
-    if not options.offline and st.svc.chat() is None:
+    notes = VoiceNotes(st.svc.assistant)
+    if (
+        not options.offline
+        and st.svc.chat() is None
+        and not notes.engines(None).plan(
+            st.svc.settings.transcription_engine, local_only=options.local, offline=True
+        )
+    ):
         out.note(_("no API key configured: the recording is queued for `omar sync`"))
+    elif options.local or st.svc.settings.transcription_engine == "local":
+        # the model loads and reads the whole note on this CPU: seconds, minutes for a long one
+        out.note(_("transcribing on this laptop (faster-whisper)…"))
     stream = Streamer(out, show_text=not out.json_mode) if options.ask else None
 
     def show_transcript(text: str) -> None:
@@ -202,7 +231,7 @@ def _process(
                 out.out("")
 
     with stream or nullcontext():
-        return VoiceNotes(st.svc.assistant).process(
+        return notes.process(
             path,
             facts,
             options,

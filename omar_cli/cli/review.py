@@ -170,6 +170,7 @@ def render_session(out: Output, detail: SessionReview) -> None:
 
 def render_item(out: Output, m: Message) -> None:
     from omar_cli.cli.sessions import _printable
+    from omar_cli.transcription_engines import engine_label
 
     head = [m.id, m.role, m.status, m.model or "", f"{m.created_at.astimezone():%H:%M:%S}"]
     if m.latency_ms is not None:
@@ -180,6 +181,9 @@ def render_item(out: Output, m: Message) -> None:
         head.append(_("review: {state}").format(state=m.review.state))
     out.out("\n--- " + "  ".join(p for p in head if p))
     out.out(_printable(m.text.rstrip()))
+    engine = engine_label(m.meta)
+    if engine:
+        out.out(_("transcribed by {engine}").format(engine=_printable(engine)))
     if m.media:
         out.out(_("media: {refs}").format(refs=", ".join(h[:12] for h in m.media)))
     if m.sources:

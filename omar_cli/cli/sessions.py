@@ -70,8 +70,10 @@ def sessions(
     if json_out:
         out.emit_json(detail)
         return
+    from omar_cli.transcription_engines import engine_label
+
     for m in detail.messages:
-        words = [_word(m.status), _word(m.mode), m.model]
+        words = [_word(m.status), _word(m.mode), engine_label(m.meta) or m.model]
         extra = ", ".join(dict.fromkeys(filter(None, words)))
         when = local_time(m.created_at, seconds=True)
         out.out(f"--- {m.id}  {_word(m.role)}  ({_printable(extra)})  {when}")

@@ -68,6 +68,8 @@ def _rows(report: StatusReport) -> list[tuple[str, str]]:
     for profile in report.profiles:
         name = _("profile {name}").format(name=profile["name"])
         rows.append((name, _profile_line(profile)))
+    if report.local_transcription is not None:
+        rows.append((_("local transcription"), _local_line(report.local_transcription)))
     if store["damaged"]:
         rows.append((_("damaged files"), ", ".join(store["damaged"])))
     if store["rebuilt"]:
@@ -95,3 +97,22 @@ def _profile_line(profile: dict[str, Any]) -> str:
     window = profile["context_window"]
     size = _(", context {tokens}").format(tokens=window) if window else ""
     return f"{profile['endpoint']} ({profile['models']['chat']}{size}): {health}"
+
+
+def _local_line(local: dict[str, Any]) -> str:
+    engine = _("transcription_engine = {engine}").format(engine=local["engine"])
+    if not local["available"]:
+        return _("not available: {why} ({hint}); {engine}").format(
+            why=local["problem"], hint=local["hint"], engine=engine
+        )
+    if local["kind"] == "folder":
+        where = _("folder {path}").format(path=local["model"])
+    elif local["present"]:
+        where = _("{name}, fetched").format(name=local["model"])
+    else:
+        where = _("{name}, fetched on first use (needs the network once)").format(
+            name=local["model"]
+        )
+    return _("available: {where}, {compute}; {engine}").format(
+        where=where, compute=local["compute_type"], engine=engine
+    )

@@ -130,7 +130,7 @@ class ProfileChain:
             got = ep.model.transcribe(
                 audio, model=ep.profile.transcription_model, language=language, prompt=prompt
             )
-            return replace(got, profile=ep.profile.name)
+            return replace(got, profile=ep.profile.name, host=ep.model.host)
 
         return self._first_answer(send)
 

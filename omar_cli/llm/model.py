@@ -146,8 +146,9 @@ class Transcript:
     model: str
     language: str | None
     latency_ms: int
-    #: the endpoint profile that transcribed it (set by llm.chain.ProfileChain)
+    #: the endpoint profile that transcribed it (set by llm.chain.ProfileChain) and its host
     profile: str | None = None
+    host: str | None = None
 
 
 class ChatModel(Protocol):
