@@ -178,6 +178,11 @@ def excerpt_head(entry: Entry) -> str:
     )
 
 
+def origin_codes(entry: Entry) -> frozenset[str]:
+    """The fault and alarm codes a field entry is about (its other links are parameters)."""
+    return frozenset(i for i in entry.related if i[:1] in ("F", "A") and i[1:].isdigit())
+
+
 def field_notes_about(entries: Sequence[Entry]) -> dict[str, list[str]]:
     """Code or parameter id -> the ids of the field entries that name it."""
     about: dict[str, list[str]] = {}
@@ -197,16 +202,17 @@ def lift_field_notes(
     codes: Sequence[str],
     about: Mapping[str, Sequence[str]],
     rows: Mapping[str, int],
+    *,
+    below: float,
 ) -> None:
-    """The newest field notes about each named code scored just below that code's entry
-    (already at the top), above the entries merely related to it."""
-    for ident in codes:
-        top = scores.get(rows[ident])
-        if top is None:
-            continue
+    """The newest field notes about each code the question names, scored just ``below``
+    what the question names (its codes, the titles it says), above the entries merely
+    related to them."""
+    for position, ident in enumerate(codes):
         for rank, note in enumerate(reversed(about.get(ident, ())[-LIFTED_PER_CODE:])):
             row = rows[note]
-            scores[row] = max(scores.get(row, 0.0), top - 0.01 * (rank + 1))
+            lifted = below - 0.001 * (position * LIFTED_PER_CODE + rank + 1)
+            scores[row] = max(scores.get(row, 0.0), lifted)
 
 
 def builtin_first(
@@ -214,9 +220,11 @@ def builtin_first(
 ) -> list[Hit]:
     """``hits`` with each field entry placed after the built-in entries of its codes.
 
-    A built-in entry the field entry names that is not among the hits is brought in just
+    A fault or alarm the field entry is about that is not among the hits is brought in just
     before it (``builtin_hit`` makes it, or says None when it may not be shown), so a note
-    about F0002 is always read after F0002's own sheet.
+    about F0002 is always read after F0002's own sheet; the parameters it names are moved
+    before it when they are hits, and not brought in (a note sets many of them, and they
+    would crowd out what the question asked for).
     """
     if not any(h.kind == FIELD for h in hits):
         return list(hits)
@@ -227,10 +235,11 @@ def builtin_first(
         if hit.id in placed:
             continue
         if hit.kind == FIELD:
+            codes = origin_codes(hit.entry)
             for ident in hit.entry.related:
                 if ident in placed:
                     continue
-                builtin = by_id.get(ident) or builtin_hit(ident, hit)
+                builtin = by_id.get(ident) or (builtin_hit(ident, hit) if ident in codes else None)
                 if builtin is not None and builtin.kind != FIELD:
                     ordered.append(builtin)
                     placed.add(ident)

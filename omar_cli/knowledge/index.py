@@ -231,6 +231,8 @@ class KnowledgeIndex:
         top = max(scores.values(), default=0.0)
         for row in titled:
             scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
+        if allowed is None or FIELD in allowed:
+            self._lift_field_notes(scores, plan, titled)
         if not settings:
             self._symptoms_first(scores, plan)
         else:
@@ -395,6 +397,17 @@ class KnowledgeIndex:
             rows[int(doc)] = min(rows.get(int(doc), index), index)
         return found
 
+    def _lift_field_notes(self, scores: dict[int, float], plan: _Plan, titled: set[int]) -> None:
+        """Field notes about a code a short question names ("F0002", "fallo 2 al frenar"):
+        right below what it names. A longer question's own words rank them."""
+        words = [w for w in plan.words if not w.figure and w.terms]
+        if len(words) > _SHORT_QUESTION:
+            return
+        codes = [i for group in plan.named for i in group if self._row[i] in scores]
+        lead = [scores[self._row[i]] for i in codes] + [scores[r] for r in titled]
+        if codes and self._field_notes():
+            lift_field_notes(scores, codes, self._field_notes(), self._row, below=min(lead))
+
     def _field_notes(self) -> dict[str, list[str]]:
         """Code or parameter id -> the field entries about it."""
         if self._about is None:
@@ -557,8 +570,6 @@ class KnowledgeIndex:
             for rank, ident in enumerate(group):  # entries sharing a name: likeliest first
                 tie = 0.5 * (len(group) - rank) / len(group)
                 scores[self._row[ident]] = ceiling + float(len(groups) - position) + tie
-        if allowed is None or FIELD in allowed:
-            lift_field_notes(scores, codes, self._field_notes(), self._row)
 
     # --- code look-up ---------------------------------------------------------------------
 
@@ -626,6 +637,8 @@ class KnowledgeIndex:
         return list(dict.fromkeys(found))[:count]
 
 
+#: a question of at most this many words besides its codes is about the code itself
+_SHORT_QUESTION = 3
 #: a fault moves above its parameter when it scores at least this share of the parameter's
 _SYMPTOM_SHARE = 0.75
 _SHEETS = ("fault", "alarm")
