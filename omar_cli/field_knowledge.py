@@ -95,8 +95,13 @@ class FieldKnowledge:
     def _read(self) -> _Contents:
         if self._contents is None:
             self._contents = self._load()
-            if self._contents is None:
+        if self._contents is None:
+            try:
                 self._contents = self._rebuild()
+            except StoreError:
+                # a data folder that cannot be written (or locked for long): the records
+                # are read from the store all the same, and written by the next change
+                self._contents = self._rebuild(locked=True, write=False)
         return self._contents
 
     def _load(self) -> _Contents | None:
@@ -139,7 +144,7 @@ class FieldKnowledge:
         """Take every approved item from the store again (after a bundle import)."""
         self._contents = self._rebuild()
 
-    def _rebuild(self, *, locked: bool = False) -> _Contents:
+    def _rebuild(self, *, locked: bool = False, write: bool = True) -> _Contents:
         """Every approved item of the store; an absent store holds none (nothing written)."""
         if not self._store_root.exists():
             return _Contents({}, {})
@@ -151,7 +156,8 @@ class FieldKnowledge:
         sessions = {s.id for state in KEPT for s in store.summaries(review=state)}
         for session_id in sorted(sessions):
             self._take(contents, session_id)
-        self._write(contents)
+        if write:
+            self._write(contents)
         return contents
 
     def _take(self, contents: _Contents, session_id: str) -> None:

@@ -180,6 +180,21 @@ def test_import_and_rm_keep_field_knowledge_in_step(
     assert f"field-{item}" not in ids(omar, NOTE)
 
 
+def test_a_note_structured_after_approval_is_updated(
+    omar: ScriptedCli, model: ScriptedModel
+) -> None:
+    item = note(omar, "F0002 en la P-3; 2203 a 8 s")
+    approve(omar, item)
+    model.enqueue('{"codes": ["F0002"], "parameters": [{"id": "2203", "value": "8 s"}],'
+                  ' "symptom": "sobretensión al frenar", "action": "rampa más larga",'
+                  ' "machine": "bomba P-3"}')  # fmt: skip
+    assert omar("sync").exit_code == 0
+    hits = as_json(omar("search", "F0002", "--json"))["hits"]
+    (hit,) = [h for h in hits if h["id"] == f"field-{item}"]
+    assert hit["title"] == "Nota de campo: sobretensión al frenar → rampa más larga"
+    assert "máquina: bomba P-3" in hit["text"]
+
+
 def test_a_lost_field_file_is_rebuilt_from_the_store(
     omar: ScriptedCli, isolated_dirs: Path
 ) -> None:
@@ -205,3 +220,11 @@ def test_code_look_ups_never_read_field_knowledge(
     monkeypatch.setattr(FieldKnowledge, "_read", refuse)
     for command in (("fault", "F0002"), ("param", "2203"), ("alarm", "A2010")):
         assert omar(*command).exit_code == 0
+
+
+def test_approving_in_the_queue_makes_field_knowledge(omar: ScriptedCli) -> None:
+    item = note(omar, NOTE)
+    done = omar("review", "queue", "--reviewer", "ana", input="a\n")
+    assert done.exit_code == 0, done.stderr
+    assert "Estructura:" in done.stdout  # the note's structure is shown to the reviewer
+    assert f"field-{item}" in ids(omar, NOTE)
