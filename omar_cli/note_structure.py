@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import ApiError, AuthError
@@ -243,8 +243,11 @@ def structure_note(
         structure["reply"] = result.text[:2000]
     meta = {**note.meta, "structure": structure}
     named = (*structure.get("codes", ()), *(p["id"] for p in structure.get("parameters", ())))
+    from omar_cli.store import Usage
+
+    usage = Usage(**asdict(result.usage)) if result.usage is not None else None
     kept = store.update_message(
-        note.id, status="answered", error=None, meta=meta, model=result.model,
+        note.id, status="answered", error=None, meta=meta, model=result.model, usage=usage,
         latency_ms=result.latency_ms, lease=None, sources=tuple(dict.fromkeys(named)),
     )  # fmt: skip
     return Structured(kept)
