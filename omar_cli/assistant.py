@@ -204,6 +204,10 @@ class Assistant:
                 self.store.retry_failed()
             # voice notes first, so one that asked is answered in the same sync
             transcribed, error = VoiceNotes(self).complete_queued(chat)
+            if error is None and chat is not None:
+                # field notes: structured, never answered (note_structure.py)
+                notes, error = self._complete_notes(chat)
+                transcribed += notes
             if error is None and chat is None and self.store.pending():
                 error = _no_key_to_sync()
             if error is not None:
@@ -214,13 +218,19 @@ class Assistant:
             report = self._sync_pending(chat, on_progress)
             return replace(report, items=(*transcribed, *report.items))
 
+    def _complete_notes(self, chat: ChatModel) -> tuple[list[SyncItem], ApiError | None]:
+        from omar_cli.note_structure import complete_queued
+
+        return complete_queued(self.store, chat, self.knowledge, model=self.settings.model)
+
     def _sync_pending(
         self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
     ) -> SyncReport:
+        from omar_cli.note_structure import is_note
         from omar_cli.transcription import is_recording
 
-        # recordings are transcribed by _complete_recordings, never sent as questions
-        pending = [m for m in self.store.pending() if not is_recording(m)]
+        # recordings and notes are completed by their own steps, never sent as questions
+        pending = [m for m in self.store.pending() if not is_recording(m) and not is_note(m)]
         items: list[SyncItem] = []
         held = 0  # being answered by a running `ask`: left to it
         for done, queued in enumerate(pending):
@@ -270,6 +280,8 @@ class Assistant:
         turns: list[Turn] = []
         images_left = HISTORY_IMAGES if photos else 0
         for message in self.store.latest_messages(session_id, before_seq):
+            if message.meta.get("kind") == "note":  # kept for review, not part of the chat
+                continue
             if message.role == "assistant" and message.status in ("answered", "offline"):
                 turns.append(Turn("assistant", message.text, message.id))
             elif message.role == "user" and message.status != "failed":

@@ -2,9 +2,10 @@
 
 ``omar note "en la bomba P-3 el F0002 se resolvió alargando 2203 a 8 s"`` stores the note as
 a message of kind "note" in the current session, pending review, so the codes it names are
-found by ``omar review --code`` and an approved note joins the review exports. The text is
-kept as written; structuring it (codes, parameters, symptom, action, machine) with the
-model is not done yet.
+found by ``omar review --code`` and an approved note joins the review exports and field
+knowledge. The text is kept as written, with the codes and parameters a local parse finds;
+it then waits in the queue to be structured by the model (omar_cli/note_structure.py), at
+once when the endpoint answers, else at the next `omar sync`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from omar_cli.errors import InputError
 from omar_cli.i18n import _
 
 if TYPE_CHECKING:
+    from omar_cli.knowledge.index import KnowledgeIndex
     from omar_cli.store import Message, SessionStore
 
 NOTE = "note"
@@ -44,10 +46,15 @@ def add_note(
     text: str,
     *,
     idle_minutes: int,
+    index: KnowledgeIndex,
     session_id: str | None = None,
     from_item: str | None = None,
+    hold: bool = False,
 ) -> Message:
-    """Store a field note pending review, in the given or current session."""
+    """Store a field note pending review, in the given or current session, queued for
+    structuring. With ``hold`` this process keeps it (it structures it at once); otherwise
+    any `omar sync` may take it."""
+    from omar_cli.note_structure import local_structure
     from omar_cli.store import Review
 
     clean = text.strip()
@@ -62,9 +69,15 @@ def add_note(
         session = store.get_session(session_id)
     else:
         session, _created = store.recent_or_create(timedelta(minutes=idle_minutes))
-    meta: dict[str, object] = {"kind": NOTE}
+    local = local_structure(index, clean)
+    structure = {**local, "status": "queued", "lang": index.detect_lang(clean)}
+    meta: dict[str, object] = {"kind": NOTE, "structure": structure}
     if from_item is not None:
         meta["from_recording"] = from_item
+    # the codes as sources: the session index lists them for `omar review --code`
+    named = (*local["codes"], *(p["id"] for p in local["parameters"]))
+    lease = {} if hold else {"lease": None}
     return store.add_message(
-        session.id, "user", clean, status="answered", mode="offline", review=Review(), meta=meta
-    )
+        session.id, "user", clean, status="pending", mode="online", review=Review(),
+        meta=meta, sources=named, **lease,
+    )  # fmt: skip

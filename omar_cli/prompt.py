@@ -127,9 +127,12 @@ def build_grounding(hits: Sequence[Hit], budget_chars: int, lang: str) -> Ground
 
 
 def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str:
+    from omar_cli.knowledge.field import excerpt_head
+
     entry = hit.entry
     body = entry.text_in(lang)
-    lines = [f"[{entry.id}] {entry.kind} {entry.name}: {body.title}"]
+    head = f"[{entry.id}] {entry.kind} {entry.name}: {body.title}"
+    lines = [excerpt_head(entry) if entry.origin is not None else head]
     # right after the title: a budget cut must never drop a safety line
     for conflict in flagged:
         lines.append(
@@ -151,6 +154,8 @@ def _excerpt(hit: Hit, lang: str, flagged: Sequence[SafetyConflict] = ()) -> str
         lines.append("Not in the knowledge base: " + "; ".join(entry.gaps))
     source = "; ".join(s.label() for s in entry.sources)
     note = " (verify on the drive's manual)" if entry.needs_verification else ""
+    if entry.origin is not None:
+        source, note = f"field note {source}", " (field experience, not the manual)"
     lines.append(f"Source: {source}{note}")
     return "\n".join(lines)
 

@@ -18,8 +18,9 @@ from omar_cli.i18n import _
 if TYPE_CHECKING:
     from omar_cli.store import DamagedSession, Message, Session, SessionStore, SessionSummary
 
-#: the review states a --status filter accepts
-STATES = ("pending", "approved", "rejected", "edited")
+#: the review states a --status filter accepts; "withdrawn": approved, then taken out of
+#: field knowledge (omar review withdraw)
+STATES = ("pending", "approved", "rejected", "edited", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class ReviewRow:
     approved: int
     rejected: int
     edited: int
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def _row(s: SessionSummary) -> ReviewRow:
         approved=int(s.reviews.get("approved", 0)),
         rejected=int(s.reviews.get("rejected", 0)),
         edited=int(s.reviews.get("edited", 0)),
+        withdrawn=int(s.reviews.get("withdrawn", 0)),
     )
 
 
@@ -181,8 +184,32 @@ def set_verdict(
         reviewer=reviewer,
         at=now,
         corrected_text=corrected_text if state == "edited" else old.corrected_text,
+        withdrawn_by=None,  # a new verdict stands on its own
+        withdrawn_at=None,
     )
     return store.update_message(message.id, review=review)
+
+
+def withdraw(store: SessionStore, ref: str, *, reviewer: str, now: datetime) -> Message:
+    """Take an approved (or corrected) item out of field knowledge; nothing is deleted and
+    its verdict stays. Approving or correcting it again brings it back."""
+    message = reviewable(store, ref)
+    review = message.review
+    assert review is not None
+    if review.state not in ("approved", "edited"):
+        raise InputError(
+            _("{id} is {state}: only an approved item can be withdrawn").format(
+                id=message.id, state=review.state
+            ),
+            hint=_("rejected and pending items are never field knowledge"),
+        )
+    if review.withdrawn_at is not None:
+        raise InputError(
+            _("{id} was already withdrawn").format(id=message.id),
+            hint=_("approve it again to bring it back"),
+        )
+    withdrawn = replace(review, withdrawn_by=reviewer, withdrawn_at=now)
+    return store.update_message(message.id, review=withdrawn)
 
 
 def pending_items(store: SessionStore) -> Iterator[Message]:

@@ -26,7 +26,7 @@ from omar_cli.i18n import _
 from omar_cli.review_export import ALL_TIME, Range, _sessions
 
 if TYPE_CHECKING:
-    from omar_cli.store import Message, SessionStore
+    from omar_cli.store import Message, Review, SessionStore
 
 FORMAT = "omar-review-bundle"
 VERSION = 1
@@ -226,7 +226,14 @@ def _newer_review(theirs: Message, mine: Message) -> bool:
     """Whether the bundle's verdict should replace ours: a verdict given later wins."""
     if theirs.review is None or theirs.review == mine.review:
         return False
-    if theirs.review.at is None:
+    their_time = _last_change(theirs.review)
+    if their_time is None:
         return False
-    ours = mine.review.at if mine.review is not None else None
-    return ours is None or theirs.review.at > ours
+    ours = _last_change(mine.review) if mine.review is not None else None
+    return ours is None or their_time > ours
+
+
+def _last_change(review: Review) -> datetime | None:
+    """When a verdict last changed: given, or withdrawn (a withdrawal travels too)."""
+    moments = [t for t in (review.at, review.withdrawn_at) if t is not None]
+    return max(moments) if moments else None

@@ -70,6 +70,8 @@ def finetune_lines(store: SessionStore, when: Range = ALL_TIME) -> Iterator[dict
         for m in messages:
             if m.role != "assistant" or m.review is None or m.review.state not in KEPT:
                 continue
+            if m.review.withdrawn_at is not None:  # no longer stood behind
+                continue
             question = by_id.get(m.reply_to or "")
             if question is None or not _in_range(m, when):
                 continue
@@ -145,6 +147,7 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
         engine = engine_label(m.meta)
         if engine:
             lines += [_("Transcribed by: {engine}").format(engine=engine), ""]
+        lines += structure_lines(m)
         for sha in m.media:
             lines.append(_("Photo or recording: `{sha}`").format(sha=sha[:16]))
         if m.review is not None:
@@ -173,7 +176,24 @@ def _review_lines(m: Message) -> list[str]:
         lines += ["", _("Correction:"), "", _quote(review.corrected_text)]
     if review.note:
         lines += ["", _("Reviewer note: {note}").format(note=review.note)]
+    if review.withdrawn_at is not None:
+        lines += [
+            "",
+            _("Withdrawn from field knowledge by {who} ({at:%Y-%m-%d})").format(
+                who=review.withdrawn_by or "?", at=review.withdrawn_at
+            ),
+        ]
     return lines
+
+
+def structure_lines(m: Message) -> list[str]:
+    """A field note's structure as Markdown list lines (none when it has none yet)."""
+    from omar_cli.note_structure import structure_fields
+
+    fields = structure_fields(m)
+    if not fields:
+        return []
+    return [f"- {label}: {value}" for label, value in fields] + [""]
 
 
 def _quote(text: str) -> str:

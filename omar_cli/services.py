@@ -17,6 +17,7 @@ from omar_cli.settings import Settings
 
 if TYPE_CHECKING:
     from omar_cli.assistant import Assistant
+    from omar_cli.field_knowledge import FieldKnowledge
     from omar_cli.knowledge.index import KnowledgeIndex
     from omar_cli.knowledge.model import Entry
     from omar_cli.knowledge.userdocs import UserLibrary
@@ -57,11 +58,20 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:
-        """Built-in entries and the user's documents: what search and answers draw on."""
+        """Built-in entries, the user's documents and the approved field knowledge: what
+        search and answers draw on."""
         from omar_cli.knowledge.index import KnowledgeIndex
 
-        entries = [*self._builtin_entries, *self.library.entries()]
+        entries = [*self._builtin_entries, *self.library.entries(), *self.field.entries()]
         return KnowledgeIndex.open(entries, self.settings.paths.cache / "index")
+
+    @cached_property
+    def field(self) -> FieldKnowledge:
+        """Approved notes and answers (a small file kept in step with the store's verdicts)."""
+        from omar_cli.field_knowledge import FILE, FieldKnowledge
+
+        paths = self.settings.paths
+        return FieldKnowledge(paths.data / FILE, lambda: self.store, paths.store)
 
     @cached_property
     def codes(self) -> KnowledgeIndex:

@@ -71,7 +71,7 @@ MESSAGE = {
     "lease",
     "meta",
 }
-REVIEW = {"state", "corrected_text", "note", "reviewer", "at"}
+REVIEW = {"state", "corrected_text", "note", "reviewer", "at", "withdrawn_by", "withdrawn_at"}
 PROVENANCE = {
     "model_text",
     "safety_note",
@@ -448,7 +448,13 @@ def test_voice_commands(
 
 
 REVIEW_ROW = {"id", "created_at", "updated_at", "duration_s", "title", "first_question", "codes"}
-REVIEW_ROW |= {"photos", "recordings", "pending", "approved", "rejected", "edited"}
+REVIEW_ROW |= {"photos", "recordings", "pending", "approved", "rejected", "edited", "withdrawn"}
+#: review show's field_knowledge rows: where each approved item stands
+FIELD_ROW = {"item", "entry_id", "status", "conflicts"}
+#: a note's structure (note_structure.py); queued: the local parse only
+STRUCTURE_QUEUED = {"codes", "parameters", "status", "lang"}
+STRUCTURE_DONE = STRUCTURE_QUEUED | {"symptom", "action", "machine", "unknown"}
+STRUCTURE_DONE |= {"model", "profile", "latency_ms", "version"}
 
 
 def test_review(omar: ScriptedCli, model: ScriptedModel) -> None:
@@ -459,13 +465,16 @@ def test_review(omar: ScriptedCli, model: ScriptedModel) -> None:
         keys(listed, "sessions")
         assert [set(s) for s in listed["sessions"]] == [REVIEW_ROW]
     shown = run(omar, "review", "show", asked["session_id"][:12])
-    keys(shown, "session", "messages", "damaged")
+    keys(shown, "session", "messages", "damaged", "field_knowledge")
     assert all(set(m) == MESSAGE for m in shown["messages"])
     item = asked["message_id"]
-    for verdict in (("approve", item), ("reject", item), ("edit", item, "--text", "Otra.")):
+    verdicts = (("approve", item), ("reject", item), ("edit", item, "--text", "Otra."))
+    for verdict in (*verdicts, ("withdraw", item)):
         done = run(omar, "review", *verdict)
         keys(done, "item")
         assert set(done["item"]) == MESSAGE and set(done["item"]["review"]) == REVIEW
+    shown = run(omar, "review", "show", asked["session_id"])
+    assert [set(row) for row in shown["field_knowledge"]] == [FIELD_ROW]
 
 
 def test_review_import(omar: ScriptedCli, model: ScriptedModel, tmp_path: Path) -> None:
@@ -493,10 +502,16 @@ def test_review_rm(omar: ScriptedCli, model: ScriptedModel) -> None:
     assert set(doc["removed"]) == {"sessions", "media"}
 
 
-def test_note(omar: ScriptedCli) -> None:
-    doc = run(omar, "note", "F0002 resuelto alargando 2203")
-    keys(doc, "note")
+def test_note(omar: ScriptedCli, model: ScriptedModel) -> None:
+    doc = run(omar, "note", "F0002 resuelto alargando 2203", "--offline")
+    keys(doc, "note", "structure", "queued", "error")
     assert set(doc["note"]) == MESSAGE and set(doc["note"]["review"]) == REVIEW
+    assert set(doc["structure"]) == STRUCTURE_QUEUED
+    assert [set(p) for p in doc["structure"]["parameters"]] == [{"id", "value"}]
+    model.enqueue('{"codes": ["F0002"], "parameters": [], "symptom": null, "action": "rampa",'
+                  ' "machine": null}')  # fmt: skip
+    doc = run(omar, "note", "F0002 resuelto alargando 2203")
+    assert set(doc["structure"]) == STRUCTURE_DONE and doc["error"] is None
 
 
 def test_every_command_with_json_is_pinned_here() -> None:
@@ -546,6 +561,7 @@ def test_every_command_with_json_is_pinned_here() -> None:
         "review edit",
         "review import",
         "review rm",
+        "review withdraw",
         "note",
     }
     assert found == pinned

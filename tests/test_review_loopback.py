@@ -73,7 +73,10 @@ def test_answer_and_transcript_reviewed_and_exported(
     assert omar("review", "approve", heard["recording_id"]).exit_code == 0
 
     session_id, seq = heard["recording_id"].rsplit(".", 1)
+    fake_openai.enqueue_answer('{"codes": [], "parameters": [], "symptom": "ruido del '
+                               'ventilador", "action": null, "machine": "bomba P-3"}')  # fmt: skip
     noted = as_json(omar("note", "--from", f"{session_id[:12]}.{seq}", "--json"))["note"]
+    assert noted["meta"]["structure"]["machine"] == "bomba P-3"
     assert noted["text"] == "El ventilador hace ruido en la bomba P-3."
     assert noted["meta"]["from_recording"] == heard["recording_id"]
 

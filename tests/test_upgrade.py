@@ -148,6 +148,8 @@ def test_sessions_json_shows_what_produced_each_answer(isolated_dirs: Path) -> N
         "note": None,
         "reviewer": None,
         "at": None,
+        "withdrawn_by": None,
+        "withdrawn_at": None,
     }
     provenance = answer["provenance"]
     assert provenance["prompt_version"] == "2026-11-a" and provenance["finish_reason"] == "stop"

@@ -158,7 +158,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "sync": ("sync",),
     "sessions": ("sessions",),
     "status": ("status",),
-    "review": ("review", "review_queue", "review_data"),
+    "review": ("review", "review_queue", "review_data", "review_field"),
     "note": ("note",),
     "config": ("config",),
     "knowledge": ("knowledge",),

@@ -34,6 +34,7 @@ KIND_NAMES: dict[str, str] = {
     "safety": N_("safety"),
     "topic": N_("topic"),
     "document": N_("document"),
+    "field": N_("field note"),
 }
 
 
@@ -145,12 +146,17 @@ def _searchable(st: AppState) -> tuple[KnowledgeIndex, StoreError | None]:
 
 
 def _print_hits(out: Output, hits: list[Hit], language: str) -> None:
+    from omar_cli.knowledge.offline import provenance
+
     weak_label = translator(language).gettext("possibly related")
     width = out.width  # on a terminal every line fits it; piped lines stay whole
     for hit in hits:
         head = f"[{hit.id}] {hit.entry.name} — {hit.title}"
         weak = f" [{weak_label}]" if hit.match == "weak" else ""
         tail = f"({kind_label(hit.kind, language)}, {hit.source}){weak}"
+        if hit.entry.origin is not None:  # field experience: whose, when, and not the manual
+            head = f"[{hit.id}] {hit.title}"
+            tail = f"({provenance(hit.entry, language)}){weak}"
         if width is None:
             out.out(f"{head}  {tail}")
             out.out(f"    {_first_line(hit.text)}")

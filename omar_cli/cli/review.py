@@ -14,6 +14,7 @@ from omar_cli.i18n import _
 
 if TYPE_CHECKING:
     from omar_cli.cli.output import Output
+    from omar_cli.field_knowledge import FieldKnowledge
     from omar_cli.review import ReviewRow, SessionReview
     from omar_cli.store import Message
 
@@ -128,6 +129,8 @@ def _row_line(row: ReviewRow) -> str:
     counts = _("{pending} pending, {approved} approved, {rejected} rejected").format(
         pending=row.pending, approved=row.approved + row.edited, rejected=row.rejected
     )
+    if row.withdrawn:
+        counts += ", " + _("{n} withdrawn").format(n=row.withdrawn)
     media = []
     if row.photos:
         media.append(_("{n} photo(s)").format(n=row.photos))
@@ -155,20 +158,24 @@ def show(
     detail = show_session(st.svc.store, session)
     for unreadable in detail.damaged:
         st.output.warn(unreadable.problem)
+    field = st.svc.field
     if json_out:
-        st.output.emit_json(detail)
+        from omar_cli.cli.review_field import field_rows
+
+        st.output.emit_json({**vars(detail), "field_knowledge": field_rows(field, detail)})
         return
-    render_session(st.output, detail)
+    render_session(st.output, detail, field)
 
 
-def render_session(out: Output, detail: SessionReview) -> None:
+def render_session(out: Output, detail: SessionReview, field: FieldKnowledge) -> None:
     s = detail.session
     out.out(f"{s.id}  {s.created_at.astimezone():%Y-%m-%d %H:%M}  {s.title or ''}".rstrip())
     for m in detail.messages:
-        render_item(out, m)
+        render_item(out, m, field)
 
 
-def render_item(out: Output, m: Message) -> None:
+def render_item(out: Output, m: Message, field: FieldKnowledge | None = None) -> None:
+    from omar_cli.cli.review_field import render_field
     from omar_cli.cli.sessions import _printable
     from omar_cli.transcription_engines import engine_label
 
@@ -195,6 +202,7 @@ def render_item(out: Output, m: Message) -> None:
         out.out(_("note: {note}").format(note=_printable(review.note)))
     if review is not None and review.reviewer:
         out.out(_("reviewed by {who}").format(who=review.reviewer))
+    render_field(out, field, m)
     grounding = m.provenance.grounding if m.provenance is not None else None
     if grounding is not None and grounding.text:
         out.out(_("grounding sent:") + "\n" + _printable(grounding.text.rstrip()))
@@ -231,6 +239,9 @@ def _verdict(
         note=note,
         corrected_text=corrected,
     )
+    from omar_cli.cli.review_field import keep_in_step
+
+    keep_in_step(st, [message.session_id], [message.id])
     if json_out:
         st.output.emit_json({"item": message})
         return

@@ -43,6 +43,9 @@ def import_(
 
     st = state(ctx, json_mode=json_out)
     done = import_bundle(st.svc.store, file)
+    from omar_cli.cli.review_field import rebuild
+
+    rebuild(st)  # approved items from the other laptop are field knowledge here too
     for message_id in done.conflicts:
         st.output.warn(
             _("{id} differs here from the bundle; kept as it is here").format(id=message_id)
@@ -102,6 +105,9 @@ def rm(
             st.output.note(_("nothing deleted"))
             raise typer.Exit(1)
     removed = remove_sessions(st.svc.store, chosen)
+    from omar_cli.cli.review_field import keep_in_step
+
+    keep_in_step(st, removed.sessions)  # what was deleted is no field knowledge any more
     if json_out:
         st.output.emit_json({"removed": removed})
         return

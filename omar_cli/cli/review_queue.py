@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
-from omar_cli.cli.context import state
+from omar_cli.cli.context import AppState, state
 from omar_cli.cli.review import (
     ReviewerOption,
     _current_text,
@@ -36,13 +36,32 @@ def queue(ctx: typer.Context, reviewer: ReviewerOption = None) -> None:
 
     Example: omar review queue
     """
+    from omar_cli.cli.review_field import keep_in_step
+
+    st = state(ctx)
+    out = st.output
+    who = reviewer_name(reviewer)
+    done: Counter[str] = Counter()
+    touched: list[str] = []
+    try:
+        _walk(st, who, done, touched)
+    finally:  # verdicts given before an editor refused or Ctrl-C count too
+        keep_in_step(st, touched)
+    out.out(
+        _("{approved} approved, {rejected} rejected, {edited} edited, {skipped} skipped").format(
+            approved=done["approved"],
+            rejected=done["rejected"],
+            edited=done["edited"],
+            skipped=done["skipped"],
+        )
+    )
+
+
+def _walk(st: AppState, who: str, done: Counter[str], touched: list[str]) -> None:
     from omar_cli.clock import utc_now
     from omar_cli.review import pending_items, question_of, set_verdict
 
-    st = state(ctx)
     out, store = st.output, st.svc.store
-    who = reviewer_name(reviewer)
-    done: Counter[str] = Counter()
     for item in pending_items(store):
         question = question_of(store, item)
         if question is not None:
@@ -56,14 +75,7 @@ def queue(ctx: typer.Context, reviewer: ReviewerOption = None) -> None:
             continue
         corrected = edit_in_editor(_current_text(item)) if action == "edited" else None
         set_verdict(store, item.id, action, reviewer=who, now=utc_now(), corrected_text=corrected)
-    out.out(
-        _("{approved} approved, {rejected} rejected, {edited} edited, {skipped} skipped").format(
-            approved=done["approved"],
-            rejected=done["rejected"],
-            edited=done["edited"],
-            skipped=done["skipped"],
-        )
-    )
+        touched.append(item.session_id)
 
 
 def _ask_action(out: Output) -> str:

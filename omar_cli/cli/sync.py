@@ -13,7 +13,12 @@ from omar_cli.cli.signals import signals_as_interrupt
 from omar_cli.i18n import N_, _, ngettext
 
 #: an item's status as the text view names it; --json keeps the stored word
-STATUS = {"answered": N_("answered"), "failed": N_("failed"), "pending": N_("pending")}
+STATUS = {
+    "answered": N_("answered"),
+    "failed": N_("failed"),
+    "pending": N_("pending"),
+    "structured": N_("note structured"),
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +54,11 @@ def sync(
     with signals_as_interrupt(st):  # a partial answer is kept, as with Ctrl-C
         report = st.svc.assistant.sync(on_progress=progress, retry_failed=retry_failed)
     warn_damaged(st)
+    structured = {i.session_id for i in report.items if i.status == "structured"}
+    if structured:  # a note approved before the model structured it: its codes changed
+        from omar_cli.cli.review_field import keep_in_step
+
+        keep_in_step(st, structured)
 
     def text() -> None:
         for item in report.items:

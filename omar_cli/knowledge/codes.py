@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from omar_cli.i18n import N_, _
 from omar_cli.knowledge.lang import fold, token_spans, tokens
-from omar_cli.knowledge.model import Entry
+from omar_cli.knowledge.model import NAMELESS_KINDS, Entry
 
 FAULT, ALARM, PARAMETER, RATING = "fault", "alarm", "parameter", "rating"
 CODE_KINDS = (FAULT, ALARM, PARAMETER, RATING)
@@ -347,7 +347,7 @@ def name_rows(entries: Iterable[Entry]) -> list[tuple[str, str]]:
     """
     named: dict[str, dict[str, tuple[int, int]]] = {}
     for entry in entries:
-        if entry.kind == "document":  # a user's file title, shared by its chunks: no panel name
+        if entry.kind in NAMELESS_KINDS:  # a file title shared by its chunks, a note's words
             continue
         kind_rank = (FAULT, ALARM, PARAMETER, entry.kind).index(entry.kind)
         titles = [entry.name, *(t.title for t in entry.lang.values())]
@@ -395,6 +395,8 @@ def code_aliases(entries: Sequence[Entry]) -> dict[str, str]:
     aliases: dict[str, str] = {}
     # fault, alarm and parameter entries first: their keywords name codes of their own kind
     for entry in sorted(entries, key=lambda e: e.kind not in CODE_KINDS):
+        if entry.kind in NAMELESS_KINDS:
+            continue
         for text in entry.lang.values():
             for keyword in text.keywords:
                 ident = keyword_code(keyword, entry.kind)

@@ -28,6 +28,7 @@ from omar_cli.knowledge.codes import (
     numerically_near,
     other_kind_hint,
 )
+from omar_cli.knowledge.field import FIELD, builtin_first, field_notes_about, lift_field_notes
 from omar_cli.knowledge.index_file import COLUMNS, cached, fill, fingerprint
 from omar_cli.knowledge.lang import (
     fold,
@@ -47,7 +48,7 @@ from omar_cli.knowledge.match import (
     strength,
     weigh_words,
 )
-from omar_cli.knowledge.model import Entry, LangText
+from omar_cli.knowledge.model import NAMELESS_KINDS, Entry, LangText
 
 #: BM25 weight per column: codes and names, titles and technicians' keywords beat body text;
 #: safety notes and facts repeat across entries and weigh least. Last 0 is the kind column.
@@ -162,6 +163,7 @@ class KnowledgeIndex:
         self._names: Names | None = None  # phrases with a number that name entries
         self._aliases: dict[str, str] | None = None  # code -> entry whose keywords name it
         self._titles: dict[tuple[str, ...], list[int]] | None = None  # title terms -> rows
+        self._about: dict[str, list[str]] | None = None  # code -> field entries about it
         #: sibling drives the knowledge draws on ("acs550"): their codes are the ACS150's
         self._siblings = frozenset(s.drive.lower() for e in self._entries for s in e.sources)
 
@@ -229,13 +231,26 @@ class KnowledgeIndex:
         top = max(scores.values(), default=0.0)
         for row in titled:
             scores[row] = scores.get(row, 0.0) + _TITLE_SHARE * top
+        if allowed is None or FIELD in allowed:
+            self._lift_field_notes(scores, plan, titled)
         if not settings:
             self._symptoms_first(scores, plan)
         else:
             self._settings_first(scores, plan.named)
         self._families(scores, {i for group in plan.named for i in group})
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        return self._judged(ranked, plan, lang, limit, titled)
+        hits = self._judged(ranked, plan, lang, limit, titled)
+        # field experience is read after the manual's entry for the same code
+        return builtin_first(hits, limit, lambda i, near: self._beside(i, near, lang, allowed))
+
+    def _beside(
+        self, ident: str, near: Hit, lang: str, allowed: frozenset[str] | None
+    ) -> Hit | None:
+        """The built-in entry ``ident`` as a hit ranked with ``near`` (a field note naming it)."""
+        entry = self._by_id.get(ident)
+        if entry is None or (allowed is not None and entry.kind not in allowed):
+            return None
+        return _hit(entry, near.score, lang, near.match)
 
     def _families(self, scores: dict[int, float], named: Collection[str]) -> None:
         """Rating rows the question cannot tell apart stand as one, beside their topics.
@@ -343,6 +358,8 @@ class KnowledgeIndex:
         columns = self._columns([t for w in plan.words for t in w.terms])
         named = {i for group in plan.named for i in group}
         related = {r for i in named for r in self._by_id[i].related}
+        # field notes about a code the question names are about the question too
+        named |= {f for i in named for f in self._field_notes().get(i, ())}
         named |= {self._entries[row].id for row in titled}
         judged: list[tuple[int, float, Cover]] = []
         for row, score in ranked[: max(limit, _POOL)]:
@@ -379,6 +396,23 @@ class KnowledgeIndex:
             index = COLUMNS.index(str(col))
             rows[int(doc)] = min(rows.get(int(doc), index), index)
         return found
+
+    def _lift_field_notes(self, scores: dict[int, float], plan: _Plan, titled: set[int]) -> None:
+        """Field notes about a code a short question names ("F0002", "fallo 2 al frenar"):
+        right below what it names. A longer question's own words rank them."""
+        words = [w for w in plan.words if not w.figure and w.terms]
+        if len(words) > _SHORT_QUESTION:
+            return
+        codes = [i for group in plan.named for i in group if self._row[i] in scores]
+        lead = [scores[self._row[i]] for i in codes] + [scores[r] for r in titled]
+        if codes and self._field_notes():
+            lift_field_notes(scores, codes, self._field_notes(), self._row, below=min(lead))
+
+    def _field_notes(self) -> dict[str, list[str]]:
+        """Code or parameter id -> the field entries about it."""
+        if self._about is None:
+            self._about = field_notes_about(self._entries)
+        return self._about
 
     def _known(self) -> set[str]:
         return set(self._by_id) | set(self._aliases_map())
@@ -430,7 +464,7 @@ class KnowledgeIndex:
                     stem_lang = "es" if code == "es" else "en"
                     words = [w for w in tokens(text.title) if w not in language.STOPWORDS]
                     terms = tuple(language.stem(w, stem_lang) for w in words)
-                    if terms and entry.kind != "document":
+                    if terms and entry.kind not in NAMELESS_KINDS:
                         self._titles.setdefault(terms, []).append(row)
         said = [w.terms[0] for w in plan.words if w.terms and not w.figure]
         found: set[int] = set()
@@ -525,7 +559,7 @@ class KnowledgeIndex:
         codes = [ident for group in groups for ident in group]
         top = max(scores.values(), default=1.0)
         for ident in codes:
-            for rel in self._by_id[ident].related:
+            for rel in (*self._by_id[ident].related, *self._field_notes().get(ident, ())):
                 rel_entry = self._by_id.get(rel)
                 if rel_entry is None or (allowed is not None and rel_entry.kind not in allowed):
                     continue
@@ -603,6 +637,8 @@ class KnowledgeIndex:
         return list(dict.fromkeys(found))[:count]
 
 
+#: a question of at most this many words besides its codes is about the code itself
+_SHORT_QUESTION = 3
 #: a fault moves above its parameter when it scores at least this share of the parameter's
 _SYMPTOM_SHARE = 0.75
 _SHEETS = ("fault", "alarm")

@@ -15,9 +15,10 @@ LANGS: tuple[Lang, ...] = ("es", "en")
 
 #: acs150 = read in an ACS150 document; family = read in a sibling ABB drive's manual
 #: (shown as "verify on your drive's manual"); unsure = sources disagree or inferred.
-#: user = from a document the user added with `omar knowledge add`.
-Confidence = Literal["acs150", "family", "unsure", "user"]
-CONFIDENCES: tuple[str, ...] = ("acs150", "family", "unsure", "user")
+#: user = from a document the user added with `omar knowledge add`; field = a technician's
+#: note or answer a reviewer approved (field experience, not the manual).
+Confidence = Literal["acs150", "family", "unsure", "user", "field"]
+CONFIDENCES: tuple[str, ...] = ("acs150", "family", "unsure", "user", "field")
 
 KINDS: tuple[str, ...] = (
     "fault",
@@ -29,7 +30,11 @@ KINDS: tuple[str, ...] = (
     "safety",
     "topic",
     "document",  # a chunk of a user's own document (PDF, Markdown, text)
+    "field",  # an approved field note or answer (omar_cli/field_knowledge.py)
 )
+#: kinds whose titles and keywords name no code or entry: a document's title is shared by
+#: its chunks, and a field note's words are a technician's, not a panel name
+NAMELESS_KINDS: frozenset[str] = frozenset({"document", "field"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,16 @@ class Source:
         section = f", {self.section}" if self.section else ""
         drive = "" if self.drive == "ACS150" else f" [{self.drive}]"
         return f"{self.doc}{page}{section}{drive}"
+
+
+@dataclass(frozen=True)
+class FieldOrigin:
+    """Where a field entry comes from: the reviewed item, who approved it and when."""
+
+    item: str  # the item id, SESSION.N
+    reviewer: str
+    date: str  # the day it was approved, YYYY-MM-DD
+    kind: str  # "note" or "answer"
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class Entry:
     hex_code: str | None = None  # fieldbus (DRIVECOM) code, e.g. "2310"
     facts: Mapping[str, str] = field(default_factory=dict)  # range, default, unit, trip level
     gaps: tuple[str, ...] = ()  # what is known to be missing (English), never filled in
+    origin: FieldOrigin | None = None  # a field entry's review; None for every other
 
     def text_in(self, lang: str) -> LangText:
         return self.lang.get(lang) or self.lang["en"]

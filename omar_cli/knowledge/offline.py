@@ -27,6 +27,9 @@ LABELS: dict[str, str] = {
     "verify": N_("taken from a sibling ABB drive: verify on your drive's manual"),
     "unsure": N_("not confirmed (sources disagree, or inferred): verify on your drive's manual"),
     "user": N_("document added by the user"),
+    "field": N_(
+        "field note {item}, approved by {reviewer} on {date}: field experience, not the manual"
+    ),
     "see_also": N_("See also"),
     "safety": N_("SAFETY"),
     "none": N_(
@@ -48,8 +51,9 @@ def labels_in(lang: str) -> dict[str, str]:
     return {key: tr.gettext(text) for key, text in LABELS.items()}
 
 
-#: kinds whose advice means opening the drive or touching terminals and cables
-_HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic"})
+#: kinds whose advice means opening the drive or touching terminals and cables (a field
+#: note is what was done at a machine)
+_HANDS_ON_KINDS = frozenset({"fault", "procedure", "safety", "topic", "field"})
 
 
 #: what an offline answer says when the knowledge has no clear answer, per language
@@ -114,6 +118,8 @@ def compose_offline_answer(
         parts.append(describe_entry(best, lang, brief=True))
         sure = [h for h in others if h.match == "strong"]
         maybe = [h for h in others if h.match != "strong"]
+        parts += [_field_block(h.entry, lang) for h in sure if h.entry.origin is not None]
+        sure = [h for h in sure if h.entry.origin is None]
         if sure:
             parts.append(f"{labels['see_also']}: {_pointers(sure, lang)}")
         if maybe:
@@ -153,6 +159,16 @@ def unknown_code_line(code: UnknownCode, lang: str) -> str:
     command = f"{'omar show' if typecode else _LOOKUP.get(first[:1], 'omar param')} {first}"
     near = ", ".join(code.suggestions)
     return f"{line} {words['models' if typecode else 'nearest'].format(near=near, command=command)}"
+
+
+def _field_block(entry: Entry, lang: str) -> str:
+    """A field note beside the answer: its words, whose they are, and that it is no manual."""
+    body = entry.text_in(lang)
+    return f"[{entry.id}] {body.title}\n\n{_quote(body.text)}\n\n({provenance(entry, lang)})"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
 
 
 def _pointers(hits: Sequence[Hit], lang: str) -> str:
@@ -203,6 +219,9 @@ def related_label(ident: str, lang: str, find: Callable[[str], Entry | None] | N
 
 def provenance(entry: Entry, lang: str) -> str:
     labels = labels_in(lang)
+    origin = entry.origin
+    if origin is not None:  # field experience: whose, when, which item
+        return labels["field"].format(item=origin.item, reviewer=origin.reviewer, date=origin.date)
     text = "; ".join(s.label() for s in entry.sources)
     note = {"family": "verify", "unsure": "unsure", "user": "user"}.get(entry.confidence)
     return f"{text} ({labels[note]})" if note else text

@@ -76,6 +76,9 @@ class Review:
     note: str | None = None
     reviewer: str | None = None
     at: datetime | None = None
+    #: an approved item taken out of field knowledge (omar review withdraw): who, when
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -140,9 +140,13 @@ def _count_review(state: Doc, seq: int, doc: Mapping[str, Any], sign: int) -> No
     if not review:
         return
     reviews = state.setdefault("reviews", {})
-    reviews[review["state"]] = reviews.get(review["state"], 0) + sign
-    if reviews[review["state"]] <= 0:
-        del reviews[review["state"]]
+    # a withdrawn item keeps its verdict and is counted once more as withdrawn
+    for key in (review["state"], "withdrawn" if review.get("withdrawn_at") else None):
+        if key is None:
+            continue
+        reviews[key] = reviews.get(key, 0) + sign
+        if reviews[key] <= 0:
+            del reviews[key]
 
 
 def _count_media(state: Doc, doc: Mapping[str, Any], sign: int) -> None:
