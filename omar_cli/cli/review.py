@@ -176,16 +176,17 @@ def render_session(out: Output, detail: SessionReview, field: FieldKnowledge) ->
 
 def render_item(out: Output, m: Message, field: FieldKnowledge | None = None) -> None:
     from omar_cli.cli.review_field import render_field
-    from omar_cli.cli.sessions import _printable
+    from omar_cli.cli.sessions import _printable, word
     from omar_cli.transcription_engines import engine_label
 
-    head = [m.id, m.role, m.status, m.model or "", f"{m.created_at.astimezone():%H:%M:%S}"]
+    head = [m.id, word(m.role), word(m.status), m.model or ""]
+    head.append(f"{m.created_at.astimezone():%H:%M:%S}")
     if m.latency_ms is not None:
         head.append(f"{m.latency_ms} ms")
     if m.usage is not None:
         head.append(_("{n} tokens").format(n=m.usage.total_tokens))
     if m.review is not None:
-        head.append(_("review: {state}").format(state=m.review.state))
+        head.append(_("review: {state}").format(state=word(m.review.state)))
     out.out("\n--- " + "  ".join(p for p in head if p))
     out.out(_printable(m.text.rstrip()))
     engine = engine_label(m.meta)
@@ -245,7 +246,9 @@ def _verdict(
     if json_out:
         st.output.emit_json({"item": message})
         return
-    st.output.out(f"{message.id}  {verdict}")
+    from omar_cli.cli.sessions import word
+
+    st.output.out(f"{message.id}  {word(verdict)}")
 
 
 @app.command("approve")

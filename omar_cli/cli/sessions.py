@@ -20,6 +20,10 @@ WORDS = {
     "incomplete": N_("incomplete"),
     "offline": N_("offline"),
     "online": N_("online"),
+    # review states
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "edited": N_("corrected"),
 }
 
 
@@ -73,14 +77,15 @@ def sessions(
     from omar_cli.transcription_engines import engine_label
 
     for m in detail.messages:
-        words = [_word(m.status), _word(m.mode), engine_label(m.meta) or m.model]
+        words = [word(m.status), word(m.mode), engine_label(m.meta) or m.model]
         extra = ", ".join(dict.fromkeys(filter(None, words)))
         when = local_time(m.created_at, seconds=True)
-        out.out(f"--- {m.id}  {_word(m.role)}  ({_printable(extra)})  {when}")
+        out.out(f"--- {m.id}  {word(m.role)}  ({_printable(extra)})  {when}")
         out.out(_printable(m.text.rstrip()) + "\n")
 
 
-def _word(stored: str | None) -> str | None:
+def word(stored: str | None) -> str | None:
+    """A stored word (role, status, mode, review state) in the interface's language."""
     if stored is None:
         return None
     word = WORDS.get(str(stored))
