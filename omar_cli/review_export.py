@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from omar_cli.i18n import _
 from omar_cli.transcription_engines import engine_label
+from omar_cli.words import item_label, word
 
 if TYPE_CHECKING:
     from omar_cli.llm.model import ChatMessage
@@ -141,7 +142,7 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
     if s.codes:
         lines += [_("Codes: {codes}").format(codes=", ".join(s.codes)), ""]
     for m in store.messages(s.id):
-        who = _label(m)
+        who = item_label(m.meta.get("kind"), m.role)
         lines.append(f"**{who}** `{m.id}` ({m.created_at:%Y-%m-%d %H:%M})")
         lines += ["", _quote(m.text), ""]
         engine = engine_label(m.meta)
@@ -156,19 +157,10 @@ def _session_section(store: SessionStore, s: SessionSummary) -> list[str]:
     return lines
 
 
-def _label(m: Message) -> str:
-    kind = m.meta.get("kind")
-    if kind == "note":
-        return _("Field note")
-    if kind == "recording":
-        return _("Voice note")
-    return _("Question") if m.role == "user" else _("Answer")
-
-
 def _review_lines(m: Message) -> list[str]:
     review = m.review
     assert review is not None
-    lines = [_("Review: {state}").format(state=review.state)]
+    lines = [_("Review: {state}").format(state=word(review.state))]
     if review.reviewer:
         at = f" ({review.at:%Y-%m-%d})" if review.at else ""
         lines[-1] += " · " + _("by {who}").format(who=review.reviewer) + at

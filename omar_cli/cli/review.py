@@ -176,10 +176,11 @@ def render_session(out: Output, detail: SessionReview, field: FieldKnowledge) ->
 
 def render_item(out: Output, m: Message, field: FieldKnowledge | None = None) -> None:
     from omar_cli.cli.review_field import render_field
-    from omar_cli.cli.sessions import _printable, word
+    from omar_cli.cli.sessions import _printable
     from omar_cli.transcription_engines import engine_label
+    from omar_cli.words import item_label, word
 
-    head = [m.id, word(m.role), word(m.status), m.model or ""]
+    head = [m.id, item_label(m.meta.get("kind"), m.role), word(m.status), m.model or ""]
     head.append(f"{m.created_at.astimezone():%H:%M:%S}")
     if m.latency_ms is not None:
         head.append(f"{m.latency_ms} ms")
@@ -246,7 +247,7 @@ def _verdict(
     if json_out:
         st.output.emit_json({"item": message})
         return
-    from omar_cli.cli.sessions import word
+    from omar_cli.words import word
 
     st.output.out(f"{message.id}  {word(verdict)}")
 

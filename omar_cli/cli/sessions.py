@@ -8,23 +8,8 @@ import typer
 
 from omar_cli.cli.context import JsonOption, state
 from omar_cli.cli.output import local_time
-from omar_cli.i18n import N_, _, ngettext
-
-#: stored words (role, status, mode) as the text view names them; --json keeps them as stored
-WORDS = {
-    "user": N_("question"),
-    "assistant": N_("answer"),
-    "pending": N_("pending"),
-    "answered": N_("answered"),
-    "failed": N_("failed"),
-    "incomplete": N_("incomplete"),
-    "offline": N_("offline"),
-    "online": N_("online"),
-    # review states
-    "approved": N_("approved"),
-    "rejected": N_("rejected"),
-    "edited": N_("corrected"),
-}
+from omar_cli.i18n import _, ngettext
+from omar_cli.words import word
 
 
 def register(app: typer.Typer) -> None:
@@ -77,19 +62,11 @@ def sessions(
     from omar_cli.transcription_engines import engine_label
 
     for m in detail.messages:
-        words = [word(m.status), word(m.mode), engine_label(m.meta) or m.model]
+        words = [word(m.status), m.mode and word(m.mode), engine_label(m.meta) or m.model]
         extra = ", ".join(dict.fromkeys(filter(None, words)))
         when = local_time(m.created_at, seconds=True)
         out.out(f"--- {m.id}  {word(m.role)}  ({_printable(extra)})  {when}")
         out.out(_printable(m.text.rstrip()) + "\n")
-
-
-def word(stored: str | None) -> str | None:
-    """A stored word (role, status, mode, review state) in the interface's language."""
-    if stored is None:
-        return None
-    word = WORDS.get(str(stored))
-    return _(word) if word else str(stored)
 
 
 def _printable(text: str) -> str:
