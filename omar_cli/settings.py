@@ -148,6 +148,15 @@ def _optional_text(raw: str) -> str | None:
     return _text(raw) if raw.strip() else None
 
 
+def _folder_or_name(raw: str) -> str | None:
+    """A model name as given; an existing folder made absolute, so a path set from one
+    folder still holds when omar runs from another."""
+    value = _optional_text(raw)
+    if value is not None and Path(value).expanduser().is_dir():
+        return str(Path(value).expanduser().resolve())
+    return value
+
+
 #: CTranslate2's compute types for local transcription (int8: the fastest on a laptop CPU)
 COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float32", "float16", "auto")
 
@@ -220,7 +229,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "local_transcription_model",
-        _optional_text,
+        _folder_or_name,
         None,
         "OMAR_LOCAL_TRANSCRIPTION_MODEL",
         N_("local Whisper model (faster-whisper): a CTranslate2 model folder or a model name"),

@@ -358,3 +358,14 @@ def test_status_says_whether_local_transcription_is_ready_without_loading(
     assert settings["local_transcription_model"]["value"] == str(model_folder)
     assert settings["local_compute_type"]["value"] == "int8"
     assert omar("config", "set", "transcription_engine", "nube").exit_code == ExitCode.CONFIG
+
+
+def test_a_model_folder_set_by_a_relative_path_holds_from_any_folder(
+    omar: Run, model_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(model_folder.parent)
+    assert omar("config", "set", "local_transcription_model", model_folder.name).exit_code == 0
+    monkeypatch.chdir("/")
+    shown = as_json(omar("config", "show", "--json"))["settings"]
+    assert shown["local_transcription_model"]["value"] == str(model_folder.resolve())
+    assert as_json(omar("status", "--no-check", "--json"))["local_transcription"]["available"]
