@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAIServer
 
+from omar_cli.llm.scripted import ScriptedModel
+
 
 @pytest.fixture
 def fake_openai() -> Iterator[FakeOpenAIServer]:
@@ -78,3 +80,10 @@ def english_messages(fresh_interface_language: None, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setenv("OMAR_LANGUAGE", "en")
     i18n.set_language("en")
+
+
+@pytest.fixture
+def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
+    """A fresh scripted chat model, with the session's knowledge index."""
+    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
+    return ScriptedModel()

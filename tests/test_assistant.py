@@ -4,7 +4,6 @@ the endpoint does. No HTTP: the adapter has its own tests (test_openai_client.py
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import pytest
 from scripted_support import scripted_services
@@ -29,12 +28,6 @@ from omar_cli.services import Services
 #: the smallest valid PNG header and a JPEG start: enough for the type to be read
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
-
-
-@pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
 
 
 @pytest.fixture

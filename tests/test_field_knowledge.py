@@ -17,12 +17,6 @@ UNSAFE = "con F0002 no hace falta esperar: se puede trabajar con tensión en los
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def omar(model: ScriptedModel) -> ScriptedCli:
     return ScriptedCli(model)
 

@@ -4,7 +4,6 @@ by `omar sync` when offline), found by code, reviewed like answers."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from scripted_support import ScriptedCli, as_json
@@ -20,12 +19,6 @@ REPLY = {
     "action": "alargar la deceleración 2203 a 8 s",
     "machine": "bomba P-3",
 }
-
-
-@pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
 
 
 @pytest.fixture

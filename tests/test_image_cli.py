@@ -86,12 +86,6 @@ def omar(
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def scripted(model: ScriptedModel) -> ScriptedCli:
     return ScriptedCli(model)
 

@@ -38,12 +38,6 @@ from omar_cli.services import Services
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def svc(model: ScriptedModel) -> Services:
     return scripted_services(model)
 

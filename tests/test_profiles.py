@@ -383,10 +383,9 @@ def test_ctrl_c_after_a_fallback_keeps_the_partial_answer_with_the_profile_that_
     import signal
     import subprocess
     import sys
-    import threading
-    import time
 
     from fake_openai import AnswerReply
+    from process_support import Reader
 
     write_config(home, two_profiles(unreachable_base_url(), fake_openai.base_url))
     pieces = ["Primero aísle ", "la alimentación. ", *[f"Paso {n}. " for n in range(100)]]
@@ -398,21 +397,9 @@ def test_ctrl_c_after_a_fallback_keeps_the_partial_answer_with_the_profile_that_
         stderr=subprocess.PIPE,
         env=env,
     )
-    received = bytearray()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 60
-    while "la alimentación".encode() not in received and time.monotonic() < deadline:
-        time.sleep(0.02)
+    Reader(proc).wait_for("la alimentación")
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130
-    reader.join(timeout=5)
     store = SessionStore(home / "data" / "store")
     question, answer = store.messages(store.list_sessions()[0].id)
     assert (question.status, answer.status) == ("pending", "incomplete")

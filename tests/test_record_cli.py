@@ -27,12 +27,6 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def omar(model: ScriptedModel) -> Callable[..., Result]:
     """Runs omar in-process with ``model`` and the given input stream factory."""
 

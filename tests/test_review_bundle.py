@@ -14,12 +14,6 @@ from omar_cli.llm.scripted import ScriptedModel
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def omar(model: ScriptedModel) -> ScriptedCli:
     return ScriptedCli(model)
 

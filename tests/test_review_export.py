@@ -16,12 +16,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"photo-of-the-display"
 
 
 @pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
-@pytest.fixture
 def omar(model: ScriptedModel) -> ScriptedCli:
     return ScriptedCli(model)
 

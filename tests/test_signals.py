@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_KEY
 from fake_openai import AnswerReply, FakeOpenAIServer
+from process_support import Reader
 from scripted_support import ScriptedCli, as_json
 
 from omar_cli.llm.model import ChatMessage, ChatResult
@@ -56,25 +56,14 @@ def test_sigterm_mid_stream_keeps_the_partial_answer_and_exits_143(
         stderr=subprocess.PIPE,
         env=env,
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    received = bytearray()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 60
-    while "la alimentación".encode() not in received and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert proc.stderr is not None
+    reader = Reader(proc)
+    reader.wait_for("la alimentación")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 143
-    reader.join(timeout=5)
+    shown = reader.text().strip()
     stderr = proc.stderr.read().decode()
     assert "stopped by SIGTERM" in stderr and FAKE_KEY not in stderr
-    shown = received.decode().strip()
     q_status, a_status, error, text, model_text = _stored(load_settings().paths.store)
     assert (q_status, a_status, error) == ("pending", "incomplete", "stopped by SIGTERM")
     assert text.startswith("Primero aísle la alimentación.") and text.startswith(shown)

@@ -226,12 +226,6 @@ def test_a_format_we_cannot_decode_is_sent_as_it_is(
 # --------------------------------------------------------------------------- upload limit
 
 
-@pytest.fixture
-def model(knowledge_cache: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
-    monkeypatch.setenv("OMAR_CACHE_DIR", str(knowledge_cache))
-    return ScriptedModel()
-
-
 def test_over_the_limit_speech_is_sent_as_one_flac(model: ScriptedModel, tmp_path: Path) -> None:
     path = tmp_path / "larga.wav"
     path.write_bytes(wav_bytes(tone(10, amplitude=0.2)))  # 320 kB of WAV; FLAC is far smaller
