@@ -18,7 +18,8 @@ from omar_cli.llm.model import ChatMessage, ImagePart, Role, TextPart
 if TYPE_CHECKING:
     from omar_cli.knowledge.index import Hit, UnknownCode
 
-PROMPT_VERSION = "acs150-2026.11-3"
+#: -4: approved field notes may be in the grounding, headed FIELD NOTE with reviewer and date
+PROMPT_VERSION = "acs150-2026.11-4"
 
 #: what stands for the question when a photo comes without words
 PHOTO_ONLY_QUESTION = (
