@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from omar_cli.errors import (
     ApiError,
-    AuthError,
     IncompleteAnswerError,
     InputError,
-    NoApiKeyError,
     ServerError,
     StoreError,
+    worth_retrying,
 )
 from omar_cli.i18n import _
 from omar_cli.knowledge.offline import compose_offline_answer, greeting, missing_safety
@@ -187,78 +186,31 @@ class Assistant:
         *,
         retry_failed: bool = False,
     ) -> SyncReport:
-        """Send every pending question, oldest first; stop at the first failure a fix cures.
+        """Send every pending question, oldest first; stop at the first failure a fix cures
+        (see omar_cli/syncing.py)."""
+        from omar_cli.syncing import sync_queue
 
-        ``retry_failed`` first puts the questions that failed back in the queue.
-        """
-        from omar_cli.transcription import VoiceNotes
+        return sync_queue(self, on_progress, retry_failed=retry_failed)
 
-        chat = self.chat()
-        # without a key, the local model may still transcribe the queued voice notes
-        if chat is None and not VoiceNotes(self).local_ready():
-            raise _no_key_to_sync()
-        # One sync at a time, so two of them never send the same question twice; the
-        # store's write lock stays free meanwhile, so `omar ask` keeps working.
-        with self.store.sync_lock():
-            if retry_failed:
-                self.store.retry_failed()
-            # voice notes first, so one that asked is answered in the same sync
-            transcribed, error = VoiceNotes(self).complete_queued(chat)
-            if error is None and chat is not None:
-                # field notes: structured, never answered (note_structure.py)
-                notes, error = self._complete_notes(chat)
-                transcribed += notes
-            if error is None and chat is None and self.store.pending():
-                error = _no_key_to_sync()
-            if error is not None:
-                left = len(self.store.pending())
-                return SyncReport(tuple(transcribed), left, error=Problem.of(error))
-            if chat is None:
-                return SyncReport(tuple(transcribed), 0)
-            report = self._sync_pending(chat, on_progress)
-            return replace(report, items=(*transcribed, *report.items))
-
-    def _complete_notes(self, chat: ChatModel) -> tuple[list[SyncItem], ApiError | None]:
-        from omar_cli.note_structure import complete_queued
-
-        return complete_queued(self.store, chat, self.knowledge, model=self.settings.model)
-
-    def _sync_pending(
-        self, chat: ChatModel, on_progress: Callable[[int, int], None] | None
-    ) -> SyncReport:
-        from omar_cli.note_structure import is_note
-        from omar_cli.transcription import is_recording
-
-        # recordings and notes are completed by their own steps, never sent as questions
-        pending = [m for m in self.store.pending() if not is_recording(m) and not is_note(m)]
-        items: list[SyncItem] = []
-        held = 0  # being answered by a running `ask`: left to it
-        for done, queued in enumerate(pending):
-            if on_progress:
-                on_progress(done, len(pending))
-            # None: answered meanwhile, or an `ask` still streaming it holds its lease.
-            asked = self.store.claim(queued.id)
-            if asked is None:
-                held += self.store.get_message(queued.id).status == "pending"
-                continue
-            try:
-                item = self._sync_one(chat, asked)
-            except ApiError as exc:
-                # A refusal is the question's own only if this endpoint, model and key
-                # answered an earlier one; otherwise a config fix cures it for all.
-                if _worth_retrying(exc) or not any(i.status == "answered" for i in items):
-                    self.store.update_message(asked.id, status="pending", error=exc.message)
-                    left = len(pending) - done + held
-                    return SyncReport(tuple(items), remaining=left, error=Problem.of(exc))
-                self.store.update_message(asked.id, status="failed", error=exc.message)
-                items.append(
-                    SyncItem(asked.id, asked.session_id, "failed", asked.text, error=exc.message)
-                )
-                continue
-            items.append(item)
-        if on_progress:
-            on_progress(len(pending), len(pending))
-        return SyncReport(tuple(items), remaining=held)
+    def answer_queued(self, chat: ChatModel, asked: Message) -> SyncItem:
+        """Answer a question claimed from the queue, as `ask` would have with the network;
+        a cut answer raises, so the question stays pending."""
+        lang = self.knowledge().detect_lang(asked.text)
+        history = self._history(asked.session_id, asked.seq, photos=not asked.media)
+        hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
+        result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
+        if result.error is not None:
+            raise IncompleteAnswerError(
+                result.error.message, partial=result.answer, hint=result.error.hint
+            )
+        return SyncItem(
+            asked.id,
+            asked.session_id,
+            "answered",
+            asked.text,
+            answer=result.answer,
+            message_id=result.message_id,
+        )
 
     # -- internals ---------------------------------------------------------------------
 
@@ -381,7 +333,7 @@ class Assistant:
         self, asked: Message, hits: Sequence[Hit], lang: str, exc: ApiError
     ) -> AskResult:
         """An offline answer after an API failure; the question waits if a retry may work."""
-        keep = _worth_retrying(exc)
+        keep = worth_retrying(exc)
         result = self._answer_offline(asked, hits, lang, keep_pending=keep)
         # after the offline answer, which marks a question it does not keep as answered offline
         saving(
@@ -579,24 +531,6 @@ class Assistant:
             error=Problem.of(error) if error else None,
         )
 
-    def _sync_one(self, chat: ChatModel, asked: Message) -> SyncItem:
-        lang = self.knowledge().detect_lang(asked.text)
-        history = self._history(asked.session_id, asked.seq, photos=not asked.media)
-        hits = self._retrieve(asked.text, lang, [(t.role, t.text) for t in history])
-        result = self._answer_online(chat, asked, hits, lang, history, on_delta=None)
-        if result.error is not None:  # cut: the question stays pending, sync stops here
-            raise IncompleteAnswerError(
-                result.error.message, partial=result.answer, hint=result.error.hint
-            )
-        return SyncItem(
-            asked.id,
-            asked.session_id,
-            "answered",
-            asked.text,
-            answer=result.answer,
-            message_id=result.message_id,
-        )
-
 
 def _checked_question(question: str, *, has_images: bool) -> str:
     question = clean_text(question).strip()
@@ -610,19 +544,6 @@ def _checked_question(question: str, *, has_images: bool) -> str:
             hint=_("ask about one thing at a time; add long documents with omar knowledge add"),
         )
     return question
-
-
-def _no_key_to_sync() -> NoApiKeyError:
-    return NoApiKeyError(
-        _("no API key configured, so pending questions cannot be sent"),
-        hint=_("set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), then omar sync"),
-    )
-
-
-def _worth_retrying(exc: ApiError) -> bool:
-    # A rejected request as such (bad model, too long) would fail again unchanged; a
-    # rejected key will work once the key is fixed.
-    return exc.retryable or isinstance(exc, AuthError)
 
 
 def _empty_answer() -> ServerError:

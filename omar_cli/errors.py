@@ -109,6 +109,13 @@ class AuthError(ApiError):
     code = ExitCode.AUTH
 
 
+def worth_retrying(exc: ApiError) -> bool:
+    """Whether a question that failed so should stay pending: the same request may pass
+    later, or once the key is fixed. A refused request as such (a bad model, too long)
+    would fail again unchanged."""
+    return exc.retryable or isinstance(exc, AuthError)
+
+
 class RateLimitError(ApiError):
     code = ExitCode.RATE_LIMIT
     retryable = True
