@@ -464,7 +464,9 @@ class Assistant:
             # most relevant first: the best entry given, then what the answer cites
             about = [*[h.entry for h in grounding.hits[:1]], *back.citations.entries]
             safety = missing_safety(f"{text}\n{conflict_note or ''}", about, lang)
-        appended = [note for note in (conflict_note, f"⚠ {safety}" if safety else None) if note]
+        cut = _length_note(lang) if result and result.finish_reason == "length" else None
+        added = (cut, conflict_note, f"⚠ {safety}" if safety else None)
+        appended = [note for note in added if note]
         if appended:
             text = "\n\n".join([text.rstrip(), *appended])
         usage = asdict(result.usage) if result and result.usage else None
@@ -528,6 +530,7 @@ class Assistant:
             unknown_citations=back.citations.unknown,
             also_given=back.also_given,
             conflict_note=conflict_note,
+            length_note=cut,
             error=Problem.of(error) if error else None,
         )
 
@@ -544,6 +547,14 @@ def _checked_question(question: str, *, has_images: bool) -> str:
             hint=_("ask about one thing at a time; add long documents with omar knowledge add"),
         )
     return question
+
+
+def _length_note(lang: str) -> str:
+    """Said after an answer that reached its length bound: the end may be missing."""
+    from omar_cli.i18n import N_, translator
+
+    note = N_("(The answer reached its length limit and may be missing its end: ask for the rest.)")
+    return translator(lang).gettext(note)
 
 
 def _empty_answer() -> ServerError:

@@ -89,6 +89,8 @@ class AskResult:
     also_given: tuple[SourceRef, ...] = ()
     #: flags for the user's documents that contradict a safety rule, appended to the answer
     conflict_note: str | None = None
+    #: said after an answer that stopped at its length bound (max_tokens): its end may be missing
+    length_note: str | None = None
     #: the answer from the knowledge alone, after an online answer that was cut
     offline_answer: str | None = None
     #: why the answer fell back (offline after an API failure) or was cut; None when whole

@@ -93,6 +93,19 @@ def test_ctrl_c_mid_answer_keeps_the_partial_text(svc: Services, model: Scripted
     assert answer.reply_to == question.id
 
 
+def test_an_answer_cut_at_its_length_bound_says_so_and_keeps_the_safety_rule(
+    svc: Services, model: ScriptedModel
+) -> None:
+    model.enqueue("F0004 es un cortocircuito. Revise el cable del motor y", finish_reason="length")
+    result = svc.assistant.ask("F0004 cortocircuito")
+    assert result.status == "answered" and result.error is None
+    assert result.length_note and result.length_note in result.answer
+    assert "límite de longitud" in result.length_note
+    assert result.safety_note is not None and "5 min" in result.answer
+    stored = svc.store.get_message(result.message_id or "")
+    assert stored.provenance is not None and stored.provenance.finish_reason == "length"
+
+
 def test_an_empty_question_is_refused(svc: Services) -> None:
     with pytest.raises(InputError, match="vacía"):
         svc.assistant.ask("  \n")

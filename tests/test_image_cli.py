@@ -35,6 +35,7 @@ IMAGE_KEYS = {
     "unknown_citations",
     "safety_note",
     "conflict_note",
+    "length_note",
     "offline_answer",
     "mode",
     "status",

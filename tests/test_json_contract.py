@@ -45,6 +45,7 @@ ASK = {
     "unknown_citations",
     "also_given",
     "conflict_note",
+    "length_note",
     "offline_answer",
     "error",
     "not_saved",

@@ -142,6 +142,17 @@ def test_other_bad_requests_are_not_retried_without_stream_options(
     assert len(fake_openai.requests) == 1
 
 
+def test_a_server_ignoring_max_tokens_is_cut_at_the_bound(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    from fake_openai import AnswerReply
+
+    fake_openai.enqueue(AnswerReply(["bla "] * 5000))  # would never stop on its own
+    result = chat.stream_chat(MESSAGES, model=MODEL, max_tokens=50)
+    assert result.finish_reason == "length"
+    assert 400 <= len(result.text) < 420  # 50 tokens x 8 characters, then it stops reading
+
+
 def test_unset_options_are_not_sent(fake_openai: FakeOpenAIServer, chat: OpenAIChat) -> None:
     fake_openai.enqueue_answer("ok")
     ask(chat)

@@ -147,7 +147,7 @@ def print_body(
         _print_answer(out, reply)
     else:  # what was added after the stream: flags and the rule the model left out
         safety = f"⚠ {result.safety_note}" if result.safety_note else None
-        for added in (result.conflict_note, safety):
+        for added in (result.length_note, result.conflict_note, safety):
             if added:
                 out.out("")
                 _print_answer(out, added)

@@ -174,11 +174,16 @@ class OpenAIChat:
         deadline = started + self._config.timeout
         stream = self._open_stream(to_wire(messages), params, ctx, deadline)
         answer = _Answer(started, model)
+        # a server that ignores max_tokens must not stream forever: the bound is kept here
+        cap = max_tokens * CHARS_PER_TOKEN_CAP if max_tokens else None
         with stream:
             for chunk in _chunks(stream, answer, ctx, deadline):
                 piece = answer.add(chunk)
                 if piece and on_delta is not None:
                     on_delta(piece)
+                if cap is not None and len(answer.text) >= cap and answer.finish_reason is None:
+                    answer.finish_reason = "length"
+                    break
         return answer.result(ctx)
 
     def _open_stream(
@@ -344,6 +349,10 @@ def _resolve_key(config: ApiConfig) -> str:
 
 
 # --------------------------------------------------------------------------- streaming
+
+#: characters a token may stand for at most (Spanish text runs 3-5): past max_tokens times
+#: this, the answer is over its bound whatever the server counts, and is cut as "length"
+CHARS_PER_TOKEN_CAP = 8
 
 
 class _Answer:
