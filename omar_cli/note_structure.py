@@ -185,11 +185,23 @@ def _text(value: Any, key: str) -> str:
     return str(value).strip()
 
 
+#: what a model writes for a field the note does not fill
+_NOTHING = frozenset(
+    {
+        *("n/a", "na", "none", "null", "unknown", "not stated"),
+        *("desconocido", "desconocida", "ninguno", "ninguna", "no consta", "no indicado"),
+    }
+)
+
+
 def _short(value: Any, key: str) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     clean = " ".join(_text(value, key).split())
-    return clean[:MAX_FIELD_CHARS] or None
+    # "...", "-", "n/a": a small model fills the schema's slots with something
+    if not any(ch.isalnum() for ch in clean) or clean.casefold() in _NOTHING:
+        return None
+    return clean[:MAX_FIELD_CHARS]
 
 
 def _known(index: KnowledgeIndex, raw: str, kinds: Sequence[str]) -> Entry | None:
@@ -223,7 +235,11 @@ def structure_note(
     lang = str(local.get("lang") or index.detect_lang(note.text))
     try:
         result = chat.stream_chat(
-            request(note.text, lang, local), model=model, temperature=0, max_tokens=MAX_TOKENS
+            request(note.text, lang, local),
+            model=model,
+            temperature=0,
+            max_tokens=MAX_TOKENS,
+            json_object=True,  # a small local model is held to JSON by the server's grammar
         )
     except ApiError as exc:
         retry = exc.retryable or isinstance(exc, AuthError)

@@ -66,9 +66,22 @@ def test_online_note_is_structured_at_once(omar: ScriptedCli, model: ScriptedMod
     assert kept.exit_code == 0, kept.stderr
     assert "bomba P-3" in kept.stdout and "2203 = 8 s" in kept.stdout
     assert "Síntoma: F0002 al frenar" in kept.stdout
-    assert model.last_request.temperature == 0
+    assert model.last_request.temperature == 0 and model.last_request.json_object
     report = omar("review", "export", "--format", "markdown").stdout
     assert "Nota de campo" in report and "- Máquina: bomba P-3" in report
+
+
+def test_placeholders_a_small_model_copies_are_no_values(
+    omar: ScriptedCli, model: ScriptedModel
+) -> None:
+    model.enqueue(
+        '{"codes": ["F0002"], "parameters": [{"id": "2203", "value": "..."}],'
+        ' "symptom": "...", "action": "-", "machine": "N/A"}'
+    )
+    doc = as_json(omar("note", "--json", NOTE))["structure"]
+    assert doc["status"] == "done"
+    assert (doc["symptom"], doc["action"], doc["machine"]) == (None, None, None)
+    assert doc["parameters"] == [{"id": "2203", "value": "8 s"}]  # the note's own value
 
 
 def test_english_note_asks_for_english(omar: ScriptedCli, model: ScriptedModel) -> None:

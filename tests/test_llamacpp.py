@@ -41,16 +41,20 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     del server
 
 
-def test_ask_is_answered_by_llama_cpp_within_its_context(
-    llama_server: str, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = isolated_dirs / "config"
+def local_profile(home: Path, url: str) -> None:
+    config = home / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "config.toml").write_text(
-        f'[profiles.local]\nbase_url = "{llama_server}"\nmodel = "gemma3-270m"\n'
+        f'[profiles.local]\nbase_url = "{url}"\nmodel = "gemma3-270m"\n'
         f"context_window = {CONTEXT}\ntimeout = 300\n",
         encoding="utf-8",
     )
+
+
+def test_ask_is_answered_by_llama_cpp_within_its_context(
+    llama_server: str, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local_profile(isolated_dirs, llama_server)
     result = CliRunner().invoke(app, ["ask", "--new", "¿Qué significa el fallo F0001?", "--json"])
     doc: dict[str, Any] = json.loads(result.stdout)
     assert result.exit_code == 0, result.output
@@ -64,3 +68,16 @@ def test_ask_is_answered_by_llama_cpp_within_its_context(
     assert stored.provenance is not None
     assert stored.provenance.request["profile"] == "local"
     assert stored.provenance.request["system"] == "compact"
+
+
+def test_a_field_note_is_structured_as_json_by_a_small_local_model(
+    llama_server: str, isolated_dirs: Path
+) -> None:
+    """JSON mode: llama.cpp holds even a 270M model to one JSON object."""
+    local_profile(isolated_dirs, llama_server)
+    note = "en la bomba P-3 el F0002 se resolvió alargando 2203 a 8 s"
+    result = CliRunner().invoke(app, ["note", "--json", note])
+    assert result.exit_code == 0, result.output
+    structure = json.loads(result.stdout)["structure"]
+    assert (structure["status"], structure["profile"]) == ("done", "local"), structure
+    assert "F0002" in structure["codes"]

@@ -133,6 +133,20 @@ def test_a_server_refusing_stream_options_is_asked_again_without_them(
     assert ["stream_options" in r.json for r in sent] == [True, False, False]
 
 
+def test_json_mode_is_asked_for_and_dropped_where_refused(
+    fake_openai: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    fake_openai.enqueue_answer('{"codes": []}')
+    chat.stream_chat(MESSAGES, model=MODEL, json_object=True)
+    assert fake_openai.last_request.json["response_format"] == {"type": "json_object"}
+    fake_openai.enqueue_error(400, "response_format is not supported", param="response_format")
+    fake_openai.enqueue_answer('{"codes": []}')
+    assert chat.stream_chat(MESSAGES, model=MODEL, json_object=True).text == '{"codes": []}'
+    sent = fake_openai.requests[-2:]
+    assert ["response_format" in r.json for r in sent] == [True, False]
+    assert all("stream_options" in r.json for r in sent)  # only the refused field is dropped
+
+
 def test_other_bad_requests_are_not_retried_without_stream_options(
     fake_openai: FakeOpenAIServer, chat: OpenAIChat
 ) -> None:

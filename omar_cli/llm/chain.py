@@ -71,6 +71,7 @@ class ProfileChain:
         on_delta: Callable[[str], None] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        json_object: bool = False,
     ) -> ChatResult:
         vision = any(m.images for m in messages)
 
@@ -83,6 +84,7 @@ class ProfileChain:
                 on_delta=on_delta,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                json_object=json_object,
             )
             return replace(result, profile=ep.profile.name, host=ep.model.host)
 

@@ -172,6 +172,7 @@ class ChatModel(Protocol):
         on_delta: Callable[[str], None] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        json_object: bool = False,
     ) -> ChatResult: ...
 
     def transcribe(

@@ -137,7 +137,8 @@ class OpenAIChat:
     def __init__(self, config: ApiConfig) -> None:
         self._config = config
         self._client: openai.OpenAI | None = None
-        self._no_stream_options = False
+        #: optional request fields this server refused: not sent to it again
+        self._refused: set[str] = set()
 
     @property
     def config(self) -> ApiConfig:
@@ -155,6 +156,7 @@ class OpenAIChat:
         on_delta: Callable[[str], None] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        json_object: bool = False,
     ) -> ChatResult:
         """Stream a Chat Completions answer, calling ``on_delta`` with each piece of text.
 
@@ -162,17 +164,24 @@ class OpenAIChat:
         the time the last attempt's headers took to arrive); once text flows, a silence
         longer than the timeout cuts the answer. Raises ``IncompleteAnswerError`` (with the
         text so far) when the stream stops without a finish reason, and the other
-        ``ApiError`` kinds when the request fails.
+        ``ApiError`` kinds when the request fails. ``json_object`` asks the server to answer
+        one JSON object (llama.cpp and Ollama hold a small model to it with a grammar).
         """
         ctx = _Context(self._config, model)
         params = self._chat_params(model, temperature, max_tokens)
+        # the token counts in the last chunk; OpenAI, llama.cpp, Ollama and vLLM know the
+        # field, yet not every compatible server does: one that refuses a field is asked
+        # again without it
+        optional: dict[str, Any] = {"stream_options": {"include_usage": True}}
+        if json_object:
+            optional["response_format"] = {"type": "json_object"}
         # importing openai and its chat module is work here, not waiting for the network
         self._get_client().chat.completions  # noqa: B018
         started = time.monotonic()
         # One deadline for the whole wait, retries included: the technician waits at most
         # the configured timeout before the offline answer, whatever the server does.
         deadline = started + self._config.timeout
-        stream = self._open_stream(to_wire(messages), params, ctx, deadline)
+        stream = self._open_stream(to_wire(messages), params, optional, ctx, deadline)
         answer = _Answer(started, model)
         # a server that ignores max_tokens must not stream forever: the bound is kept here
         cap = max_tokens * CHARS_PER_TOKEN_CAP if max_tokens else None
@@ -190,6 +199,7 @@ class OpenAIChat:
         self,
         messages: list[dict[str, Any]],
         params: dict[str, Any],
+        optional: dict[str, Any],
         ctx: _Context,
         deadline: float,
     ) -> openai.Stream[ChatCompletionChunk]:
@@ -207,23 +217,20 @@ class OpenAIChat:
             if left <= 0:
                 raise TimeoutError_(_no_answer(ctx), _(_TIMEOUT_HINT))
             client = self._get_client().with_options(timeout=_attempt_timeout(left), max_retries=0)
-            with_options = not self._no_stream_options
+            extra = {k: v for k, v in optional.items() if k not in self._refused}
             try:
                 stream = client.chat.completions.create(
                     messages=cast("list[ChatCompletionMessageParam]", messages),
                     stream=True,
-                    # the token counts in the last chunk; OpenAI, llama.cpp, Ollama and vLLM
-                    # know the field, yet not every compatible server does
-                    stream_options={"include_usage": True} if with_options else openai.omit,
+                    extra_body=extra or None,
                     **params,
                 )
                 _check_wire_format(stream.response, ctx, "text/event-stream")
                 return cast("openai.Stream[ChatCompletionChunk]", stream)
             except openai.OpenAIError as exc:
-                if with_options and _rejects_stream_options(exc):
-                    # usage figures are a nicety: a server that refuses the field answers
-                    # without it (and is not asked again by this client)
-                    self._no_stream_options = True
+                refused = _refused_field(exc, extra)
+                if refused is not None:  # usage figures and JSON mode are niceties
+                    self._refused.add(refused)
                     continue
                 delay = _retry_delay(exc, retries) if retries < self._config.max_retries else None
                 if delay is None or time.monotonic() + delay >= deadline:
@@ -558,14 +565,15 @@ class _Context:
         return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
 
 
-def _rejects_stream_options(exc: openai.OpenAIError) -> bool:
-    """A 400/422 that names the field: "Unrecognized request argument supplied:
-    stream_options", a validator's "extra fields not permitted" at ``stream_options``…"""
+def _refused_field(exc: openai.OpenAIError, sent: Mapping[str, Any]) -> str | None:
+    """The optional field a 400/422 names ("Unrecognized request argument supplied:
+    stream_options", a validator's "extra fields not permitted" at ``response_format``…)."""
     import openai
 
     if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
-        return False
-    return "stream_options" in f"{exc.message} {exc.body}"
+        return None
+    said = f"{exc.message} {exc.body}"
+    return next((name for name in sent if name in said), None)
 
 
 def _translate(exc: openai.OpenAIError, ctx: _Context) -> ApiError:

@@ -25,6 +25,7 @@ class ChatRequest:
     model: str
     temperature: float | None = None
     max_tokens: int | None = None
+    json_object: bool = False
 
     @property
     def last_text(self) -> str:
@@ -122,8 +123,11 @@ class ScriptedModel:
         on_delta: Callable[[str], None] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        json_object: bool = False,
     ) -> ChatResult:
-        self.requests.append(ChatRequest(tuple(messages), model, temperature, max_tokens))
+        self.requests.append(
+            ChatRequest(tuple(messages), model, temperature, max_tokens, json_object)
+        )
         if not self._steps:
             raise LookupError("ScriptedModel: a chat request arrived with nothing queued")
         step = self._steps.popleft()
