@@ -168,7 +168,9 @@ def build_profiles(
                 name=name,
                 base_url=values.get("base_url"),
                 model=values.get("model", settings.model),
-                vision_model=values.get("vision_model", settings.vision_model),
+                # a server of its own serves its own model, photos included: the top-level
+                # vision model names a cloud model that server does not have
+                vision_model=values.get("vision_model", values.get("model", settings.vision_model)),
                 transcription_model=values.get("transcription_model", settings.transcription_model),
                 timeout=values.get("timeout", default_timeout(values.get("base_url"), settings)),
                 api_key_env=key_env,

@@ -67,17 +67,20 @@ def gather_status(svc: Services, *, check_endpoint: bool) -> StatusReport:
         except OmarError as exc:
             ok, problem = False, exc.message
     stats = svc.store.stats()
+    # with profiles, the endpoint and models are those of the first one asked
+    first = chat.endpoints[0].profile if isinstance(chat, ProfileChain) else None
+    base_url = first.base_url if first else settings.base_url
     return StatusReport(
         profiles=profiles,
         local_transcription=_local_transcription(svc),
         api_key=settings.masked_key(),
         access="offline" if chat is None else "api_key" if settings.api_key else "local_endpoint",
-        endpoint=_without_credentials(settings.base_url) or DEFAULT_ENDPOINT,
-        endpoint_default=not settings.base_url,
+        endpoint=_without_credentials(base_url) or DEFAULT_ENDPOINT,
+        endpoint_default=not base_url,
         models={
-            "chat": settings.model,
-            "vision": settings.vision_model,
-            "transcription": settings.transcription_model,
+            "chat": first.model if first else settings.model,
+            "vision": first.vision_model if first else settings.vision_model,
+            "transcription": first.transcription_model if first else settings.transcription_model,
             "transcription_language": settings.language,
         },
         endpoint_ok=ok,
@@ -116,6 +119,7 @@ def _profile_health(svc: Services, *, check: bool) -> tuple[dict[str, Any], ...]
                 "transcription": profile.transcription_model,
             },
             "context_window": profile.context_window,
+            "timeout": profile.timeout,
             "ok": None,
             "latency_ms": None,
             "error": None,

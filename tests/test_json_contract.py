@@ -116,6 +116,7 @@ PROFILE_ROW = {
     "api_key_set",
     "models",
     "context_window",
+    "timeout",
     "ok",
     "latency_ms",
     "error",

@@ -408,3 +408,18 @@ def test_ctrl_c_after_a_fallback_keeps_the_partial_answer_with_the_profile_that_
     assert answer.provenance is not None
     assert answer.provenance.request["profile"] == "local"
     assert answer.provenance.endpoint_host == f"127.0.0.1:{fake_openai.port}"
+
+
+def test_status_names_the_first_profile_and_a_local_profile_serves_its_own_photos(
+    home: Path, omar: Run
+) -> None:
+    write_config(
+        home, '[profiles.local]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "gemma3:4b"\n'
+    )
+    (local,) = load_settings().profiles
+    assert local.vision_model == "gemma3:4b"  # not the cloud's gpt-4o-mini
+    doc = as_json(omar("status", "--no-check", "--json"))
+    assert doc["endpoint"] == "http://127.0.0.1:9/v1"
+    assert doc["models"]["chat"] == doc["models"]["vision"] == "gemma3:4b"
+    assert doc["profiles"][0]["timeout"] == 120.0
+    assert "espera 120 s" in omar("status", "--no-check").stdout

@@ -96,7 +96,8 @@ def _profile_line(profile: dict[str, Any]) -> str:
         health = _("not checked")
     window = profile["context_window"]
     size = _(", context {tokens}").format(tokens=window) if window else ""
-    return f"{profile['endpoint']} ({profile['models']['chat']}{size}): {health}"
+    wait = _(", waits {seconds} s").format(seconds=f"{profile['timeout']:g}")
+    return f"{profile['endpoint']} ({profile['models']['chat']}{size}{wait}): {health}"
 
 
 def _local_line(local: dict[str, Any]) -> str:
