@@ -17,6 +17,7 @@ transcripts are joined (``audio_files.upload_clips``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -83,6 +84,9 @@ class VoiceResult:
     ask: AskResult | None = None
     #: what transcribed it (transcription_engines.EngineDone.engine)
     engine: dict[str, Any] | None = None
+    #: a stretch the model repeated over and over ("TOTOTOTO…"), a sign of a garbled
+    #: transcript; None when there is none
+    repeated: str | None = None
     #: why the voice note was not transcribed (the answer's own is ``ask.error``)
     error: Problem | None = None
 
@@ -95,6 +99,7 @@ class VoiceResult:
             transcript=self.transcript,
             transcription_model=self.model,
             transcription_engine=self.engine,
+            transcript_repeated=self.repeated,
             language=self.language,
             transcription_latency_ms=self.latency_ms,
             parts=self.parts,
@@ -269,6 +274,9 @@ class VoiceNotes:
             return got
         done = {**wanted, "status": "done", "model": got.model, "latency_ms": got.latency_ms}
         done.update(parts=got.parts, text=got.text, engine=got.engine)
+        repeated = runaway_repetition(got.text)
+        if repeated:  # kept as the model wrote it, and said: the recording is what to trust
+            done["repeated"] = repeated
         meta = {**message.meta, "transcription": done}
         # Asked, the transcript is the next question's text; kept here too, the chat history
         # would hold it twice in a row.
@@ -288,6 +296,7 @@ class VoiceNotes:
             "latency_ms": got.latency_ms,
             "parts": got.parts,
             "engine": got.engine,
+            "repeated": repeated,
         }
 
     def complete_queued(self, chat: ChatModel | None) -> tuple[list[SyncItem], OmarError | None]:
@@ -327,6 +336,19 @@ class VoiceNotes:
                                   answer=done["transcript"], message_id=message.id,
                                   engine=done["engine"]))  # fmt: skip
         return items, None
+
+
+#: a unit of 1-12 characters said 8 or more times in a row: no speaker does that, a decoder
+#: stuck in a loop does (Whisper's known failure on noise, silence or unclear speech)
+_RUNAWAY = re.compile(r"(.{1,12}?)\1{7,}", re.DOTALL)
+
+
+def runaway_repetition(text: str) -> str | None:
+    """The stretch a transcript repeats over and over, shortened; None when there is none."""
+    found = _RUNAWAY.search(text)
+    if found is None or not found[1].strip(" .,-"):
+        return None  # "......" or "- - - -" is punctuation, not a loop
+    return found[0] if len(found[0]) <= 40 else found[0][:39] + "…"
 
 
 def queued_recordings(pending: Sequence[Message]) -> list[Message]:

@@ -379,6 +379,7 @@ VOICE = {
     "transcript",
     "transcription_model",
     "transcription_engine",
+    "transcript_repeated",
     "language",
     "transcription_latency_ms",
     "parts",

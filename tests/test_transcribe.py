@@ -89,6 +89,39 @@ def test_the_request_carries_file_model_language_and_vocabulary(
     assert message.review is not None and message.review.state == "pending"  # reviewable
 
 
+def test_a_transcript_stuck_in_a_loop_is_kept_and_flagged(
+    omar: Run, fake_openai: FakeOpenAIServer, note: Path, isolated_dirs: Path
+) -> None:
+    looped = "El fallo FCO" + "TO" * 30
+    fake_openai.enqueue_transcription(looped)
+    result = omar("transcribe", str(note), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = as_json(result)
+    assert doc["transcript"] == looped  # as the model wrote it
+    assert doc["transcript_repeated"] and "TOTO" in doc["transcript_repeated"]
+    assert "una y otra vez" in result.stderr and "escuche la grabación" in result.stderr
+    (message,) = store(isolated_dirs).messages(doc["session_id"])
+    assert message.meta["transcription"]["repeated"] == doc["transcript_repeated"]
+    shown = omar("review", "show", doc["session_id"]).stdout
+    assert "una y otra vez: escuche la grabación" in shown
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("cero cero cero dos", False),  # a code said digit by digit
+        ("F0002 y otra vez F0002", False),
+        ("Espere...... y mida", False),  # punctuation is no loop
+        ("no no no no no no no no no no", True),
+        ("El fallo FCOTOTOTOTOTOTOTOTOTOTO", True),
+    ],
+)
+def test_what_counts_as_a_loop(text: str, flagged: bool) -> None:
+    from omar_cli.transcription import runaway_repetition
+
+    assert bool(runaway_repetition(text)) is flagged
+
+
 def test_language_and_model_options(
     omar: Run, fake_openai: FakeOpenAIServer, note: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

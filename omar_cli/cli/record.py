@@ -275,6 +275,11 @@ def _render(out: Output, result: VoiceResult) -> None:
             id=result.recording_id))  # fmt: skip
     if result.parts > 1:
         out.note(_("sent in {parts} parts (over the upload limit)").format(parts=result.parts))
+    if result.repeated:
+        out.warn(
+            _("the transcript repeats «{stretch}» over and over: it may be garbled; "
+              "listen to the recording").format(stretch=result.repeated)
+        )  # fmt: skip
 
 
 def _new_recording_path(folder: Path, now: Any) -> Path:

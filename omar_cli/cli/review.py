@@ -193,6 +193,10 @@ def render_item(out: Output, m: Message, field: FieldKnowledge | None = None) ->
     engine = engine_label(m.meta)
     if engine:
         out.out(_("transcribed by {engine}").format(engine=_printable(engine)))
+    repeated = (m.meta.get("transcription") or {}).get("repeated")
+    if repeated:
+        out.out(_("⚠ repeats «{stretch}» over and over: listen to the recording").format(
+            stretch=_printable(str(repeated))))  # fmt: skip
     if m.media:
         out.out(_("media: {refs}").format(refs=", ".join(h[:12] for h in m.media)))
     if m.sources:
