@@ -174,24 +174,17 @@ class Output:
         )
 
     def console(self) -> Console:
-        from rich.console import Console
-
-        stream = cast("IO[str]", _SafeStream(self.stdout))
-        return Console(
-            file=stream,
-            force_terminal=self.env.styled_stdout,
-            no_color=self.env.no_color,
-            highlight=False,
-            _environ=dict(self.env.vars),
-        )
+        return self._console(self.stdout, styled=self.env.styled_stdout)
 
     def err_console(self) -> Console:
+        return self._console(self.stderr, styled=self.env.stderr_isatty)
+
+    def _console(self, stream: IO[str], *, styled: bool) -> Console:
         from rich.console import Console
 
-        stream = cast("IO[str]", _SafeStream(self.stderr))
         return Console(
-            file=stream,
-            force_terminal=self.env.stderr_isatty,
+            file=cast("IO[str]", _SafeStream(stream)),
+            force_terminal=styled,
             no_color=self.env.no_color,
             highlight=False,
             _environ=dict(self.env.vars),

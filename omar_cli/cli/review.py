@@ -112,10 +112,9 @@ def _list(
 def when_range(
     st: AppState, since: str | None, until: str | None
 ) -> tuple[datetime | None, datetime | None]:
-    from omar_cli.clock import utc_now
     from omar_cli.review import parse_when
 
-    now = utc_now()
+    now = st.svc.clock()
     start = parse_when(since, now) if since else None
     end = parse_when(until, now, end=True) if until else None
     return start, end
@@ -232,7 +231,6 @@ def _verdict(
     json_out: bool,
     corrected: str | None = None,
 ) -> None:
-    from omar_cli.clock import utc_now
     from omar_cli.review import set_verdict
 
     st = state(ctx, json_mode=json_out)
@@ -241,7 +239,7 @@ def _verdict(
         item,
         verdict,
         reviewer=reviewer_name(reviewer),
-        now=utc_now(),
+        now=st.svc.clock(),
         note=note,
         corrected_text=corrected,
     )

@@ -86,14 +86,13 @@ def rm(
     """
 
     from omar_cli.cli.confirm import confirm
-    from omar_cli.clock import utc_now
     from omar_cli.errors import UsageError
     from omar_cli.review import parse_when, remove_sessions, sessions_to_remove
 
     st = state(ctx, json_mode=json_out)
     if not sessions and older_than is None:
         raise UsageError(_("name the sessions to delete, or give --older-than"))
-    cutoff = parse_when(older_than, utc_now()) if older_than else None
+    cutoff = parse_when(older_than, st.svc.clock()) if older_than else None
     chosen = sessions_to_remove(st.svc.store, list(sessions or []), cutoff)
     if chosen and not yes:
         if not st.env.stdin_isatty:

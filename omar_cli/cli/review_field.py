@@ -64,12 +64,11 @@ def withdraw(
 
     Example: omar review withdraw 20261125-1235.3
     """
-    from omar_cli.clock import utc_now
     from omar_cli.review import withdraw as withdraw_item
 
     st = state(ctx, json_mode=json_out)
     who = reviewer_name(reviewer)
-    message = withdraw_item(st.svc.store, item, reviewer=who, now=utc_now())
+    message = withdraw_item(st.svc.store, item, reviewer=who, now=st.svc.clock())
     keep_in_step(st, [message.session_id])
     if json_out:
         st.output.emit_json({"item": message})

@@ -58,7 +58,6 @@ def queue(ctx: typer.Context, reviewer: ReviewerOption = None) -> None:
 
 
 def _walk(st: AppState, who: str, done: Counter[str], touched: list[str]) -> None:
-    from omar_cli.clock import utc_now
     from omar_cli.review import pending_items, question_of, set_verdict
 
     out, store = st.output, st.svc.store
@@ -74,7 +73,8 @@ def _walk(st: AppState, who: str, done: Counter[str], touched: list[str]) -> Non
         if action == "skipped":
             continue
         corrected = edit_in_editor(_current_text(item)) if action == "edited" else None
-        set_verdict(store, item.id, action, reviewer=who, now=utc_now(), corrected_text=corrected)
+        now = st.svc.clock()
+        set_verdict(store, item.id, action, reviewer=who, now=now, corrected_text=corrected)
         touched.append(item.session_id)
 
 
