@@ -6,15 +6,13 @@ the rest drive the CLI with the scripted model, where only the command is under 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import FAKE_KEY
 from fake_openai import FakeOpenAIServer, unreachable_base_url
-from scripted_support import ScriptedCli
+from scripted_support import ScriptedCli, as_json
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
@@ -58,12 +56,6 @@ def scripted(model: ScriptedModel) -> ScriptedCli:
 
 def store(home: Path) -> SessionStore:
     return SessionStore(home / "data" / "store")
-
-
-def as_json(result: Result) -> dict[str, Any]:
-    doc = json.loads(result.stdout)
-    assert isinstance(doc, dict)
-    return doc
 
 
 def test_online_answer_is_streamed_grounded_and_stored(

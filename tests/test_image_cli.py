@@ -3,7 +3,6 @@ client (what reaches the server is the point), and the scripted model elsewhere.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from conftest import FAKE_KEY
 from fake_openai import FakeOpenAIServer, unreachable_base_url
 from photos import RED, camera_jpeg, encoded, has_metadata, opened, png_header_only
 from PIL import Image
-from scripted_support import ScriptedCli
+from scripted_support import ScriptedCli, as_json
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
@@ -96,12 +95,6 @@ def photo(tmp_path: Path) -> Path:
     path = tmp_path / "panel.jpg"
     path.write_bytes(camera_jpeg(2400, 1800, orientation=6))
     return path
-
-
-def as_json(result: Result) -> dict[str, Any]:
-    doc = json.loads(result.stdout)
-    assert isinstance(doc, dict)
-    return doc
 
 
 def store(home: Path) -> SessionStore:

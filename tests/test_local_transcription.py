@@ -5,7 +5,6 @@ status. The real model is in tests/test_whisper.py."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from audio_fakes import concat, silence, tone, wav_bytes
 from conftest import FAKE_KEY
 from fake_openai import TRANSCRIPTIONS_PATH, FakeOpenAIServer, unreachable_base_url
+from scripted_support import as_json
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
@@ -84,12 +84,6 @@ def note(tmp_path: Path) -> Path:
     path = tmp_path / "nota.wav"
     path.write_bytes(wav_bytes(concat([silence(0.3), tone(1.5), silence(0.3)])))
     return path
-
-
-def as_json(result: Result) -> dict[str, Any]:
-    doc = json.loads(result.stdout)
-    assert isinstance(doc, dict)
-    return doc
 
 
 def stored(home: Path, message_id: str) -> Any:

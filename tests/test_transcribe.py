@@ -4,17 +4,15 @@ the real client, failures handled like ask's, the queue and sync, and the upload
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import soundfile
 from audio_fakes import concat, noise, silence, tone, wav_bytes
 from conftest import FAKE_KEY
 from fake_openai import TRANSCRIPTIONS_PATH, FakeOpenAIServer, unreachable_base_url
-from scripted_support import scripted_services
+from scripted_support import as_json, scripted_services
 from typer.testing import CliRunner, Result
 
 from omar_cli.cli.app import app
@@ -54,12 +52,6 @@ def note(tmp_path: Path) -> Path:
     path = tmp_path / "nota.wav"
     path.write_bytes(wav_bytes(concat([silence(0.5), tone(2), silence(0.5)])))
     return path
-
-
-def as_json(result: Result) -> dict[str, Any]:
-    doc = json.loads(result.stdout)
-    assert isinstance(doc, dict)
-    return doc
 
 
 def store(home: Path) -> SessionStore:
