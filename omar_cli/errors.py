@@ -109,11 +109,13 @@ class AuthError(ApiError):
     code = ExitCode.AUTH
 
 
-def worth_retrying(exc: ApiError) -> bool:
-    """Whether a question that failed so should stay pending: the same request may pass
-    later, or once the key is fixed. A refused request as such (a bad model, too long)
-    would fail again unchanged."""
-    return exc.retryable or isinstance(exc, AuthError)
+def worth_retrying(exc: OmarError) -> bool:
+    """Whether what failed so should stay pending for a later `omar sync`: the same request
+    may pass later, or once the key, an install or a setting is fixed. A refused request as
+    such (a bad model, too long) would fail again unchanged."""
+    if isinstance(exc, ApiError):
+        return exc.retryable or isinstance(exc, AuthError)
+    return isinstance(exc, NoApiKeyError | LocalModelError)
 
 
 class RateLimitError(ApiError):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from omar_cli.errors import ApiError, AuthError
+from omar_cli.errors import ApiError, worth_retrying
 from omar_cli.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ def structure_note(
             json_object=True,  # a small local model is held to JSON by the server's grammar
         )
     except ApiError as exc:
-        retry = exc.retryable or isinstance(exc, AuthError)
+        retry = worth_retrying(exc)
         status = "pending" if retry else "failed"
         meta = {**note.meta, "structure": {**local, "error": exc.message}}
         kept = store.update_message(

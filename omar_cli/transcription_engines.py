@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from omar_cli.errors import (
     ApiError,
-    AuthError,
     Interrupted,
     LocalModelError,
     NoApiKeyError,
     OmarError,
+    worth_retrying,
 )
 from omar_cli.i18n import _
 
@@ -333,13 +333,6 @@ def engine_label(meta: Mapping[str, Any]) -> str | None:
 
 def _unreachable(exc: OmarError) -> bool:
     return isinstance(exc, NoApiKeyError) or (isinstance(exc, ApiError) and exc.retryable)
-
-
-def worth_retrying(exc: OmarError) -> bool:
-    """A later `omar sync` may succeed: the network, a key, an install or a setting."""
-    if isinstance(exc, ApiError):
-        return exc.retryable or isinstance(exc, AuthError)
-    return isinstance(exc, NoApiKeyError | LocalModelError)
 
 
 def _failed(failures: Sequence[tuple[str, OmarError]]) -> EngineFailed:
